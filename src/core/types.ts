@@ -1,0 +1,65 @@
+/**
+ * Domain types shared by every plane. `core` imports nothing of the project, so these types are
+ * the vocabulary adapters, the state store, the router and the control API agree on.
+ */
+
+export const RUNTIME_KINDS = ['vllm', 'sglang', 'tgi', 'triton', 'torchserve', 'tfserving', 'ovms'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
+
+export const NODE_ROLES = ['router', 'gpu', 'edge'] as const;
+export type NodeRole = (typeof NODE_ROLES)[number];
+
+/** Endpoint health as the signal plane sees it. */
+export type EndpointHealth = 'healthy' | 'stale' | 'unhealthy';
+
+/**
+ * The normalised state of one model on one runtime endpoint. Optional fields are absent when the
+ * runtime does not report them: a missing signal is never invented.
+ */
+export interface ModelState {
+  /** Stable id of the runtime endpoint, unique in the mesh (`<node>/<endpoint name>`). */
+  endpointId: string;
+  /** Base URL the router forwards to, e.g. `http://127.0.0.1:8001`. */
+  endpointUrl: string;
+  node: string;
+  model: string;
+  runtime: RuntimeKind;
+  health: EndpointHealth;
+  loaded: boolean;
+  warming: boolean;
+  /** Requests waiting for a batch slot. */
+  queueDepth?: number;
+  /** Requests in the running batch. */
+  running?: number;
+  /** KV cache in use, 0..1. */
+  kvCacheUsage?: number;
+  /** Prefix cache hits / queries over the last scrape window, 0..1. */
+  prefixCacheHitRate?: number;
+  /** Finished requests per second over the last window. */
+  requestRate?: number;
+  /** Prompt + generated tokens per second over the last window. */
+  tokenRate?: number;
+  ttftP95Ms?: number;
+  e2eP95Ms?: number;
+  /** running / max batch size, 0..1, where the runtime says its max. */
+  batchFullness?: number;
+  kvBlockSize?: number;
+  kvBlocksTotal?: number;
+  /** GPU type label from config (e.g. `H100`), used for heterogeneous speed later. */
+  gpuType?: string;
+  /** Unix milliseconds of the scrape this state came from. */
+  updatedAt: number;
+}
+
+/** A node of the mesh as the control plane lists it. */
+export interface NodeInfo {
+  id: string;
+  roles: NodeRole[];
+  zone: string;
+  labels: Record<string, string>;
+  status: 'healthy' | 'unhealthy' | 'draining' | 'offline';
+  lastSeen: number;
+  version: string;
+  /** Where the node's control/state API listens. */
+  apiUrl: string;
+}

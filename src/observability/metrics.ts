@@ -1,0 +1,88 @@
+/**
+ * Every metric meshd exports is declared here, and only here, so names stay consistent and a test
+ * can check that every name the docs mention exists. Names are prefixed `infermesh_`.
+ * Each meshd instance owns its registry (several instances may share a process in tests).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'infermesh_process_' });
+  const registers = [registry];
+
+  return {
+    registry,
+    requests: new Counter({
+      name: 'infermesh_router_requests_total',
+      help: 'Requests the router finished, by model, endpoint and HTTP status.',
+      labelNames: ['model', 'endpoint', 'status'] as const,
+      registers,
+    }),
+    ttft: new Histogram({
+      name: 'infermesh_router_ttft_seconds',
+      help: 'Time from request arrival to the first response byte from the upstream.',
+      labelNames: ['model', 'endpoint'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    e2e: new Histogram({
+      name: 'infermesh_router_request_duration_seconds',
+      help: 'Time from request arrival to the end of the response.',
+      labelNames: ['model', 'endpoint'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: 'infermesh_router_in_flight_requests',
+      help: 'Requests the router has sent to an endpoint and not yet finished.',
+      labelNames: ['endpoint'] as const,
+      registers,
+    }),
+    retries: new Counter({
+      name: 'infermesh_router_retries_total',
+      help: 'Requests retried on another endpoint after an upstream failed before its first byte.',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    scrapes: new Counter({
+      name: 'infermesh_scrapes_total',
+      help: 'Runtime endpoint scrapes, by endpoint and result (ok or error).',
+      labelNames: ['endpoint', 'result'] as const,
+      registers,
+    }),
+    scrapeErrors: new Counter({
+      name: 'infermesh_scrape_errors_total',
+      help: 'Failed runtime endpoint scrapes, by endpoint and reason.',
+      labelNames: ['endpoint', 'reason'] as const,
+      registers,
+    }),
+    modelQueueDepth: new Gauge({
+      name: 'infermesh_model_queue_depth',
+      help: 'Requests waiting at the runtime, per endpoint and model.',
+      labelNames: ['node', 'endpoint', 'model'] as const,
+      registers,
+    }),
+    modelRunning: new Gauge({
+      name: 'infermesh_model_running_requests',
+      help: 'Requests running at the runtime, per endpoint and model.',
+      labelNames: ['node', 'endpoint', 'model'] as const,
+      registers,
+    }),
+    modelKvCacheUsage: new Gauge({
+      name: 'infermesh_model_kv_cache_usage_ratio',
+      help: 'KV cache in use at the runtime, 0..1.',
+      labelNames: ['node', 'endpoint', 'model'] as const,
+      registers,
+    }),
+    modelHealthy: new Gauge({
+      name: 'infermesh_model_endpoint_healthy',
+      help: '1 when the endpoint serving the model is healthy, else 0.',
+      labelNames: ['node', 'endpoint', 'model'] as const,
+      registers,
+    }),
+  };
+}
+
+export type MeshMetrics = ReturnType<typeof createMeshMetrics>;
