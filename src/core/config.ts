@@ -60,7 +60,9 @@ export const configSchema = z
     /** Prometheus `/metrics`, `/healthz` and `/readyz`. */
     metrics: listenSchema(9090),
     log: z
-      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') })
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
       .prefault({}),
     router: z
       .strictObject({
@@ -98,16 +100,26 @@ export const configSchema = z
       ...cfg.gpu.simulators.map((s, i) => ({ name: s.name, path: ['gpu', 'simulators', i, 'name'] })),
     ];
     for (const ep of endpoints) {
-      if (names.has(ep.name)) ctx.addIssue({ code: 'custom', path: ep.path, message: `duplicate endpoint name "${ep.name}"` });
+      if (names.has(ep.name))
+        ctx.addIssue({ code: 'custom', path: ep.path, message: `duplicate endpoint name "${ep.name}"` });
       names.add(ep.name);
     }
     const roles = new Set(cfg.node.roles);
-    if (roles.size !== cfg.node.roles.length) ctx.addIssue({ code: 'custom', path: ['node', 'roles'], message: 'roles repeat' });
+    if (roles.size !== cfg.node.roles.length)
+      ctx.addIssue({ code: 'custom', path: ['node', 'roles'], message: 'roles repeat' });
     if (!roles.has('gpu') && endpoints.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['gpu'], message: 'runtimes or simulators are configured but the node has no "gpu" role' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['gpu'],
+        message: 'runtimes or simulators are configured but the node has no "gpu" role',
+      });
     }
     if (!roles.has('router') && !roles.has('edge') && cfg.router.peers.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['router', 'peers'], message: 'peers are configured but the node has no "router" or "edge" role' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['router', 'peers'],
+        message: 'peers are configured but the node has no "router" or "edge" role',
+      });
     }
   });
 
@@ -123,11 +135,18 @@ export interface ConfigProblem {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
 }
 
 /** Validates a parsed config object; returns every problem, or the frozen config. */
-export function checkConfig(input: unknown): { ok: true; config: MeshConfig } | { ok: false; problems: ConfigProblem[] } {
+export function checkConfig(
+  input: unknown,
+): { ok: true; config: MeshConfig } | { ok: false; problems: ConfigProblem[] } {
   const result = configSchema.safeParse(input);
   if (!result.success) {
     const problems = result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));

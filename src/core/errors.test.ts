@@ -16,7 +16,12 @@ test('MeshError.from keeps a MeshError and wraps anything else as internal', () 
 test('toOpenAI gives the OpenAI error shape with the stable code', () => {
   const body = new MeshError('payload_too_large', 'too big', { param: 'messages' }).toOpenAI();
   assert.deepEqual(body, {
-    error: { message: 'too big', type: 'invalid_request_error', param: 'messages', code: 'payload_too_large' },
+    error: {
+      message: 'too big',
+      type: 'invalid_request_error',
+      param: 'messages',
+      code: 'payload_too_large',
+    },
   });
 });
 

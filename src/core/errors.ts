@@ -24,13 +24,21 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/** Header (a trailer under gRPC) carrying the MeshError code on RPC errors, so clients keep the stable code. */
+export const MESH_ERROR_CODE_HEADER = 'mesh-error-code';
+
 /** A failure with a stable code, a human message and optional structured details. */
 export class MeshError extends Error {
   override readonly name = 'MeshError';
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>>;
 
-  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: ErrorOptions) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.code = code;
     this.details = details;

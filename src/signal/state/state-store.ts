@@ -61,7 +61,8 @@ export function createStateStore(): StateStore {
     },
     remove,
     removeEndpoint(endpointId) {
-      for (const state of [...records.values()]) if (state.endpointId === endpointId) remove(endpointId, state.model);
+      for (const state of [...records.values()])
+        if (state.endpointId === endpointId) remove(endpointId, state.model);
     },
     get: (endpointId, model) => records.get(keyOf(endpointId, model)),
     list: (filter = {}) => [...records.values()].filter((s) => matchesFilter(s, filter)),

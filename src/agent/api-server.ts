@@ -1,0 +1,167 @@
+/**
+ * meshd's API port: gRPC (HTTP/2 cleartext with prior knowledge), gRPC-Web and Connect JSON over
+ * HTTP/1.1, all on ONE port. Node's cleartext http2 server does not speak HTTP/1.1, so a plain
+ * TCP server sniffs the first bytes of each connection for the HTTP/2 preface and hands the socket
+ * to an http2 or an http server. Both run the same Connect handler.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import type { ConnectRouter } from '@connectrpc/connect';
+import { connectNodeAdapter } from '@connectrpc/connect-node';
+import type { Logger } from '../observability/log.ts';
+import { createErrorInterceptor } from './rpc-errors.ts';
+
+/** What every HTTP/2 connection starts with (RFC 9113 §3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+/** How long a new connection may take to send enough bytes to tell HTTP/2 from HTTP/1.1. */
+const SNIFF_TIMEOUT_MS = 10_000;
+
+/** Options of `createApiServer`. */
+export interface ApiServerOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Registers the services (`router.service(StatePlane, impl)`). */
+  routes: (router: ConnectRouter) => void;
+  logger?: Logger;
+  /** How long `close()` lets open requests finish before it cuts their connections. */
+  closeGraceMs?: number;
+}
+
+/** A listening API server. */
+export interface ApiServer {
+  /** `http://host:port`, with the real port. */
+  readonly url: string;
+  readonly port: number;
+  /** Ends open streams (watches), closes every connection, resolves once the port is free. */
+  close(): Promise<void>;
+}
+
+/** Starts the API server; resolves once it listens. */
+export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const { logger } = options;
+  const closeGraceMs = options.closeGraceMs ?? 1000;
+  // Aborting this aborts every handler's `context.signal`, which is how watch streams learn to end.
+  const shutdown = new AbortController();
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    interceptors: [createErrorInterceptor(logger)],
+    shutdownSignal: shutdown.signal,
+  });
+
+  // requestTimeout 0: a Connect server stream (a watch) may legitimately stay open for days.
+  // (Node runs those checks only for servers that listen themselves; this states the intent.)
+  const http1 = createHttpServer({ requestTimeout: 0 }, handler);
+  const http2 = createHttp2Server({}, handler);
+  const sessions = new Set<Http2Session>();
+  http2.on('session', (session) => {
+    sessions.add(session);
+    session.on('close', () => sessions.delete(session));
+  });
+  http2.on('sessionError', (err) => logger?.debug({ err }, 'http2 session error'));
+
+  const sockets = new Set<Socket>();
+  // The http server never listens itself, so its closeIdleConnections() knows no connections:
+  // we count in-flight requests per HTTP/1.1 socket to close each one as soon as it is idle.
+  const http1Busy = new Map<Socket, number>();
+  let closingStarted = false;
+  const endIfIdle = (socket: Socket) => {
+    if (closingStarted && !http1Busy.has(socket)) socket.end();
+  };
+  http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    http1Busy.set(socket, (http1Busy.get(socket) ?? 0) + 1);
+    if (closingStarted) res.setHeader('connection', 'close');
+    res.once('close', () => {
+      const left = (http1Busy.get(socket) ?? 1) - 1;
+      if (left > 0) http1Busy.set(socket, left);
+      else http1Busy.delete(socket);
+      endIfIdle(socket);
+    });
+  });
+  const http1Sockets = new Set<Socket>();
+  // Connected but silent so far: neither server owns them yet.
+  const sniffing = new Set<Socket>();
+
+  const net = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      http1Sockets.delete(socket);
+      http1Busy.delete(socket);
+      sniffing.delete(socket);
+    });
+    // The http servers attach their own handlers later; until then a reset must not crash us.
+    socket.on('error', (err) => logger?.debug({ err }, 'api connection error'));
+    sniff(socket);
+  });
+
+  function sniff(socket: Socket): void {
+    let seen = Buffer.alloc(0);
+    sniffing.add(socket);
+    // A client that connects and says (almost) nothing must not hold a socket forever.
+    const onSilence = () => socket.destroy();
+    socket.setTimeout(SNIFF_TIMEOUT_MS, onSilence);
+    const onData = (chunk: Buffer) => {
+      seen = Buffer.concat([seen, chunk]);
+      const n = Math.min(seen.length, H2_PREFACE.length);
+      const isH2Prefix = seen.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+      // Wait for more bytes only while they still could be the preface.
+      if (isH2Prefix && n < H2_PREFACE.length) return;
+      socket.off('data', onData);
+      socket.setTimeout(0);
+      socket.off('timeout', onSilence);
+      sniffing.delete(socket);
+      socket.pause();
+      socket.unshift(seen);
+      if (!isH2Prefix) http1Sockets.add(socket);
+      (isH2Prefix ? http2 : http1).emit('connection', socket);
+      // The http server listens for 'data' but a socket paused by us stays paused; http2 reads
+      // the buffered bytes itself and then takes over the handle.
+      if (!isH2Prefix) socket.resume();
+    };
+    socket.on('data', onData);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    net.once('error', reject);
+    net.listen(options.port, options.host, () => {
+      net.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (net.address() as AddressInfo).port;
+  const url = `http://${urlHost(options.host)}:${port}`;
+  logger?.info({ url }, 'api listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= new Promise<void>((resolve) => {
+      closingStarted = true;
+      // Ends every handler's context: watch streams return and their responses complete.
+      shutdown.abort();
+      const deadline = setTimeout(() => {
+        for (const socket of sockets) socket.destroy();
+      }, closeGraceMs);
+      net.close(() => {
+        clearTimeout(deadline);
+        resolve();
+      });
+      // GOAWAY: no new streams; the session closes once its open streams have finished.
+      for (const session of sessions) session.close();
+      for (const socket of http1Sockets) endIfIdle(socket);
+      for (const socket of sniffing) socket.destroy();
+    });
+    return closing;
+  };
+
+  return { url, port, close };
+}
+
+/** A host usable in a URL: wildcards become loopback, IPv6 literals get brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}

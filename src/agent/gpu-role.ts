@@ -1,0 +1,61 @@
+/**
+ * The gpu role: starts the configured simulators, then scrapes every runtime endpoint of this
+ * node into the state store. The first scrape finishes before the role reports itself up, so a
+ * router on the same node has state to route with from its first request.
+ */
+import type { MeshConfig } from '../core/config.ts';
+import type { Logger } from '../observability/log.ts';
+import type { MeshMetrics } from '../observability/metrics.ts';
+import { createRuntimeScraper, type RuntimeScraper } from '../signal/runtime/scraper.ts';
+import type { StateStore } from '../signal/state/state-store.ts';
+import { createSimServer } from '../sim/server.ts';
+
+export interface GpuRole {
+  simulators: Array<{ name: string; url: string }>;
+  scraper: RuntimeScraper;
+  stop(): Promise<void>;
+}
+
+export async function startGpuRole(
+  config: MeshConfig,
+  deps: { store: StateStore; metrics: MeshMetrics; logger: Logger },
+): Promise<GpuRole> {
+  const host = config.api.host;
+  const sims: Array<Awaited<ReturnType<typeof createSimServer>>> = [];
+  try {
+    for (const sim of config.gpu.simulators) sims.push(await createSimServer({ ...sim, host }));
+  } catch (err) {
+    await Promise.all(sims.map((s) => s.close()));
+    throw err;
+  }
+  const simulators = config.gpu.simulators.map((s, i) => ({ name: s.name, url: sims[i]!.url }));
+  const endpoints = [
+    ...config.gpu.runtimes,
+    ...config.gpu.simulators.map((s, i) => ({
+      name: s.name,
+      runtime: 'vllm' as const,
+      url: sims[i]!.url,
+      gpuType: s.profile.toUpperCase(),
+    })),
+  ];
+  const scraper = createRuntimeScraper({
+    node: config.node.id,
+    endpoints,
+    intervalMs: config.gpu.scrapeIntervalMs,
+    timeoutMs: config.gpu.scrapeTimeoutMs,
+    unhealthyAfter: config.gpu.unhealthyAfter,
+    store: deps.store,
+    metrics: deps.metrics,
+    logger: deps.logger.child({ component: 'scraper' }),
+  });
+  await scraper.scrapeOnce();
+  scraper.start();
+  return {
+    simulators,
+    scraper,
+    async stop() {
+      await scraper.stop();
+      await Promise.all(sims.map((s) => s.close()));
+    },
+  };
+}

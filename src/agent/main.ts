@@ -1,0 +1,81 @@
+/**
+ * `meshd`: the daemon's command line. `start` runs the node until SIGINT/SIGTERM, `validate` lists
+ * every problem in a config file, `config` prints the full default config.
+ */
+import { Command } from 'commander';
+import { defaultConfig } from '../core/config.ts';
+import { MeshError } from '../core/errors.ts';
+import { createLogger } from '../observability/log.ts';
+import {
+  checkConfigText,
+  configToYaml,
+  formatProblems,
+  loadConfigFile,
+  readConfigText,
+} from './config-file.ts';
+import { startMeshd } from './meshd.ts';
+
+const program = new Command('meshd').description('InferMesh node daemon').showHelpAfterError();
+
+program
+  .command('start')
+  .description('run this node with the roles its config names')
+  .option('-c, --config <file>', 'YAML config file (defaults apply to every key it omits)')
+  .action(async (opts: { config?: string }) => {
+    const config = opts.config ? await loadConfigFile(opts.config) : defaultConfig();
+    const logger = createLogger(config.log.level, { node: config.node.id });
+    const node = await startMeshd(config, logger);
+    const lines = [
+      `meshd ${config.node.id} is up (roles: ${config.node.roles.join(', ')})`,
+      node.routerUrl ? `  router (OpenAI API): ${node.routerUrl}/v1` : undefined,
+      `  control API (gRPC + Connect JSON): ${node.apiUrl}`,
+      `  metrics: ${node.metricsUrl}/metrics`,
+      ...node.simulatorUrls.map((s) => `  simulator ${s.name}: ${s.url}`),
+      'Ctrl-C stops it.',
+    ];
+    process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'stopping');
+      node.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('validate')
+  .description('check a config file and list every problem with its path')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (opts: { config: string }) => {
+    const result = checkConfigText(await readConfigText(opts.config));
+    if (result.ok) {
+      process.stdout.write(`${opts.config}: valid\n`);
+      return;
+    }
+    process.stderr.write(formatProblems(opts.config, result.problems) + '\n');
+    process.exitCode = 1;
+  });
+
+program
+  .command('config')
+  .description('print the full default config')
+  .action(() => {
+    process.stdout.write(configToYaml(defaultConfig()));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const error = MeshError.from(err);
+  process.stderr.write(`meshd: ${error.code}: ${error.message}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,81 @@
+/**
+ * meshd's lifecycle: builds the shared pieces (state store, metrics, logger), starts the roles the
+ * config names and the APIs every node serves, and stops them in reverse order. This is the only
+ * place that wires the planes together.
+ */
+import type { MeshConfig } from '../core/config.ts';
+import type { Logger } from '../observability/log.ts';
+import { createMeshMetrics } from '../observability/metrics.ts';
+import { createMetricsServer } from '../observability/metrics-server.ts';
+import { createStateStore, type StateStore } from '../signal/state/state-store.ts';
+import { createApiServer } from './api-server.ts';
+import { startGpuRole, type GpuRole } from './gpu-role.ts';
+import { createNodeDirectory } from './node-directory.ts';
+import { startRouterRole, type RouterRole } from './router-role.ts';
+import { registerApiServices } from './services.ts';
+
+export interface RunningMeshd {
+  nodeId: string;
+  routerUrl?: string;
+  apiUrl: string;
+  metricsUrl: string;
+  simulatorUrls: Array<{ name: string; url: string }>;
+  store: StateStore;
+  stop(): Promise<void>;
+}
+
+export async function startMeshd(config: MeshConfig, logger: Logger): Promise<RunningMeshd> {
+  const store = createStateStore();
+  const metrics = createMeshMetrics({ defaultMetrics: true });
+  const roles = new Set(config.node.roles);
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((err: unknown) => logger.error({ err }, 'stop step failed'));
+  };
+  let ready = false;
+
+  try {
+    const metricsServer = await createMetricsServer({
+      ...config.metrics,
+      registry: metrics.registry,
+      notReadyReason: () => (ready ? undefined : 'starting'),
+    });
+    stops.push(() => metricsServer.close());
+
+    let gpu: GpuRole | undefined;
+    if (roles.has('gpu')) {
+      gpu = await startGpuRole(config, { store, metrics, logger });
+      stops.push(() => gpu!.stop());
+    }
+    let router: RouterRole | undefined;
+    if (roles.has('router') || roles.has('edge')) {
+      router = await startRouterRole(config, { store, metrics, logger });
+      stops.push(() => router!.stop());
+    }
+
+    const directory = createNodeDirectory(config, { router });
+    const api = await createApiServer({
+      ...config.api,
+      logger: logger.child({ component: 'api' }),
+      routes: (r) => registerApiServices(r, { store, directory, nodeId: config.node.id }),
+    });
+    stops.push(() => api.close());
+    directory.setApiUrl(api.url);
+
+    ready = true;
+    logger.info({ router: router?.server.url, api: api.url, metrics: metricsServer.url }, 'meshd started');
+    return {
+      nodeId: config.node.id,
+      routerUrl: router?.server.url,
+      apiUrl: api.url,
+      metricsUrl: metricsServer.url,
+      simulatorUrls: gpu?.simulators ?? [],
+      store,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * The CLI's connection to a meshd API port: the Connect protocol over HTTP/1.1 (JSON), the same
+ * requests `curl` can make, so the CLI needs no HTTP/2 and works through ordinary proxies.
+ */
+import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.ts';
+import { StatePlane } from '../gen/infermesh/state/v1/state_pb.ts';
+
+/** Typed clients of one endpoint plus the per-call options. */
+export interface MeshClients {
+  control: Client<typeof ControlPlane>;
+  state: Client<typeof StatePlane>;
+  /** Options for every call (the `--timeout` deadline). */
+  callOptions: CallOptions;
+  endpoint: string;
+}
+
+/** Clients for the ControlPlane and StatePlane of the meshd at `endpoint`. */
+export function createMeshClients(endpoint: string, timeoutMs: number): MeshClients {
+  const transport = createConnectTransport({ baseUrl: endpoint, httpVersion: '1.1' });
+  return {
+    control: createClient(ControlPlane, transport),
+    state: createClient(StatePlane, transport),
+    callOptions: { timeoutMs },
+    endpoint,
+  };
+}

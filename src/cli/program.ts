@@ -1,0 +1,129 @@
+/**
+ * The `mesh` admin CLI: global `--endpoint`, `-o table|json|yaml` and `--timeout`, and one
+ * subcommand per file under commands/. `runCli` takes its streams and environment as arguments,
+ * so tests run it in-process as well as as a real process.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { NODE_ROLES } from '../core/types.ts';
+import { createMeshClients, type MeshClients } from './client.ts';
+import { listModels } from './commands/list-models.ts';
+import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
+import { stats } from './commands/stats.ts';
+import { formatError } from './errors.ts';
+import { formatResult, OUTPUT_FORMATS, useColor, type OutputFormat, type TableView } from './output.ts';
+
+/** Where the CLI looks without `--endpoint` or `MESH_ENDPOINT`: meshd's default API port. */
+export const DEFAULT_ENDPOINT = 'http://127.0.0.1:50051';
+/** Deadline of each call without `--timeout`. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+/** Exit status for a wrong command line (1 is for failures of the command itself). */
+export const EXIT_USAGE = 2;
+
+/** The process's streams and environment, injectable for in-process tests. */
+export interface CliIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  env: NodeJS.ProcessEnv;
+}
+
+interface GlobalOptions {
+  endpoint: string;
+  output: OutputFormat;
+  timeout: number;
+}
+
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+function parseTimeout(value: string): number {
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms <= 0)
+    throw new InvalidArgumentError('expected a positive number of milliseconds');
+  return ms;
+}
+
+function parseEndpoint(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://127.0.0.1:50051');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InvalidArgumentError('expected an http:// or https:// URL');
+  return value.replace(/\/+$/, '');
+}
+
+/** Runs one CLI invocation (`args` without `node` and the script); resolves to the exit status. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  const program = new Command('mesh');
+  let globals: GlobalOptions | undefined;
+
+  // Shared by every command: make clients from the global options, print the result.
+  const run =
+    <O>(fn: (clients: MeshClients, opts: O) => Promise<{ data: unknown; view: TableView }>) =>
+    async (opts: O, cmd: Command) => {
+      globals = cmd.optsWithGlobals<GlobalOptions & O>();
+      const clients = createMeshClients(globals.endpoint, globals.timeout);
+      const { data, view } = await fn(clients, opts);
+      io.stdout.write(formatResult(data, view, globals.output, useColor(io.env, io.stdout.isTTY)));
+    };
+
+  program
+    .description('Admin CLI of InferMesh: inspect the nodes, models and live state of a mesh')
+    .version(version)
+    .addOption(
+      new Option('-e, --endpoint <url>', 'meshd API URL (env MESH_ENDPOINT)')
+        .default(io.env.MESH_ENDPOINT || DEFAULT_ENDPOINT)
+        .argParser(parseEndpoint),
+    )
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(
+      new Option('--timeout <ms>', 'deadline of each call')
+        .default(DEFAULT_TIMEOUT_MS)
+        .argParser(parseTimeout),
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // One line with a code, like every other error: `mesh: error: usage: unknown command 'x'`.
+      outputError: (text, write) =>
+        write(
+          `mesh: error: usage: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')} (see mesh --help)\n`,
+        ),
+    });
+
+  program
+    .command('list-nodes')
+    .description('list the nodes of the mesh')
+    .addOption(new Option('-r, --role <role>', 'only nodes with this role').choices(NODE_ROLES))
+    .addOption(new Option('-s, --status <status>', 'only nodes with this status').choices(NODE_STATUSES))
+    .action(run<ListNodesOptions>(listNodes));
+  program
+    .command('list-models')
+    .description('list the models served in the mesh')
+    .action(run<object>((clients) => listModels(clients)));
+  program
+    .command('stats')
+    .description('live load per model: endpoints, healthy, queue, running, mean KV cache use')
+    .action(run<object>((clients) => stats(clients)));
+
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    const ctx = {
+      endpoint: globals?.endpoint ?? DEFAULT_ENDPOINT,
+      timeoutMs: globals?.timeout ?? DEFAULT_TIMEOUT_MS,
+    };
+    io.stderr.write(formatError(err, ctx));
+    return 1;
+  }
+}

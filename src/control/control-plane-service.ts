@@ -1,0 +1,93 @@
+/**
+ * `infermesh.control.v1.ControlPlane`. Nodes and models are served from what the node already
+ * knows (membership, model states); pins, placement, policies and events answer UNIMPLEMENTED
+ * until the control-plane store lands, rather than pretending with fake data as the original did.
+ */
+import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
+import { MeshError } from '../core/errors.ts';
+import type { ModelState, NodeInfo } from '../core/types.ts';
+import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.ts';
+import { nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
+import { aggregateModels } from './models.ts';
+
+/** What the control plane reads; the agent wires membership and the state store behind it. */
+export interface ControlPlaneSource {
+  /** Every node this node knows, itself included. */
+  nodes(): NodeInfo[];
+  /** Every model state this node knows (local and mirrored from peers). */
+  modelStates(): ModelState[];
+}
+
+const notYet = (rpc: string) => new MeshError('not_implemented', `${rpc} lands with the control-plane issue`);
+
+/** The ControlPlane implementation, for `router.service(ControlPlane, impl)`. */
+export function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<typeof ControlPlane> {
+  return {
+    listNodes(req) {
+      const nodes = source
+        .nodes()
+        .filter(
+          (n) =>
+            req.roleFilter === NodeRole.UNSPECIFIED ||
+            n.roles.some((r) => nodeRoleToProto(r) === req.roleFilter),
+        )
+        .filter(
+          (n) =>
+            req.statusFilter === NodeStatus.UNSPECIFIED || nodeStatusToProto(n.status) === req.statusFilter,
+        )
+        .sort((a, b) => a.id.localeCompare(b.id));
+      return { nodes: nodes.map(nodeToProto) };
+    },
+    getNode(req) {
+      if (!req.nodeId) throw new MeshError('invalid_request', 'node_id is required');
+      const node = source.nodes().find((n) => n.id === req.nodeId);
+      if (!node) throw new MeshError('not_found', `no node "${req.nodeId}"`);
+      return { node: nodeToProto(node) };
+    },
+    listModels(req) {
+      const models = aggregateModels(source.modelStates()).filter(
+        (m) => req.statusFilter === ModelStatus.UNSPECIFIED || m.status === req.statusFilter,
+      );
+      return { models };
+    },
+    drainNode() {
+      throw notYet('DrainNode');
+    },
+    pinModel() {
+      throw notYet('PinModel');
+    },
+    unpinModel() {
+      throw notYet('UnpinModel');
+    },
+    loadModel() {
+      throw notYet('LoadModel');
+    },
+    unloadModel() {
+      throw notYet('UnloadModel');
+    },
+    setPolicy() {
+      throw notYet('SetPolicy');
+    },
+    getPolicy() {
+      throw notYet('GetPolicy');
+    },
+    deletePolicy() {
+      throw notYet('DeletePolicy');
+    },
+    listPolicies() {
+      throw notYet('ListPolicies');
+    },
+    // eslint-disable-next-line require-yield -- declared streaming; fails before the first event
+    async *subscribeEvents() {
+      throw notYet('SubscribeEvents');
+    },
+  };
+}
+
+/** Registers the ControlPlane service on a router (what the agent passes to the API server). */
+export function controlPlaneRoutes(source: ControlPlaneSource): (router: ConnectRouter) => void {
+  const impl = createControlPlaneService(source);
+  return (router) => {
+    router.service(ControlPlane, impl);
+  };
+}

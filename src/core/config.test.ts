@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkConfig, defaultConfig, parseConfig } from './config.ts';
+import { MeshError } from './errors.ts';
+
+test('defaults fill every key and the result is frozen', () => {
+  const config = defaultConfig();
+  assert.equal(config.apiVersion, 'infermesh/v1');
+  assert.deepEqual(config.node.roles, ['router', 'gpu']);
+  assert.equal(config.router.listen.port, 8080);
+  assert.equal(config.api.port, 50051);
+  assert.equal(config.router.retries, 1);
+  assert.ok(Object.isFrozen(config.router.listen));
+  assert.throws(() => {
+    (config.router as { retries: number }).retries = 3;
+  }, TypeError);
+});
+
+test('every problem is listed with its path', () => {
+  const result = checkConfig({
+    apiVersion: 'infermesh/v2',
+    node: { roles: ['router', 'cook'] },
+    router: { maxBodyBytes: -1, peers: [{ url: 'ftp://x' }] },
+    gpu: { runtimes: [{ name: 'a', url: 'not a url' }], surprise: true },
+  });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  const paths = result.problems.map((p) => p.path).sort();
+  assert.deepEqual(paths, [
+    'apiVersion',
+    'gpu',
+    'gpu.runtimes[0].url',
+    'node.roles[1]',
+    'router.maxBodyBytes',
+    'router.peers[0].url',
+  ]);
+});
+
+test('cross-references are checked: duplicate endpoint names, endpoints without the gpu role', () => {
+  const result = checkConfig({
+    apiVersion: 'infermesh/v1',
+    node: { roles: ['router'] },
+    gpu: { runtimes: [{ name: 'a', url: 'http://127.0.0.1:1' }], simulators: [{ name: 'a' }] },
+  });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(
+    result.problems.map((p) => p.path),
+    ['gpu.simulators[0].name', 'gpu'],
+  );
+});
+
+test('parseConfig throws invalid_config carrying the problems', () => {
+  try {
+    parseConfig({ apiVersion: 'nope' });
+    assert.fail('expected a throw');
+  } catch (err) {
+    assert.ok(err instanceof MeshError);
+    assert.equal(err.code, 'invalid_config');
+    assert.match(err.message, /apiVersion/);
+    assert.ok(Array.isArray(err.details.problems));
+  }
+});

@@ -1,0 +1,51 @@
+/**
+ * Reading and parsing inference request bodies: size-limited before parsing (413), JSON checked
+ * (400), and only the fields routing needs are looked at; the body is forwarded byte for byte.
+ */
+import type { IncomingMessage } from 'node:http';
+import { MeshError } from '../core/errors.ts';
+
+/** Reads the whole body, failing fast with `payload_too_large` once it passes `limit` bytes. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw tooLarge(limit);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+function tooLarge(limit: number): MeshError {
+  return new MeshError('payload_too_large', `request body is larger than ${limit} bytes`, { limit });
+}
+
+/** Parses a JSON object body; anything else is `invalid_request`. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0)
+    throw new MeshError('invalid_request', 'request body is empty; expected a JSON object');
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw new MeshError('invalid_request', `request body is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new MeshError('invalid_request', 'request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The model a request names; absent or empty is `model_not_found` (OpenAI answers 404 too). */
+export function requireModel(body: Record<string, unknown>): string {
+  const model = body.model;
+  if (model === undefined || model === null || model === '') {
+    throw new MeshError('model_not_found', 'the request names no model; set "model"', { param: 'model' });
+  }
+  if (typeof model !== 'string')
+    throw new MeshError('invalid_request', '"model" must be a string', { param: 'model' });
+  return model;
+}

@@ -1,0 +1,93 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { MeshError } from '../core/errors.ts';
+import type { ModelState } from '../core/types.ts';
+import { createStateStore } from '../signal/state/state-store.ts';
+import { createEndpointSelector } from './endpoint-selector.ts';
+
+function state(endpointId: string, extra: Partial<ModelState> = {}): ModelState {
+  return {
+    endpointId,
+    endpointUrl: `http://127.0.0.1/${endpointId}`,
+    node: 'n1',
+    model: 'm',
+    runtime: 'vllm',
+    health: 'healthy',
+    loaded: true,
+    warming: false,
+    updatedAt: 0,
+    ...extra,
+  };
+}
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    return (err as MeshError).code;
+  }
+  return 'none';
+};
+
+test('unknown model is model_not_found; known but unroutable is no_healthy_endpoint', () => {
+  const store = createStateStore();
+  const selector = createEndpointSelector(store);
+  assert.equal(
+    codeOf(() => selector.pick('m')),
+    'model_not_found',
+  );
+  store.upsert(state('a', { health: 'unhealthy' }));
+  store.upsert(state('b', { loaded: false }));
+  assert.equal(
+    codeOf(() => selector.pick('m')),
+    'no_healthy_endpoint',
+  );
+  store.upsert(state('c', { health: 'stale' }));
+  assert.equal(selector.pick('m').endpointId, 'c');
+});
+
+test('picks the least loaded endpoint from reported state', () => {
+  const store = createStateStore();
+  store.upsert(state('busy', { running: 8, queueDepth: 4 }));
+  store.upsert(state('idle', { running: 1, queueDepth: 0 }));
+  const selector = createEndpointSelector(store);
+  assert.equal(selector.pick('m').endpointId, 'idle');
+});
+
+test('own in-flight count spreads a burst even while polled state is stale', () => {
+  const store = createStateStore();
+  for (const id of ['a', 'b', 'c', 'd']) store.upsert(state(id, { running: 0, queueDepth: 0 }));
+  const selector = createEndpointSelector(store, () => 0);
+  const picked = new Map<string, number>();
+  for (let i = 0; i < 40; i++) {
+    const target = selector.pick('m');
+    selector.acquire(target.endpointId);
+    picked.set(target.endpointId, (picked.get(target.endpointId) ?? 0) + 1);
+  }
+  assert.deepEqual([...picked.values()], [10, 10, 10, 10]);
+});
+
+test('release is idempotent and excluded endpoints are skipped', () => {
+  const store = createStateStore();
+  store.upsert(state('a'));
+  store.upsert(state('b', { running: 5 }));
+  const selector = createEndpointSelector(store);
+  const release = selector.acquire('a');
+  assert.equal(selector.inFlight('a'), 1);
+  release();
+  release();
+  assert.equal(selector.inFlight('a'), 0);
+  assert.equal(selector.pick('m', new Set(['a'])).endpointId, 'b');
+  assert.equal(
+    codeOf(() => selector.pick('m', new Set(['a', 'b']))),
+    'no_healthy_endpoint',
+  );
+});
+
+test('servedModels lists models with a routable endpoint, sorted', () => {
+  const store = createStateStore();
+  store.upsert(state('a', { model: 'z' }));
+  store.upsert(state('b', { model: 'y' }));
+  store.upsert(state('c', { model: 'x', health: 'unhealthy' }));
+  assert.deepEqual(createEndpointSelector(store).servedModels(), ['y', 'z']);
+});

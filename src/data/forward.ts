@@ -1,0 +1,213 @@
+/**
+ * Forwards one inference request to the best endpoint and relays the answer.
+ *
+ * Nothing is written to the client until the upstream's first body byte arrives, so any failure
+ * before that point (refused connection, 5xx, reset, timeout) is retried on another endpoint.
+ * After the first byte the response is committed: a failure ends an SSE stream with an error
+ * event (never a hang) and cuts any other body. A client that goes away aborts the upstream
+ * request at once, which the runtime sees as a cancellation.
+ */
+import type { ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { Dispatcher } from 'undici';
+import { MeshError } from '../core/errors.ts';
+import type { ModelState } from '../core/types.ts';
+import type { MeshMetrics } from '../observability/metrics.ts';
+import type { Logger } from '../observability/log.ts';
+import type { EndpointSelector } from './endpoint-selector.ts';
+import type { Upstreams } from './upstreams.ts';
+
+export interface ForwardDeps {
+  selector: EndpointSelector;
+  upstreams: Upstreams;
+  metrics: MeshMetrics;
+  retries: number;
+}
+
+export interface ForwardRequest {
+  requestId: string;
+  model: string;
+  /** Path and query to call on the endpoint, e.g. `/v1/chat/completions`. */
+  path: string;
+  body: Buffer;
+  headers: Record<string, string>;
+  startedAt: number;
+  log: Logger;
+}
+
+const RELAYED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control'];
+
+/** Forwards `request`, retrying before the first byte; writes the whole response to `res`. */
+export async function forwardInference(
+  deps: ForwardDeps,
+  request: ForwardRequest,
+  res: ServerResponse,
+): Promise<void> {
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) abort.abort(new MeshError('cancelled', 'client closed the connection'));
+  };
+  res.once('close', onClose);
+  const tried = new Set<string>();
+  let lastError: MeshError | undefined;
+  try {
+    for (let attempt = 0; attempt <= deps.retries; attempt++) {
+      const target = pickTarget(deps, request.model, tried, lastError);
+      tried.add(target.endpointId);
+      if (attempt > 0) deps.metrics.retries.inc({ model: request.model });
+      const outcome = await attemptOn(deps, request, target, res, abort.signal);
+      if (outcome.done) return;
+      if (abort.signal.aborted) {
+        request.log.info({ endpoint: target.endpointId }, 'client went away; upstream request cancelled');
+        return;
+      }
+      lastError = outcome.error;
+      request.log.warn(
+        { endpoint: target.endpointId, attempt, code: lastError.code, err: lastError.message },
+        'upstream failed before first byte',
+      );
+    }
+    throw lastError ?? new MeshError('upstream_error', 'no upstream attempt was made');
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+function pickTarget(deps: ForwardDeps, model: string, tried: Set<string>, lastError?: MeshError): ModelState {
+  try {
+    return deps.selector.pick(model, tried);
+  } catch (err) {
+    // Out of endpoints to retry on: the user needs the upstream failure, not "no endpoint".
+    if (lastError) throw lastError;
+    throw err;
+  }
+}
+
+type AttemptOutcome = { done: true } | { done: false; error: MeshError };
+
+async function attemptOn(
+  deps: ForwardDeps,
+  request: ForwardRequest,
+  target: ModelState,
+  res: ServerResponse,
+  signal: AbortSignal,
+): Promise<AttemptOutcome> {
+  const endpoint = target.endpointId;
+  const release = deps.selector.acquire(endpoint);
+  deps.metrics.inFlight.inc({ endpoint });
+  let status = 0;
+  try {
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await deps.upstreams.pool(target.endpointUrl).request({
+        method: 'POST',
+        path: joinPath(target.endpointUrl, request.path),
+        headers: { ...request.headers, 'content-length': String(request.body.length) },
+        body: request.body,
+        signal,
+      });
+    } catch (err) {
+      return { done: false, error: upstreamError(err, endpoint) };
+    }
+    status = upstream.statusCode;
+    if (status >= 500) {
+      const text = await upstream.body.text().catch(() => '');
+      return {
+        done: false,
+        error: new MeshError(
+          'upstream_error',
+          `endpoint ${endpoint} answered ${status}: ${text.slice(0, 200)}`,
+        ),
+      };
+    }
+    const chunks = upstream.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    let first: IteratorResult<Buffer>;
+    try {
+      first = await chunks.next();
+    } catch (err) {
+      upstream.body.destroy();
+      return { done: false, error: upstreamError(err, endpoint) };
+    }
+
+    res.writeHead(status, responseHeaders(upstream.headers, request.requestId, endpoint));
+    deps.metrics.ttft.observe(
+      { model: request.model, endpoint },
+      (performance.now() - request.startedAt) / 1000,
+    );
+    const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
+    await relay(first, chunks, res, sse, request, endpoint);
+    return { done: true };
+  } finally {
+    release();
+    deps.metrics.inFlight.dec({ endpoint });
+    if (status > 0 && status < 500) {
+      // 499 (nginx's "client closed request") when the client left before the end.
+      const label = res.writableFinished ? String(res.statusCode) : '499';
+      deps.metrics.requests.inc({ model: request.model, endpoint, status: label });
+      deps.metrics.e2e.observe(
+        { model: request.model, endpoint },
+        (performance.now() - request.startedAt) / 1000,
+      );
+    }
+  }
+}
+
+/** Streams the committed body with backpressure; a mid-stream failure ends it cleanly. */
+async function relay(
+  first: IteratorResult<Buffer>,
+  chunks: AsyncIterator<Buffer>,
+  res: ServerResponse,
+  sse: boolean,
+  request: ForwardRequest,
+  endpoint: string,
+): Promise<void> {
+  try {
+    for (let next = first; !next.done; next = await chunks.next()) {
+      if (res.destroyed) return;
+      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    }
+    res.end();
+  } catch (err) {
+    await chunks.return?.().catch(() => undefined);
+    if (res.destroyed) return;
+    const error = upstreamError(err, endpoint);
+    request.log.warn({ endpoint, code: error.code, err: error.message }, 'upstream failed mid-response');
+    if (sse) {
+      res.end(
+        `data: ${JSON.stringify(new MeshError('upstream_error', `upstream failed mid-stream: ${error.message}`).toOpenAI())}\n\ndata: [DONE]\n\n`,
+      );
+    } else {
+      res.destroy(error);
+    }
+  }
+}
+
+function responseHeaders(upstream: Dispatcher.ResponseData['headers'], requestId: string, endpoint: string) {
+  const headers: Record<string, string> = { 'x-request-id': requestId, 'x-infermesh-endpoint': endpoint };
+  for (const name of RELAYED_RESPONSE_HEADERS) {
+    const value = upstream[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
+function upstreamError(err: unknown, endpoint: string): MeshError {
+  if (err instanceof MeshError) return err;
+  const code = (err as { code?: string }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+    return new MeshError(
+      'upstream_timeout',
+      `endpoint ${endpoint} timed out: ${message}`,
+      {},
+      { cause: err },
+    );
+  }
+  return new MeshError('upstream_error', `endpoint ${endpoint} failed: ${message}`, {}, { cause: err });
+}
+
+/** Keeps any path prefix of the endpoint's base URL (`http://h/prefix` + `/v1/...`). */
+function joinPath(baseUrl: string, path: string): string {
+  const prefix = new URL(baseUrl).pathname.replace(/\/+$/, '');
+  return `${prefix}${path}`;
+}

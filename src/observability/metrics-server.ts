@@ -1,0 +1,65 @@
+/**
+ * The operator's HTTP port: Prometheus `/metrics`, liveness `/healthz` and readiness `/readyz`.
+ * Kept off the data plane port so scrapes and probes never queue behind inference traffic.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface MetricsServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface MetricsServerOptions {
+  host: string;
+  port: number;
+  registry: Registry;
+  /** Readiness: why the node is not ready yet, or undefined when it is. */
+  notReadyReason: () => string | undefined;
+}
+
+export async function createMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, contentType: string, body: string) => {
+      res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    if (path === '/metrics') {
+      options.registry.metrics().then(
+        (text) => reply(200, options.registry.contentType, text),
+        (err: unknown) => reply(500, 'text/plain', `metrics failed: ${String(err)}\n`),
+      );
+    } else if (path === '/healthz') {
+      reply(200, 'application/json', '{"status":"ok"}');
+    } else if (path === '/readyz') {
+      const reason = options.notReadyReason();
+      reply(
+        reason ? 503 : 200,
+        'application/json',
+        JSON.stringify(reason ? { status: 'not_ready', reason } : { status: 'ready' }),
+      );
+    } else {
+      reply(
+        404,
+        'application/json',
+        '{"error":{"code":"not_found","message":"try /metrics, /healthz or /readyz"}}',
+      );
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host}:${port}`,
+    port,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * What the runtime scraper and its adapters agree on. An adapter knows one runtime's endpoints and
+ * metric names; the scraper owns timing, timeouts, health and the state store.
+ */
+import type { EndpointHealth, ModelState, RuntimeKind } from '../../core/types.ts';
+import type { ScrapeErrorReason } from './scrape-error.ts';
+
+/** One runtime endpoint of this node, as configured. */
+export interface RuntimeEndpoint {
+  /** Unique on this node; the endpoint id is `${node}/${name}`. */
+  name: string;
+  runtime: RuntimeKind;
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  gpuType?: string;
+}
+
+export interface ScrapeContext {
+  /** Aborted when the scrape times out or the scraper stops. */
+  signal: AbortSignal;
+  /** Unix ms at the start of this scrape: the `updatedAt` of its records and the end of its rate window. */
+  now: number;
+}
+
+/**
+ * A runtime adapter scrapes one endpoint. It keeps whatever state it needs between scrapes
+ * (previous counters for rates) and returns one record per model with `health: 'healthy'`;
+ * it throws `ScrapeError` when the endpoint cannot be read.
+ */
+export interface RuntimeAdapter {
+  scrape(ctx: ScrapeContext): Promise<ModelState[]>;
+}
+
+/** Why an endpoint is not being scraped or what its last scrape failed with. */
+export interface EndpointError {
+  reason: ScrapeErrorReason | 'unsupported_runtime';
+  message: string;
+  /** Unix ms. */
+  at: number;
+}
+
+/**
+ * An endpoint as the scraper sees it, whether or not it ever answered. `unknown` until its first
+ * scrape ends (and forever for a runtime with no adapter yet).
+ */
+export interface EndpointStatus {
+  id: string;
+  name: string;
+  node: string;
+  url: string;
+  runtime: RuntimeKind;
+  gpuType?: string;
+  health: EndpointHealth | 'unknown';
+  consecutiveFailures: number;
+  lastError?: EndpointError;
+  /** Unix ms of the last scrape that ended, successful or not. */
+  lastScrapeAt?: number;
+  lastSuccessAt?: number;
+  /** Models of the last successful scrape. */
+  models: string[];
+}

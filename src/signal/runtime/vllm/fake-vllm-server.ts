@@ -1,0 +1,106 @@
+/**
+ * A fake vLLM server for tests: real HTTP on port 0, serving whatever /metrics page and model list
+ * the test sets, and misbehaving on demand (never answering, 5xx, truncated body, garbage). Ships
+ * with the code so other suites can test against the same failures.
+ */
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type FakeVllmMode =
+  | 'ok'
+  /** Accepts the connection and never answers. */
+  | 'hang'
+  /** /metrics answers 500. */
+  | 'error500'
+  /** /metrics declares more bytes than it sends, then drops the connection. */
+  | 'truncate'
+  /** /metrics answers 200 with an HTML page. */
+  | 'garbage'
+  /** /health answers 503 (engine not ready), everything else is fine. */
+  | 'health503';
+
+export interface FakeVllmServer {
+  url: string;
+  /** The /metrics body served in mode `ok`. */
+  metrics: string;
+  metricsContentType: string;
+  /** The /v1/models body. */
+  models: string;
+  mode: FakeVllmMode;
+  /** Requests seen per path. */
+  hits: Map<string, number>;
+  close(): Promise<void>;
+}
+
+/** A /v1/models body like vLLM's, for the given ids (`{ id, parent }` for LoRA adapters). */
+export function vllmModelList(models: Array<string | { id: string; parent: string }>): string {
+  const data = models.map((m) => {
+    const { id, parent } = typeof m === 'string' ? { id: m, parent: null } : m;
+    return {
+      id,
+      object: 'model',
+      created: 1715644056,
+      owned_by: 'vllm',
+      root: id,
+      parent,
+      max_model_len: 4096,
+      permission: [],
+    };
+  });
+  return JSON.stringify({ object: 'list', data });
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Starts a fake on 127.0.0.1, port 0. */
+export async function startFakeVllm(
+  init: { metrics?: string; models?: string; mode?: FakeVllmMode } = {},
+): Promise<FakeVllmServer> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    fake.hits.set(path, (fake.hits.get(path) ?? 0) + 1);
+    const { mode } = fake;
+    if (mode === 'hang') return; // the socket stays open until close()
+    if (path === '/health') return send(res, mode === 'health503' ? 503 : 200, '');
+    if (path === '/v1/models') return send(res, 200, fake.models, 'application/json');
+    if (path !== '/metrics') return send(res, 404, '{"detail":"Not Found"}', 'application/json');
+    if (mode === 'error500') return send(res, 500, 'Internal Server Error');
+    if (mode === 'garbage') return send(res, 200, '<html><body><h1>502 Bad Gateway</h1></body></html>\n');
+    if (mode === 'truncate') {
+      const body = Buffer.from(fake.metrics);
+      res.writeHead(200, { 'content-type': fake.metricsContentType, 'content-length': body.length + 4096 });
+      res.write(body.subarray(0, Math.floor(body.length / 2)));
+      setTimeout(() => res.destroy(), 5);
+      return;
+    }
+    send(res, 200, fake.metrics, fake.metricsContentType);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const fake: FakeVllmServer = {
+    url: `http://127.0.0.1:${port}`,
+    metrics: init.metrics ?? '',
+    metricsContentType: 'text/plain; version=0.0.4; charset=utf-8',
+    models: init.models ?? vllmModelList([]),
+    mode: init.mode ?? 'ok',
+    hits: new Map(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return fake;
+}
+
+/** A port on 127.0.0.1 that nothing listens on (connection refused). */
+export async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}

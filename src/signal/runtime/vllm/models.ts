@@ -1,0 +1,28 @@
+/**
+ * Reads vLLM's `GET /v1/models` (OpenAI list). vLLM adds `root`, `parent` (the base model of a LoRA
+ * adapter) and `max_model_len`; only `id` and `parent` matter to the signal plane.
+ */
+import { z } from 'zod';
+
+const modelList = z.object({
+  data: z.array(z.object({ id: z.string().min(1), parent: z.string().nullish() })),
+});
+
+export interface ServedModel {
+  id: string;
+  /** Base model id for a LoRA adapter; absent for a base model. */
+  parent?: string;
+}
+
+/** Parses the /v1/models body; returns undefined when it is not an OpenAI model list. */
+export function parseModelList(body: string): ServedModel[] | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const parsed = modelList.safeParse(json);
+  if (!parsed.success) return undefined;
+  return parsed.data.data.map((m) => (m.parent ? { id: m.id, parent: m.parent } : { id: m.id }));
+}

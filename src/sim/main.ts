@@ -1,0 +1,62 @@
+/**
+ * `mesh-sim`: runs one simulated vLLM server until SIGINT/SIGTERM. Runs at import
+ * (bin/mesh-sim.js imports this module through launch()).
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { createSimServer } from './server.ts';
+
+function int(min: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+    return n;
+  };
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+const program = new Command('mesh-sim')
+  .description('A simulated GPU LLM runtime speaking the vLLM OpenAI-compatible API and metrics')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (0 picks a free one)', int(0), 8000)
+  .option('--model <name>', 'served model name', 'sim-llama-3-8b')
+  .addOption(new Option('--profile <gpu>', 'GPU step-time profile').choices(['h100', 'a100']).default('h100'))
+  .option('--max-num-seqs <n>', 'most requests in the running batch', int(1), 64)
+  .option('--kv-blocks <n>', 'KV cache size in blocks of 16 tokens', int(1), 4096)
+  .option('--time-scale <x>', 'speed-up over real time (>1 is faster, same ratios)', positive, 1)
+  .option('--seed <n>', 'seed for generated text', int(-(2 ** 31)), 1)
+  .showHelpAfterError();
+
+program.parse(process.argv);
+const o = program.opts<{
+  host: string;
+  port: number;
+  model: string;
+  profile: 'h100' | 'a100';
+  maxNumSeqs: number;
+  kvBlocks: number;
+  timeScale: number;
+  seed: number;
+}>();
+
+const sim = await createSimServer(o);
+process.stdout.write(
+  `mesh-sim listening on ${sim.url} model=${o.model} profile=${o.profile} time-scale=${o.timeScale}\n`,
+);
+
+let stopping = false;
+const stop = (signal: NodeJS.Signals) => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`mesh-sim: ${signal}, shutting down\n`);
+  sim.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);

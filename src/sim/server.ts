@@ -1,0 +1,250 @@
+/**
+ * The simulator's HTTP server: vLLM's OpenAI-compatible API (`/v1/chat/completions`,
+ * `/v1/completions`, `/v1/models`), its operational endpoints (`/health`, `/load`, `/version`,
+ * `/metrics`) and a fault-injection endpoint (`/sim/fault`) for router tests. One engine per server,
+ * on real timers unless a clock is injected.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import type { SimulatorConfig } from '../core/config.ts';
+import type { SimClock } from './clock.ts';
+import { createSimEngine, type SimEngine } from './engine.ts';
+import { createFaultState, parseFault, type Fault, type FaultMode } from './faults.ts';
+import { sendError, sendJson, serveInference } from './inference-handler.ts';
+import { renderSimMetrics } from './metrics-page.ts';
+import { parseInferenceRequest, SimHttpError } from './openai-request.ts';
+import { PROM_CONTENT_TYPE } from './prom-text.ts';
+
+/** The vLLM version the simulator reports on `/version`. */
+export const SIM_VLLM_VERSION = '0.11.0';
+
+/** Options: the `gpu.simulators[]` config entry (every field optional here) plus test knobs. */
+export interface SimServerOptions extends Partial<SimulatorConfig> {
+  host?: string;
+  maxModelLen?: number;
+  maxNumBatchedTokens?: number;
+  enablePrefixCaching?: boolean;
+  /** Per-token chance of a seeded early EOS (finish_reason `stop`); default 0. */
+  stopProbability?: number;
+  clock?: SimClock;
+  /** Largest request body, bytes. Default 32 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface SimServer {
+  url: string;
+  port: number;
+  engine: SimEngine;
+  setFault(fault: Fault): void;
+  /** Stops accepting, aborts running requests, drops every connection. */
+  close(): Promise<void>;
+}
+
+const INFERENCE_PATHS = new Map<string, 'chat' | 'completion'>([
+  ['/v1/chat/completions', 'chat'],
+  ['/v1/completions', 'completion'],
+]);
+
+/** Starts a simulator listening on `host:port` (port 0 picks a free one). */
+export async function createSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  const engine = createSimEngine({
+    model: options.model ?? 'sim-llama-3-8b',
+    profile: options.profile ?? 'h100',
+    maxNumSeqs: options.maxNumSeqs ?? 64,
+    kvBlocks: options.kvBlocks ?? 4096,
+    timeScale: options.timeScale ?? 1,
+    seed: options.seed ?? 1,
+    ...(options.maxModelLen === undefined ? {} : { maxModelLen: options.maxModelLen }),
+    ...(options.maxNumBatchedTokens === undefined
+      ? {}
+      : { maxNumBatchedTokens: options.maxNumBatchedTokens }),
+    ...(options.enablePrefixCaching === undefined
+      ? {}
+      : { enablePrefixCaching: options.enablePrefixCaching }),
+    ...(options.stopProbability === undefined ? {} : { stopProbability: options.stopProbability }),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const faults = createFaultState();
+  const createdSec = Date.now() / 1000;
+  const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
+  const sockets = new Set<Socket>();
+  let inFlight = 0;
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendError(res, new SimHttpError(500, 'InternalServerError', String(err)));
+      else res.destroy();
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const method = req.method ?? 'GET';
+    const kind = INFERENCE_PATHS.get(path);
+    if (kind) {
+      if (method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' });
+      return inference(kind, req, res);
+    }
+    if (path === '/sim/fault') {
+      if (method === 'GET') return sendJson(res, 200, faults.current());
+      if (method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' });
+      const body = await readJson(req, maxBody);
+      const fault = body.ok ? parseFault(body.value) : 'malformed JSON';
+      if (typeof fault === 'string') return sendError(res, new SimHttpError(400, 'BadRequestError', fault));
+      return sendJson(res, 200, faults.set(fault));
+    }
+    if (method !== 'GET' && !(path === '/ping' && method === 'POST')) {
+      return sendJson(res, path in GET_ROUTES ? 405 : 404, {
+        detail: path in GET_ROUTES ? 'Method Not Allowed' : 'Not Found',
+      });
+    }
+    switch (path) {
+      case '/health':
+      case '/ping':
+        res.writeHead(200, { 'content-length': 0 });
+        return void res.end();
+      case '/load':
+        return sendJson(res, 200, { server_load: inFlight });
+      case '/version':
+        return sendJson(res, 200, { version: SIM_VLLM_VERSION });
+      case '/metrics': {
+        const text = renderSimMetrics(engine, createdSec);
+        res.writeHead(200, { 'content-type': PROM_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+        return void res.end(text);
+      }
+      case '/v1/models':
+        return sendJson(res, 200, modelsBody(engine, Math.floor(createdSec)));
+      case '/sim/stats':
+        return sendJson(res, 200, engine.stats());
+      default:
+        return sendJson(res, 404, { detail: 'Not Found' });
+    }
+  }
+
+  async function inference(
+    kind: 'chat' | 'completion',
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    inFlight++;
+    res.on('close', () => inFlight--);
+    const body = await readJson(req, maxBody);
+    const fault: FaultMode = faults.take();
+    if (fault === 'reset-before-headers') return void req.socket.destroy();
+    if (fault === 'hang') return; // the socket stays open until the client or close() ends it
+    if (fault === 'error-500') {
+      return sendError(
+        res,
+        new SimHttpError(500, 'InternalServerError', 'simulated fault: internal server error'),
+      );
+    }
+    if (!body.ok) return sendError(res, new SimHttpError(body.status, 'BadRequestError', body.message));
+    try {
+      const parsed = parseInferenceRequest(kind, body.value, engine.model);
+      serveInference(res, engine, parsed, {
+        resetMidStream: fault === 'reset-mid-stream',
+        nowSec: Math.floor(Date.now() / 1000),
+      });
+    } catch (err) {
+      if (err instanceof SimHttpError) return sendError(res, err);
+      throw err;
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const host = options.host ?? '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    engine,
+    setFault(fault) {
+      const checked = parseFault(fault);
+      if (typeof checked === 'string') throw new TypeError(checked);
+      faults.set(checked);
+    },
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        engine.close();
+        for (const s of sockets) s.destroy();
+      });
+      return closing;
+    },
+  };
+}
+
+const GET_ROUTES: Record<string, true> = {
+  '/health': true,
+  '/ping': true,
+  '/load': true,
+  '/version': true,
+  '/metrics': true,
+  '/v1/models': true,
+  '/sim/stats': true,
+};
+
+type JsonBody = { ok: true; value: unknown } | { ok: false; status: number; message: string };
+
+async function readJson(req: IncomingMessage, limit: number): Promise<JsonBody> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) return { ok: false, status: 413, message: `request body larger than ${limit} bytes` };
+    chunks.push(chunk);
+  }
+  try {
+    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
+  } catch (err) {
+    return { ok: false, status: 400, message: `JSON decode error: ${(err as Error).message}` };
+  }
+}
+
+function modelsBody(engine: SimEngine, created: number): object {
+  return {
+    object: 'list',
+    data: [
+      {
+        id: engine.model,
+        object: 'model',
+        created,
+        owned_by: 'vllm',
+        root: engine.model,
+        parent: null,
+        max_model_len: engine.maxModelLen,
+        permission: [
+          {
+            id: `modelperm-${randomBytes(16).toString('hex')}`,
+            object: 'model_permission',
+            created,
+            allow_create_engine: false,
+            allow_sampling: true,
+            allow_logprobs: true,
+            allow_search_indices: false,
+            allow_view: true,
+            allow_fine_tuning: false,
+            organization: '*',
+            group: null,
+            is_blocking: false,
+          },
+        ],
+      },
+    ],
+  };
+}
