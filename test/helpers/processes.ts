@@ -1,4 +1,4 @@
-/** Test fixture: meshd as a real child process, with its printed URLs read from stdout. */
+/** Test and bench fixture: meshd and mesh-sim as real child processes, their printed URLs read from stdout. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -8,44 +8,66 @@ import { stringify } from 'yaml';
 
 const root = new URL('../../', import.meta.url).pathname;
 
-export interface MeshdProcess {
-  child: ChildProcess;
+export interface MeshdProcess extends ChildHandle {
   /** URLs meshd printed; empty for a role it does not run. */
   urls: { router: string; api: string; metrics: string };
-  output: () => string;
-  /** Sends SIGINT and resolves with the exit code (bounded wait). */
-  stop(): Promise<number | null>;
 }
 
 export async function spawnMeshd(config: object, timeoutMs = 20_000): Promise<MeshdProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'meshd-'));
   const file = join(dir, 'meshd.yaml');
   writeFileSync(file, stringify(config));
-  const child = spawn(process.execPath, [join(root, 'bin/meshd.js'), 'start', '--config', file], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const started = await spawnUntil(
+    ['bin/meshd.js', 'start', '--config', file],
+    'Ctrl-C stops it.',
+    timeoutMs,
+  );
+  const out = started.output();
+  const pick = (label: RegExp) => out.match(label)?.[1] ?? '';
+  return {
+    ...started,
+    urls: {
+      router: pick(/router \(OpenAI API\): (http:\/\/\S+)\/v1/),
+      api: pick(/control API \(gRPC \+ Connect JSON\): (http:\/\/\S+)/),
+      metrics: pick(/metrics: (http:\/\/\S+)\/metrics/),
+    },
+  };
+}
+
+/** `mesh-sim` as a child process; resolves with its URL once it listens. */
+export async function spawnSim(args: string[], timeoutMs = 20_000): Promise<ChildHandle & { url: string }> {
+  const started = await spawnUntil(
+    ['bin/mesh-sim.js', '--port', '0', ...args],
+    'mesh-sim listening on',
+    timeoutMs,
+  );
+  return { ...started, url: started.output().match(/listening on (http:\/\/\S+)/)?.[1] ?? '' };
+}
+
+export interface ChildHandle {
+  child: ChildProcess;
+  output: () => string;
+  /** Sends SIGINT and resolves with the exit code (bounded wait, then SIGKILL). */
+  stop(): Promise<number | null>;
+}
+
+/** Spawns one of the package's bins and waits until its output contains `readyText`. */
+async function spawnUntil(args: string[], readyText: string, timeoutMs: number): Promise<ChildHandle> {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + timeoutMs;
-  while (!out.includes('Ctrl-C stops it.')) {
-    if (child.exitCode !== null) throw new Error(`meshd exited early (${child.exitCode}):\n${out}`);
+  while (!out.includes(readyText)) {
+    if (child.exitCode !== null) throw new Error(`${args[0]} exited early (${child.exitCode}):\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`meshd did not start in ${timeoutMs} ms:\n${out}`);
+      throw new Error(`${args[0]} did not start in ${timeoutMs} ms:\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const pick = (label: RegExp) => out.match(label)?.[1] ?? '';
-  const urls = {
-    router: pick(/router \(OpenAI API\): (http:\/\/\S+)\/v1/),
-    api: pick(/control API \(gRPC \+ Connect JSON\): (http:\/\/\S+)/),
-    metrics: pick(/metrics: (http:\/\/\S+)\/metrics/),
-  };
   return {
     child,
-    urls,
     output: () => out,
     async stop() {
       if (child.exitCode !== null) return child.exitCode;
