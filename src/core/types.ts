@@ -9,6 +9,15 @@ export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 export const NODE_ROLES = ['router', 'gpu', 'edge'] as const;
 export type NodeRole = (typeof NODE_ROLES)[number];
 
+/**
+ * Inference protocols a runtime endpoint speaks, so the router forwards each request only where
+ * it is understood: OpenAI-compatible (`/v1/chat/completions`, `/v1/completions`), TGI's
+ * `/generate` and `/generate_stream`, KServe v2 / Open Inference Protocol (`/v2/models/{m}/infer`),
+ * TorchServe's `/predictions/{m}` and TF Serving's `/v1/models/{m}:predict`.
+ */
+export const PROTOCOLS = ['openai', 'tgi', 'kserve-v2', 'torchserve', 'tfserving'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
 /** Endpoint health as the signal plane sees it. */
 export type EndpointHealth = 'healthy' | 'stale' | 'unhealthy';
 
@@ -45,8 +54,17 @@ export interface ModelState {
   batchFullness?: number;
   kvBlockSize?: number;
   kvBlocksTotal?: number;
+  /** Inter-token latency p95 over the last window. */
+  itlP95Ms?: number;
+  /** LoRA adapters loaded on the endpoint for this base model. */
+  loraAdapters?: string[];
   /** GPU type label from config (e.g. `H100`), used for heterogeneous speed later. */
   gpuType?: string;
+  /** Protocols the endpoint serves this model over; absent means `['openai']`. */
+  protocols?: Protocol[];
+  /** Whether the runtime can load / unload models (or adapters) at run time through its API. */
+  canLoad?: boolean;
+  canUnload?: boolean;
   /** Unix milliseconds of the scrape this state came from. */
   updatedAt: number;
 }

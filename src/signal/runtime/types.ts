@@ -29,6 +29,27 @@ export interface ScrapeContext {
  */
 export interface RuntimeAdapter {
   scrape(ctx: ScrapeContext): Promise<ModelState[]>;
+  /** Present when the runtime can load and unload models (or LoRA adapters) through its API. */
+  control?: RuntimeControl;
+}
+
+/** Options of a load request; which apply depends on the runtime (documented per adapter). */
+export interface LoadModelOptions {
+  /** Where the runtime finds the weights or adapter: a path, a URL or a model-store name. */
+  source?: string;
+  /** For LoRA adapters: the base model it attaches to. */
+  baseModel?: string;
+  /** Runtime-specific settings (e.g. TorchServe `initial_workers`). */
+  config?: Record<string, string>;
+}
+
+/**
+ * Model lifecycle through the runtime's own API. Both throw `MeshError`: `not_found` for an
+ * unknown model, `invalid_request` for what the runtime refuses, `upstream_error` when it fails.
+ */
+export interface RuntimeControl {
+  loadModel(model: string, options?: LoadModelOptions): Promise<void>;
+  unloadModel(model: string): Promise<void>;
 }
 
 /** Why an endpoint is not being scraped or what its last scrape failed with. */
