@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/gen/', 'bin/', 'coverage/', 'web/dist/'] },
+  { ignores: ['dist/', '.device/', 'node_modules/', 'src/gen/', 'bin/', 'coverage/', 'web/dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,6 +9,7 @@ import type { MeshMetrics } from '../observability/metrics.ts';
 import { createRuntimeScraper, type RuntimeScraper } from '../signal/runtime/scraper.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { createSimServer } from '../sim/server.ts';
+import { endpointGpusFromConfig } from './gpu-telemetry-role.ts';
 
 export interface GpuRole {
   simulators: Array<{ name: string; url: string }>;
@@ -29,15 +30,19 @@ export async function startGpuRole(
     throw err;
   }
   const simulators = config.gpu.simulators.map((s, i) => ({ name: s.name, url: sims[i]!.url }));
-  const endpoints = [
+  const gpusOf = endpointGpusFromConfig(config);
+  const configured = [
     ...config.gpu.runtimes,
     ...config.gpu.simulators.map((s, i) => ({
       name: s.name,
-      runtime: 'vllm' as const,
+      runtime: s.flavor, // each flavour is named after the runtime it imitates
       url: sims[i]!.url,
       gpuType: s.profile.toUpperCase(),
+      // Real Triton serves metrics on a port of their own; the simulator on its one port.
+      ...(s.flavor === 'triton' ? { metricsUrl: `${sims[i]!.url}/metrics` } : {}),
     })),
   ];
+  const endpoints = configured.map((ep) => ({ ...ep, gpus: gpusOf.get(`${config.node.id}/${ep.name}`) }));
   const scraper = createRuntimeScraper({
     node: config.node.id,
     endpoints,

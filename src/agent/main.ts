@@ -13,7 +13,9 @@ import {
   loadConfigFile,
   readConfigText,
 } from './config-file.ts';
+import { registerGpusCommand } from './gpus-command.ts';
 import { startMeshd } from './meshd.ts';
+import { registerProbeCommand } from './probe-command.ts';
 
 const program = new Command('meshd').description('InferMesh node daemon').showHelpAfterError();
 
@@ -71,6 +73,10 @@ program
   .action(() => {
     process.stdout.write(configToYaml(defaultConfig()));
   });
+
+registerProbeCommand(program);
+
+registerGpusCommand(program, () => defaultConfig().node.id);
 
 try {
   await program.parseAsync(process.argv);

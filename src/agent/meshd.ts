@@ -7,12 +7,18 @@ import type { MeshConfig } from '../core/config.ts';
 import type { Logger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
+import { createGpuStore, type GpuStore } from '../signal/state/gpu-store.ts';
 import { createStateStore, type StateStore } from '../signal/state/state-store.ts';
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
+import {
+  endpointGpusFromConfig,
+  startGpuTelemetryRole,
+  type GpuTelemetryRole,
+} from './gpu-telemetry-role.ts';
 import { createNodeDirectory } from './node-directory.ts';
 import { startRouterRole, type RouterRole } from './router-role.ts';
-import { registerApiServices } from './services.ts';
+import { registerApiServices, scraperController } from './services.ts';
 
 export interface RunningMeshd {
   nodeId: string;
@@ -21,11 +27,16 @@ export interface RunningMeshd {
   metricsUrl: string;
   simulatorUrls: Array<{ name: string; url: string }>;
   store: StateStore;
+  /** GPU states: this node's telemetry and what external reporters push. */
+  gpus: GpuStore;
+  /** GPU telemetry and quarantine, with the gpu role and `gpu.telemetry.source` set. */
+  gpuTelemetry?: GpuTelemetryRole;
   stop(): Promise<void>;
 }
 
 export async function startMeshd(config: MeshConfig, logger: Logger): Promise<RunningMeshd> {
   const store = createStateStore();
+  const gpus = createGpuStore();
   const metrics = createMeshMetrics({ defaultMetrics: true });
   const roles = new Set(config.node.roles);
   const stops: Array<() => Promise<void>> = [];
@@ -48,9 +59,20 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       gpu = await startGpuRole(config, { store, metrics, logger });
       stops.push(() => gpu!.stop());
     }
+    let gpuTelemetry: GpuTelemetryRole | undefined;
+    if (roles.has('gpu')) {
+      gpuTelemetry = await startGpuTelemetryRole(config, { gpus, metrics, logger });
+      if (gpuTelemetry) stops.push(() => gpuTelemetry!.stop());
+    }
     let router: RouterRole | undefined;
     if (roles.has('router') || roles.has('edge')) {
-      router = await startRouterRole(config, { store, metrics, logger });
+      router = await startRouterRole(config, {
+        store,
+        metrics,
+        logger,
+        gpus,
+        endpointGpus: endpointGpusFromConfig(config),
+      });
       stops.push(() => router!.stop());
     }
 
@@ -58,7 +80,16 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     const api = await createApiServer({
       ...config.api,
       logger: logger.child({ component: 'api' }),
-      routes: (r) => registerApiServices(r, { store, directory, nodeId: config.node.id }),
+      routes: (r) =>
+        registerApiServices(r, {
+          store,
+          gpus,
+          directory,
+          nodeId: config.node.id,
+          controller: gpu ? scraperController(gpu.scraper) : undefined,
+          quarantine: gpuTelemetry,
+          logger: logger.child({ component: 'api' }),
+        }),
     });
     stops.push(() => api.close());
     directory.setApiUrl(api.url);
@@ -72,6 +103,8 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       metricsUrl: metricsServer.url,
       simulatorUrls: gpu?.simulators ?? [],
       store,
+      gpus,
+      gpuTelemetry,
       stop: stopAll,
     };
   } catch (err) {

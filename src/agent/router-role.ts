@@ -4,11 +4,15 @@
  */
 import type { MeshConfig } from '../core/config.ts';
 import { createEndpointSelector } from '../data/endpoint-selector.ts';
+import { createScoringEngine } from '../scoring/engine.ts';
+import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { createRouterServer, type RouterServer } from '../data/router-server.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createRemoteStateSubscriber, type RemoteStateSubscriber } from '../signal/state/remote-state.ts';
+import { createEndpointGpuGate } from '../signal/gpu/quarantine/endpoint-gate.ts';
+import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 
 export interface RouterRole {
@@ -19,7 +23,14 @@ export interface RouterRole {
 
 export async function startRouterRole(
   config: MeshConfig,
-  deps: { store: StateStore; metrics: MeshMetrics; logger: Logger },
+  deps: {
+    store: StateStore;
+    metrics: MeshMetrics;
+    logger: Logger;
+    /** GPU states and endpoint → GPU UUIDs: endpoints on a quarantined GPU get no traffic. */
+    gpus?: GpuStore;
+    endpointGpus?: ReadonlyMap<string, readonly string[]>;
+  },
 ): Promise<RouterRole> {
   const { router } = config;
   const peers = router.peers.map((peer) => ({
@@ -42,7 +53,11 @@ export async function startRouterRole(
     port: router.listen.port,
     maxBodyBytes: router.maxBodyBytes,
     retries: router.retries,
-    selector: createEndpointSelector(deps.store),
+    selector: createEndpointSelector(deps.store, {
+      engine: createScoringEngine(engineOptionsFromConfig(config.scoring)),
+      admission: config.scoring.admission,
+      isEndpointQuarantined: deps.gpus ? createEndpointGpuGate(deps.gpus, deps.endpointGpus) : undefined,
+    }),
     upstreams,
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'router' }),

@@ -1,14 +1,67 @@
 /** The gRPC/Connect services every meshd serves on its API port. */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { controlPlaneRoutes } from '../control/control-plane-service.ts';
+import type { EndpointControl, ModelController } from '../control/model-control.ts';
+import type { Logger } from '../observability/log.ts';
+import { createScoringEngine, type ScoringEngine } from '../scoring/engine.ts';
+import { scoringRoutes } from '../scoring/scoring-service.ts';
+import { syncEngineWithStore } from '../scoring/store-sync.ts';
+import { quarantineRoutes } from '../signal/gpu/quarantine/quarantine-service.ts';
+import type { GpuStore } from '../signal/state/gpu-store.ts';
 import { statePlaneRoutes } from '../signal/state/state-plane-service.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
+import type { GpuTelemetryRole } from './gpu-telemetry-role.ts';
 import type { NodeDirectory } from './node-directory.ts';
 
-export function registerApiServices(
-  router: ConnectRouter,
-  deps: { store: StateStore; directory: NodeDirectory; nodeId: string },
-): void {
-  statePlaneRoutes({ store: deps.store, nodeId: deps.nodeId })(router);
-  controlPlaneRoutes({ nodes: () => deps.directory.nodes(), modelStates: () => deps.store.list() })(router);
+/** What the API services read and act on. */
+export interface ApiServiceDeps {
+  store: StateStore;
+  gpus: GpuStore;
+  directory: NodeDirectory;
+  nodeId: string;
+  /** This node's runtime endpoints, with the gpu role. */
+  controller?: ModelController;
+  logger?: Logger;
+  /** GPU quarantine, where this node runs GPU telemetry. */
+  quarantine?: Pick<
+    GpuTelemetryRole,
+    'quarantine' | 'release'
+  >; /** The engine `Scoring` serves; when absent, one with the default profile following `store`. */
+  scoring?: ScoringEngine;
+}
+
+export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps): void {
+  statePlaneRoutes({ store: deps.store, gpus: deps.gpus, nodeId: deps.nodeId, logger: deps.logger })(router);
+  controlPlaneRoutes({
+    nodes: () => deps.directory.nodes(),
+    modelStates: () => deps.store.list(),
+    nodeId: deps.nodeId,
+    controller: deps.controller,
+  })(router);
+  quarantineRoutes({ quarantine: deps.quarantine?.quarantine, release: deps.quarantine?.release })(router);
+  scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store) })(router);
+}
+
+function storeEngine(store: StateStore): ScoringEngine {
+  const engine = createScoringEngine();
+  syncEngineWithStore(engine, store);
+  return engine;
+}
+
+/** The runtime scraper's shape, as far as model control needs it. */
+interface ScraperLike {
+  endpoints(): ReturnType<ModelController['endpoints']>;
+  control?(endpointName: string): EndpointControl | undefined;
+}
+
+/**
+ * The runtime scraper as the ControlPlane's `ModelController`: its endpoints, and the runtime
+ * control of each (none until the scraper exposes `control()`: every load then answers
+ * `invalid_request`, which is the truth).
+ */
+export function scraperController(scraper: ScraperLike): ModelController {
+  return {
+    endpoints: () => scraper.endpoints(),
+    control: (name) => scraper.control?.(name),
+  };
 }

@@ -142,3 +142,62 @@ test('colour only on a terminal without NO_COLOR; stats of an empty mesh', () =>
   assert.deepEqual(summarise([]), []);
   assert.equal(summarise([state('a/1')])[0]?.meanKvCacheUsage, null);
 });
+
+test('load-model / unload-model send every option and print the result; usage errors are code 2', async (t) => {
+  const seen: string[] = [];
+  const api = await createApiServer({
+    host: '127.0.0.1',
+    port: 0,
+    routes: controlPlaneRoutes({
+      nodes: () => [node],
+      modelStates: () => [],
+      nodeId: 'gpu-1',
+      controller: {
+        endpoints: () => [{ name: 'vllm-0', runtime: 'vllm', models: ['llama', 'sql'] }],
+        control: () => ({
+          loadModel: async (model, options) => void seen.push(`load ${model} ${JSON.stringify(options)}`),
+          unloadModel: async (model) => void seen.push(`unload ${model}`),
+        }),
+      },
+    }),
+  });
+  t.after(() => api.close());
+  const load = await cli([
+    '-e',
+    api.url,
+    'load-model',
+    'sql',
+    '-n',
+    'gpu-1',
+    '--endpoint-name',
+    'vllm-0',
+    '--source',
+    '/a',
+    '--base-model',
+    'llama',
+    '--config',
+    'rank=8',
+    '--config',
+    'x=a=b',
+    '-o',
+    'json',
+  ]);
+  assert.equal(load.code, 0, load.stderr);
+  assert.deepEqual(JSON.parse(load.stdout), {
+    model: 'sql',
+    action: 'loaded',
+    nodeId: 'gpu-1',
+    endpointId: 'gpu-1/vllm-0',
+    message: 'loaded "sql" on gpu-1/vllm-0',
+  });
+  const unload = await cli(['-e', api.url, 'unload-model', 'sql', '--node', 'gpu-1', '-o', 'yaml']);
+  assert.equal(parseYaml(unload.stdout).action, 'unloaded');
+  assert.deepEqual(seen, [
+    'load sql {"source":"/a","baseModel":"llama","config":{"rank":"8","x":"a=b"}}',
+    'unload sql',
+  ]);
+  assert.equal((await cli(['-e', api.url, 'load-model', 'sql'])).code, 2); // --node is required
+  const badPair = await cli(['-e', api.url, 'load-model', 'sql', '-n', 'gpu-1', '--config', 'novalue']);
+  assert.equal(badPair.code, 2);
+  assert.match(badPair.stderr, /expected key=value/);
+});

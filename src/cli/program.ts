@@ -8,7 +8,15 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { NODE_ROLES } from '../core/types.ts';
 import { createMeshClients, type MeshClients } from './client.ts';
 import { listModels } from './commands/list-models.ts';
+import {
+  loadModel,
+  parseConfigPair,
+  unloadModel,
+  type LoadModelOptions,
+  type UnloadModelOptions,
+} from './commands/load-model.ts';
 import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
+import { registerQuarantineCommand } from './commands/quarantine-command.ts';
 import { stats } from './commands/stats.ts';
 import { formatError } from './errors.ts';
 import { formatResult, OUTPUT_FORMATS, useColor, type OutputFormat, type TableView } from './output.ts';
@@ -17,6 +25,8 @@ import { formatResult, OUTPUT_FORMATS, useColor, type OutputFormat, type TableVi
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:50051';
 /** Deadline of each call without `--timeout`. */
 export const DEFAULT_TIMEOUT_MS = 5000;
+/** Deadline of load-model / unload-model without `--timeout`: loading weights takes a while. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
 /** Exit status for a wrong command line (1 is for failures of the command itself). */
 export const EXIT_USAGE = 2;
 
@@ -70,6 +80,19 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       const { data, view } = await fn(clients, opts);
       io.stdout.write(formatResult(data, view, globals.output, useColor(io.env, io.stdout.isTTY)));
     };
+  // Commands with a MODEL argument and a longer default deadline (unless --timeout is given).
+  const runOnModel =
+    <O>(fn: (clients: MeshClients, model: string, opts: O) => Promise<{ data: unknown; view: TableView }>) =>
+    (model: string, opts: O, cmd: Command) => {
+      const timeoutDefaulted = program.getOptionValueSource('timeout') === 'default';
+      return run<O>((clients, o) =>
+        fn(
+          timeoutDefaulted ? { ...clients, callOptions: { timeoutMs: DEFAULT_LOAD_TIMEOUT_MS } } : clients,
+          model,
+          o,
+        ),
+      )(opts, cmd);
+    };
 
   program
     .description('Admin CLI of InferMesh: inspect the nodes, models and live state of a mesh')
@@ -113,6 +136,27 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command('stats')
     .description('live load per model: endpoints, healthy, queue, running, mean KV cache use')
     .action(run<object>((clients) => stats(clients)));
+  program
+    .command('load-model')
+    .description("load a model (or LoRA adapter) through the runtime API of a node's endpoint")
+    .argument('<model>', 'name the runtime will serve it under')
+    .requiredOption('-n, --node <id>', 'target node (the meshd forwards to it)')
+    .option(
+      '--endpoint-name <name>',
+      'runtime endpoint on the node (gpu.runtimes[].name); optional when only one fits',
+    )
+    .option('--source <path-or-url>', 'where the runtime finds the weights or adapter')
+    .option('--base-model <model>', 'for a LoRA adapter: the base model it attaches to')
+    .option('--config <key=value>', 'runtime-specific setting (repeatable)', parseConfigPair)
+    .action(runOnModel<LoadModelOptions>(loadModel));
+  program
+    .command('unload-model')
+    .description("unload a model (or LoRA adapter) through the runtime API of a node's endpoint")
+    .argument('<model>', 'the model or adapter name')
+    .requiredOption('-n, --node <id>', 'target node (the meshd forwards to it)')
+    .option('--endpoint-name <name>', 'runtime endpoint on the node; optional when only one serves the model')
+    .action(runOnModel<UnloadModelOptions>(unloadModel));
+  registerQuarantineCommand(program, run);
 
   try {
     await program.parseAsync(args, { from: 'user' });

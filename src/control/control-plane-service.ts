@@ -1,6 +1,7 @@
 /**
  * `infermesh.control.v1.ControlPlane`. Nodes and models are served from what the node already
- * knows (membership, model states); pins, placement, policies and events answer UNIMPLEMENTED
+ * knows (membership, model states); LoadModel / UnloadModel go to the runtime API of the target
+ * node's endpoint (`model-control.ts`); pins, placement, policies and events answer UNIMPLEMENTED
  * until the control-plane store lands, rather than pretending with fake data as the original did.
  */
 import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
@@ -8,6 +9,7 @@ import { MeshError } from '../core/errors.ts';
 import type { ModelState, NodeInfo } from '../core/types.ts';
 import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.ts';
 import { nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
+import { loadModel, unloadModel, type ModelController } from './model-control.ts';
 import { aggregateModels } from './models.ts';
 
 /** What the control plane reads; the agent wires membership and the state store behind it. */
@@ -16,12 +18,21 @@ export interface ControlPlaneSource {
   nodes(): NodeInfo[];
   /** Every model state this node knows (local and mirrored from peers). */
   modelStates(): ModelState[];
+  /** This node's id: LoadModel / UnloadModel for it are served here, others forwarded. */
+  nodeId?: string;
+  /** This node's runtime endpoints (absent without the gpu role). */
+  controller?: ModelController;
 }
 
 const notYet = (rpc: string) => new MeshError('not_implemented', `${rpc} lands with the control-plane issue`);
 
 /** The ControlPlane implementation, for `router.service(ControlPlane, impl)`. */
 export function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<typeof ControlPlane> {
+  const control = {
+    nodeId: source.nodeId ?? '',
+    nodes: () => source.nodes(),
+    controller: source.controller,
+  };
   return {
     listNodes(req) {
       const nodes = source
@@ -59,12 +70,8 @@ export function createControlPlaneService(source: ControlPlaneSource): ServiceIm
     unpinModel() {
       throw notYet('UnpinModel');
     },
-    loadModel() {
-      throw notYet('LoadModel');
-    },
-    unloadModel() {
-      throw notYet('UnloadModel');
-    },
+    loadModel: (req, ctx) => loadModel(control, req, ctx),
+    unloadModel: (req, ctx) => unloadModel(control, req, ctx),
     setPolicy() {
       throw notYet('SetPolicy');
     },

@@ -22,6 +22,14 @@ const runtimeEndpointSchema = z.strictObject({
   url: httpUrl,
   /** GPU type behind the endpoint (informs scoring later). */
   gpuType: z.string().optional(),
+  /** UUIDs of the GPUs (or MIG instances) the endpoint runs on; a quarantined one takes it out of routing. */
+  gpus: z.array(z.string().min(1)).optional(),
+  /** Metrics URL when not `${url}/metrics` (Triton: port 8002, TorchServe: 8082 by default). */
+  metricsUrl: httpUrl.optional(),
+  /** TorchServe management API (default: the url's host, port 8081). */
+  managementUrl: httpUrl.optional(),
+  /** Models to watch on runtimes that cannot list theirs (TF Serving). */
+  models: z.array(z.string().min(1)).optional(),
 });
 
 const simulatorSchema = z.strictObject({
@@ -35,7 +43,44 @@ const simulatorSchema = z.strictObject({
   /** >1 runs faster than real time with the same ratios. */
   timeScale: z.number().positive().default(1),
   seed: z.number().int().default(1),
+  /** Which runtime's API the simulator speaks: vLLM (OpenAI), TGI or Triton (KServe v2). */
+  flavor: z.enum(['vllm', 'tgi', 'triton']).default('vllm'),
+  /** UUIDs of the simulated GPUs behind it (the `sim` telemetry source reports them). */
+  gpus: z.array(z.string().min(1)).optional(),
 });
+
+/** GPU telemetry (src/signal/gpu) and the policy that quarantines failing GPUs. */
+const gpuTelemetrySchema = z
+  .strictObject({
+    /** `none` (default) keeps existing setups unchanged; `auto` picks NVML, else nvidia-smi, else rocm-smi. */
+    source: z.enum(['auto', 'nvml', 'dcgm', 'nvidia-smi', 'rocm-smi', 'sim', 'none']).default('none'),
+    /** dcgm-exporter's metrics URL, for `source: dcgm`. */
+    url: httpUrl.optional(),
+    intervalMs: z.number().int().min(50).default(5000),
+  })
+  .prefault({});
+
+const gpuQuarantineSchema = z
+  .strictObject({
+    /** Quarantine on any new volatile uncorrected ECC error. */
+    onEccUncorrected: z.boolean().default(true),
+    /** XID codes that quarantine a GPU (NVIDIA's "reset or drain the GPU" XIDs by default). */
+    criticalXids: z.array(z.number().int().positive()).default([48, 63, 64, 74, 79, 92, 94, 95]),
+    /** Quarantine at or above this GPU temperature (°C); absent = never for heat. */
+    maxTemperatureC: z.number().positive().optional(),
+    /** Quarantine when one of these throttle reasons stays active for `forMs`. */
+    persistentThrottle: z
+      .strictObject({
+        reasons: z
+          .array(z.string().min(1))
+          .default(['hw_slowdown', 'hw_thermal_slowdown', 'hw_power_brake_slowdown']),
+        forMs: z.number().int().positive().default(300_000),
+      })
+      .optional(),
+    /** Release automatically after this long once the cause is gone; 0 = only by operator. */
+    coolDownMs: z.number().int().min(0).default(0),
+  })
+  .prefault({});
 
 const peerSchema = z.strictObject({
   /** Node id of the peer; learned from the peer when omitted. */
@@ -43,6 +88,69 @@ const peerSchema = z.strictObject({
   /** The peer's API URL (its StatePlane), e.g. `http://127.0.0.1:50061`. */
   url: httpUrl,
 });
+
+/** One plugin in a scoring profile: its registered type, an optional display name, its parameters. */
+const scoringPluginSchema = z.strictObject({
+  type: z.string().min(1),
+  name: z.string().min(1).optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** A scoring profile: filters → weighted scorers → picker; SLO classes may override weights by scorer name. */
+const scoringProfileSchema = z.strictObject({
+  filters: z.array(scoringPluginSchema).optional(),
+  scorers: z.array(scoringPluginSchema.extend({ weight: z.number().min(0).default(1) })).default([]),
+  picker: scoringPluginSchema.prefault({ type: 'max-score' }),
+  sloClasses: z
+    .strictObject({
+      latency: z.record(z.string(), z.number().min(0)).optional(),
+      throughput: z.record(z.string(), z.number().min(0)).optional(),
+    })
+    .default({}),
+});
+
+/** Routing decisions (src/scoring): which profile, extra profiles, the zone table, admission. */
+const scoringSchema = z
+  .strictObject({
+    /** Profile the router uses: a built-in (`default`, `least-outstanding`, `llm-d`, …) or one below. */
+    profile: z.string().min(1).default('default'),
+    profiles: z.record(z.string(), scoringProfileSchema).default({}),
+    zones: z
+      .strictObject({
+        /** Node id → zone, for nodes the router learns of only through state. */
+        nodes: z.record(z.string(), z.string()).default({}),
+        /** Network cost between zones (symmetric); same zone or an absent pair costs nothing. */
+        links: z
+          .array(
+            z.strictObject({
+              from: z.string(),
+              to: z.string(),
+              rttMs: z.number().min(0),
+              bandwidthMbps: z.number().positive().optional(),
+            }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+    /** Prior prefill rates (tokens/s) per GPU type, before outcomes refine them. */
+    serviceRates: z.record(z.string(), z.number().positive()).default({}),
+    /** Tokens per block of the router's prefix index, and blocks kept per endpoint. */
+    prefixBlockTokens: z.number().int().positive().default(64),
+    prefixCapacityBlocks: z.number().int().positive().default(8192),
+    admission: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Longest predicted queueing wait admitted per SLO class (a request's own timeout may lower it). */
+        maxWaitMs: z
+          .strictObject({
+            latency: z.number().positive().default(10_000),
+            throughput: z.number().positive().default(120_000),
+          })
+          .prefault({}),
+      })
+      .prefault({}),
+  })
+  .prefault({});
 
 export const configSchema = z
   .strictObject({
@@ -81,6 +189,7 @@ export const configSchema = z
         connectionsPerEndpoint: z.number().int().positive().default(256),
       })
       .prefault({}),
+    scoring: scoringSchema,
     gpu: z
       .strictObject({
         scrapeIntervalMs: z.number().int().min(50).default(1000),
@@ -90,6 +199,8 @@ export const configSchema = z
         runtimes: z.array(runtimeEndpointSchema).default([]),
         /** Simulated GPU endpoints meshd starts in-process; each becomes a runtime endpoint. */
         simulators: z.array(simulatorSchema).default([]),
+        telemetry: gpuTelemetrySchema,
+        quarantine: gpuQuarantineSchema,
       })
       .prefault({}),
   })
@@ -127,6 +238,10 @@ export type MeshConfig = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type SimulatorConfig = MeshConfig['gpu']['simulators'][number];
 export type RuntimeEndpointConfig = MeshConfig['gpu']['runtimes'][number];
+export type GpuTelemetryConfig = MeshConfig['gpu']['telemetry'];
+export type GpuQuarantineConfig = MeshConfig['gpu']['quarantine'];
+export type ScoringConfig = MeshConfig['scoring'];
+export type ScoringProfileConfig = ScoringConfig['profiles'][string];
 
 /** One problem found in a config, with the dotted path to the offending key. */
 export interface ConfigProblem {

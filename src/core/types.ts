@@ -60,6 +60,8 @@ export interface ModelState {
   loraAdapters?: string[];
   /** GPU type label from config (e.g. `H100`), used for heterogeneous speed later. */
   gpuType?: string;
+  /** UUIDs of the GPUs (or MIG instances) behind the endpoint, from config; quarantine uses them. */
+  gpuUuids?: string[];
   /** Protocols the endpoint serves this model over; absent means `['openai']`. */
   protocols?: Protocol[];
   /** Whether the runtime can load / unload models (or adapters) at run time through its API. */

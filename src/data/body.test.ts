@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeshError } from '../core/errors.ts';
-import { parseJsonObject, requireModel } from './body.ts';
+import { parseJsonObject, requireJsonContentType } from './body.ts';
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -24,18 +24,21 @@ test('parseJsonObject accepts objects and rejects everything else with invalid_r
   }
 });
 
-test('requireModel: missing or empty model is model_not_found, non-string is invalid_request', () => {
-  assert.equal(requireModel({ model: 'm' }), 'm');
+test('requireJsonContentType accepts JSON (or none) and refuses the rest with 415', () => {
   assert.equal(
-    codeOf(() => requireModel({})),
-    'model_not_found',
+    codeOf(() => requireJsonContentType(undefined)),
+    'none',
   );
   assert.equal(
-    codeOf(() => requireModel({ model: '' })),
-    'model_not_found',
+    codeOf(() => requireJsonContentType('application/json; charset=utf-8')),
+    'none',
   );
   assert.equal(
-    codeOf(() => requireModel({ model: 7 })),
-    'invalid_request',
+    codeOf(() => requireJsonContentType('text/plain')),
+    'unsupported_media_type',
+  );
+  assert.equal(
+    codeOf(() => requireJsonContentType('application/octet-stream')),
+    'unsupported_media_type',
   );
 });

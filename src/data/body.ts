@@ -1,6 +1,7 @@
 /**
  * Reading and parsing inference request bodies: size-limited before parsing (413), JSON checked
  * (400), and only the fields routing needs are looked at; the body is forwarded byte for byte.
+ * Where the model is read is each protocol's business (`protocols/`).
  */
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../core/errors.ts';
@@ -39,13 +40,10 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** The model a request names; absent or empty is `model_not_found` (OpenAI answers 404 too). */
-export function requireModel(body: Record<string, unknown>): string {
-  const model = body.model;
-  if (model === undefined || model === null || model === '') {
-    throw new MeshError('model_not_found', 'the request names no model; set "model"', { param: 'model' });
+/** Only JSON bodies are routed; anything else is `unsupported_media_type` (415). Absent means JSON. */
+export function requireJsonContentType(contentType: string | undefined): void {
+  const value = contentType ?? 'application/json';
+  if (!/^application\/json\b/i.test(value)) {
+    throw new MeshError('unsupported_media_type', `expected content-type application/json, got ${value}`);
   }
-  if (typeof model !== 'string')
-    throw new MeshError('invalid_request', '"model" must be a string', { param: 'model' });
-  return model;
 }

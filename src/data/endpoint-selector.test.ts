@@ -91,3 +91,25 @@ test('servedModels lists models with a routable endpoint, sorted', () => {
   store.upsert(state('c', { model: 'x', health: 'unhealthy' }));
   assert.deepEqual(createEndpointSelector(store).servedModels(), ['y', 'z']);
 });
+
+test('pick filters by protocol: absent protocols means OpenAI only', () => {
+  const store = createStateStore();
+  store.upsert(state('vllm'));
+  store.upsert(state('tgi', { runtime: 'tgi', protocols: ['tgi', 'openai'], running: 3 }));
+  store.upsert(state('triton', { runtime: 'triton', protocols: ['kserve-v2'] }));
+  const selector = createEndpointSelector(store);
+  assert.equal(selector.pick('m', new Set(), 'tgi').endpointId, 'tgi');
+  assert.equal(selector.pick('m', new Set(), 'kserve-v2').endpointId, 'triton');
+  assert.equal(selector.pick('m').endpointId, 'vllm');
+  assert.equal(selector.pick('m', new Set(['vllm']), 'openai').endpointId, 'tgi');
+  assert.equal(
+    codeOf(() => selector.pick('m', new Set(), 'torchserve')),
+    'no_healthy_endpoint',
+  );
+  assert.equal(
+    codeOf(() => selector.pick('other', new Set(), 'tgi')),
+    'model_not_found',
+  );
+  assert.deepEqual(selector.servedModels('kserve-v2'), ['m']);
+  assert.deepEqual(selector.servedModels('tfserving'), []);
+});

@@ -1,86 +1,125 @@
 /**
- * The first scorer: picks the endpoint for a model from live state plus the router's own in-flight
- * count. Polled runtime metrics lag by a scrape interval; the router's own count is updated at
- * once, so a burst does not pile onto one endpoint whose metrics still look idle. The full
- * scoring engine (filters → scorers → picker) replaces this with its own issue.
+ * The router's endpoint choice, made by the scoring engine in-process (src/scoring): filters →
+ * weighted scorers → picker over views the store keeps fresh, plus what only the router knows — its
+ * own in-flight requests and tokens, counted at the moment of the pick, so a burst does not pile
+ * onto one endpoint whose scraped metrics still look idle. Admission runs on the chosen target:
+ * a predicted wait over the request's budget is refused with `rate_limited` (429 + Retry-After).
  */
 import { MeshError } from '../core/errors.ts';
-import type { ModelState } from '../core/types.ts';
+import type { ModelState, Protocol } from '../core/types.ts';
+import { createScoringEngine, type RouteTicket, type ScoringEngine } from '../scoring/engine.ts';
+import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
+import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
+import type { PickHints } from './request-hints.ts';
+
+export type { PickHints } from './request-hints.ts';
 
 export interface EndpointSelector {
   /**
-   * Best endpoint for `model`, skipping endpoint ids in `exclude` (already tried).
-   * Throws `model_not_found` when no endpoint knows the model, `no_healthy_endpoint` when none can serve it.
+   * Best endpoint for `model` among those that speak `protocol` (default `openai`), skipping
+   * endpoint ids in `exclude` (already tried); `hints` (prompt size, prefix blocks, SLO class,
+   * timeout) sharpen the choice. Throws `model_not_found` when no endpoint knows the model,
+   * `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when the
+   * predicted wait exceeds the request's budget.
    */
-  pick(model: string, exclude?: ReadonlySet<string>): ModelState;
+  pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): ModelState;
   /** Counts a request against an endpoint until the returned function is called. */
   acquire(endpointId: string): () => void;
   inFlight(endpointId: string): number;
-  /** Models at least one routable endpoint serves. */
-  servedModels(): string[];
+  /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
+  servedModels(protocol?: Protocol): string[];
 }
 
 /** Stale state (one failed scrape) is still routable; unhealthy or unloaded is not. */
 export const isRoutable = (s: ModelState): boolean => s.loaded && s.health !== 'unhealthy';
 
+/** Whether an endpoint serves its model over `protocol`; a record without `protocols` speaks OpenAI only. */
+export const speaks = (s: ModelState, protocol: Protocol): boolean =>
+  (s.protocols ?? ['openai']).includes(protocol);
+
+export interface EndpointSelectorOptions {
+  /** The engine to decide with (shared with the Scoring service); a default-profile one otherwise. */
+  engine?: ScoringEngine;
+  random?: () => number;
+  admission?: AdmissionPolicy;
+  /** GPU quarantine hook: true takes the endpoint out of routing (its GPU is quarantined). */
+  isEndpointQuarantined?: (s: ModelState) => boolean;
+}
+
 export function createEndpointSelector(
   store: StateStore,
-  random: () => number = Math.random,
+  options: EndpointSelectorOptions | (() => number) = {},
 ): EndpointSelector {
-  const inFlight = new Map<string, number>();
-  const own = (id: string) => inFlight.get(id) ?? 0;
-
-  /** Work queued at the endpoint: what it reported, or what we know we sent if that is more. */
-  const cost = (s: ModelState): number => {
-    const reported = (s.running ?? 0) + (s.queueDepth ?? 0);
-    const load = Math.max(own(s.endpointId), reported);
-    // KV pressure breaks ties between equally loaded endpoints; stale state is distrusted a little.
-    return load + (s.kvCacheUsage ?? 0) + (s.health === 'stale' ? 0.5 : 0);
+  const opts = typeof options === 'function' ? { random: options } : options;
+  const engine = opts.engine ?? createScoringEngine({ random: opts.random });
+  const admission = opts.admission ?? DEFAULT_ADMISSION;
+  syncEngineWithStore(engine, store);
+  // pick() counts the request at once; forward.ts calls acquire() for the same target right after.
+  let picked: RouteTicket | undefined;
+  const quarantined = opts.isEndpointQuarantined ?? (() => false);
+  // Quarantined endpoints join the tried ones, so the engine never considers them.
+  const withQuarantined = (model: string, exclude?: ReadonlySet<string>): ReadonlySet<string> | undefined => {
+    const out = store.list({ model }).filter(quarantined);
+    return out.length === 0 ? exclude : new Set([...(exclude ?? []), ...out.map((s) => s.endpointId)]);
   };
 
   return {
-    pick(model, exclude = new Set()) {
-      const states = store.list({ model });
-      if (states.length === 0) {
-        throw new MeshError('model_not_found', `The model \`${model}\` does not exist.`, { param: 'model' });
+    pick(model, exclude, protocol = 'openai', hints = {}) {
+      const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
+      let decision;
+      try {
+        decision = engine.decide(req);
+      } catch (err) {
+        if (err instanceof MeshError && err.code === 'no_healthy_endpoint') {
+          const speaking = engine.fleet.forModel(model).some((v) => speaks(v.state, protocol));
+          if (!speaking) {
+            throw new MeshError(
+              'no_healthy_endpoint',
+              `no endpoint serves model \`${model}\` over the ${protocol} protocol`,
+              {
+                endpoints: engine.fleet.forModel(model).length,
+                protocol,
+              },
+            );
+          }
+        }
+        throw err;
       }
-      const usable = states.filter((s) => isRoutable(s) && !exclude.has(s.endpointId));
-      if (usable.length === 0) {
-        throw new MeshError('no_healthy_endpoint', `no healthy endpoint serves model \`${model}\``, {
-          endpoints: states.length,
-        });
-      }
-      let best: ModelState[] = [];
-      let bestCost = Infinity;
-      for (const s of usable) {
-        const c = cost(s);
-        if (c < bestCost - 1e-9) {
-          best = [s];
-          bestCost = c;
-        } else if (Math.abs(c - bestCost) <= 1e-9) best.push(s);
-      }
-      // Spread ties at random so idle endpoints share a burst instead of one taking it all.
-      return best[Math.floor(random() * best.length)] ?? best[0]!;
+      const verdict = admit(
+        { predictedWaitMs: decision.predictedWaitMs, sloClass: hints.sloClass, timeoutMs: hints.timeoutMs },
+        admission,
+      );
+      if (!verdict.admitted) throw admissionError(verdict, model);
+      if (picked && !picked.done) engine.finished(picked, { ok: false }); // picked but never sent
+      picked = engine.routed(decision.target, req, decision.predictedWaitMs);
+      return decision.target.state;
     },
     acquire(endpointId) {
-      inFlight.set(endpointId, own(endpointId) + 1);
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        const left = own(endpointId) - 1;
-        if (left <= 0) inFlight.delete(endpointId);
-        else inFlight.set(endpointId, left);
-      };
+      let ticket = picked;
+      picked = undefined;
+      if (!ticket || ticket.view.endpointId !== endpointId) {
+        const view = engine.fleet.all().find((v) => v.endpointId === endpointId);
+        if (!view) return () => {};
+        ticket = engine.routed(view, { model: view.state.model });
+      }
+      const t = ticket;
+      const sentAt = performance.now();
+      return () => engine.finished(t, { ok: true, e2eMs: performance.now() - sentAt });
     },
-    inFlight: own,
-    servedModels: () =>
+    inFlight(endpointId) {
+      let n = 0;
+      for (const v of engine.fleet.all()) if (v.endpointId === endpointId) n += v.inFlight;
+      return n;
+    },
+    servedModels: (protocol) =>
       [
         ...new Set(
           store
             .list()
-            .filter(isRoutable)
+            .filter(
+              (s) => isRoutable(s) && !quarantined(s) && (protocol === undefined || speaks(s, protocol)),
+            )
             .map((s) => s.model),
         ),
       ].sort(),

@@ -2,10 +2,11 @@
  * Forwards one inference request to the best endpoint and relays the answer.
  *
  * Nothing is written to the client until the upstream's first body byte arrives, so any failure
- * before that point (refused connection, 5xx, reset, timeout) is retried on another endpoint.
- * After the first byte the response is committed: a failure ends an SSE stream with an error
- * event (never a hang) and cuts any other body. A client that goes away aborts the upstream
- * request at once, which the runtime sees as a cancellation.
+ * before that point (refused connection, 5xx, reset, timeout) is retried on another endpoint
+ * that speaks the request's protocol. After the first byte the response is committed: a failure
+ * ends an SSE stream with the protocol's own error event (never a hang) and cuts any other body.
+ * A client that goes away aborts the upstream request at once, which the runtime sees as a
+ * cancellation.
  */
 import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
@@ -15,6 +16,7 @@ import type { ModelState } from '../core/types.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/log.ts';
 import type { EndpointSelector } from './endpoint-selector.ts';
+import type { ClientProtocol } from './protocols/index.ts';
 import type { Upstreams } from './upstreams.ts';
 
 export interface ForwardDeps {
@@ -27,8 +29,12 @@ export interface ForwardDeps {
 export interface ForwardRequest {
   requestId: string;
   model: string;
-  /** Path and query to call on the endpoint, e.g. `/v1/chat/completions`. */
+  /** The client's protocol: which endpoints qualify, and how a mid-stream error looks. */
+  protocol: ClientProtocol;
+  /** Path to call on the endpoint, e.g. `/v1/chat/completions`. */
   path: string;
+  /** Whether the protocol says this request's answer is an SSE stream. */
+  stream: boolean;
   body: Buffer;
   headers: Record<string, string>;
   startedAt: number;
@@ -52,7 +58,7 @@ export async function forwardInference(
   let lastError: MeshError | undefined;
   try {
     for (let attempt = 0; attempt <= deps.retries; attempt++) {
-      const target = pickTarget(deps, request.model, tried, lastError);
+      const target = pickTarget(deps, request, tried, lastError);
       tried.add(target.endpointId);
       if (attempt > 0) deps.metrics.retries.inc({ model: request.model });
       const outcome = await attemptOn(deps, request, target, res, abort.signal);
@@ -73,9 +79,14 @@ export async function forwardInference(
   }
 }
 
-function pickTarget(deps: ForwardDeps, model: string, tried: Set<string>, lastError?: MeshError): ModelState {
+function pickTarget(
+  deps: ForwardDeps,
+  request: ForwardRequest,
+  tried: Set<string>,
+  lastError?: MeshError,
+): ModelState {
   try {
-    return deps.selector.pick(model, tried);
+    return deps.selector.pick(request.model, tried, request.protocol.speaks);
   } catch (err) {
     // Out of endpoints to retry on: the user needs the upstream failure, not "no endpoint".
     if (lastError) throw lastError;
@@ -134,7 +145,9 @@ async function attemptOn(
       { model: request.model, endpoint },
       (performance.now() - request.startedAt) / 1000,
     );
-    const sse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
+    // The protocol expects a stream and the endpoint confirms it: a JSON error answer stays JSON.
+    const sse =
+      request.stream && String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
     await relay(first, chunks, res, sse, request, endpoint);
     return { done: true };
   } finally {
@@ -173,9 +186,8 @@ async function relay(
     const error = upstreamError(err, endpoint);
     request.log.warn({ endpoint, code: error.code, err: error.message }, 'upstream failed mid-response');
     if (sse) {
-      res.end(
-        `data: ${JSON.stringify(new MeshError('upstream_error', `upstream failed mid-stream: ${error.message}`).toOpenAI())}\n\ndata: [DONE]\n\n`,
-      );
+      const midStream = new MeshError('upstream_error', `upstream failed mid-stream: ${error.message}`);
+      res.end(request.protocol.streamError(midStream));
     } else {
       res.destroy(error);
     }

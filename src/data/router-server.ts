@@ -1,16 +1,18 @@
 /**
- * The data plane's HTTP front: OpenAI-compatible routes, request ids, errors in OpenAI's shape.
- * Every request ends with a response; no input reaches an unhandled rejection.
+ * The data plane's HTTP front: OpenAI-compatible, TGI and KServe v2 inference routes, request ids,
+ * and errors in the shape of the protocol the path belongs to (`protocols/`). Every request ends
+ * with a response; no input reaches an unhandled rejection.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { MeshError } from '../core/errors.ts';
+import { MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
-import { parseJsonObject, readBody, requireModel } from './body.ts';
+import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
 import type { EndpointSelector } from './endpoint-selector.ts';
 import { forwardInference } from './forward.ts';
+import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
 import type { Upstreams } from './upstreams.ts';
 
 export interface RouterServerOptions {
@@ -30,9 +32,6 @@ export interface RouterServer {
   close(): Promise<void>;
 }
 
-/** OpenAI routes the router forwards as they are. */
-const INFERENCE_PATHS = new Set(['/v1/chat/completions', '/v1/completions']);
-
 /** Upstream request headers worth passing on; everything else (cookies, hop-by-hop) stays here. */
 const FORWARDED_HEADERS = ['content-type', 'accept', 'traceparent', 'tracestate'];
 
@@ -41,24 +40,29 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
   const server: Server = createServer((req, res) => {
     const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
     const log = logger.child({ requestId });
-    handle(req, res, requestId, log).catch((err: unknown) => {
+    const url = new URL(req.url ?? '/', 'http://router.invalid');
+    const protocol = protocolForPath(url.pathname);
+    handle(req, res, url, protocol, requestId, log).catch((err: unknown) => {
       const error = MeshError.from(err);
       if (error.code === 'internal') log.error({ err }, 'request failed');
       else log.info({ code: error.code, err: error.message }, 'request rejected');
-      sendError(res, error, requestId);
+      sendError(res, error, requestId, protocol);
     });
   });
 
   async function handle(
     req: IncomingMessage,
     res: ServerResponse,
+    url: URL,
+    protocol: ClientProtocol,
     requestId: string,
     log: Logger,
   ): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    if (INFERENCE_PATHS.has(path)) {
+    const path = url.pathname;
+    const route = protocol.route(path);
+    if (route) {
       if (req.method !== 'POST') throw new MeshError('invalid_request', `${path} accepts POST only`);
-      return inference(req, res, path, requestId, log);
+      return inference(req, res, url, protocol, route, requestId, log);
     }
     if (path === '/v1/models' && req.method === 'GET') return sendJson(res, 200, modelList(), requestId);
     if (path === '/healthz' || path === '/readyz') return sendJson(res, 200, { status: 'ok' }, requestId);
@@ -68,22 +72,23 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
   async function inference(
     req: IncomingMessage,
     res: ServerResponse,
-    path: string,
+    url: URL,
+    protocol: ClientProtocol,
+    route: InferenceRoute,
     requestId: string,
     log: Logger,
   ) {
     const startedAt = performance.now();
+    const path = url.pathname;
     let model = '';
     try {
-      const contentType = headerValue(req, 'content-type') ?? 'application/json';
-      if (!/^application\/json\b/i.test(contentType)) {
-        throw new MeshError(
-          'unsupported_media_type',
-          `expected content-type application/json, got ${contentType}`,
-        );
-      }
+      requireJsonContentType(headerValue(req, 'content-type'));
       const body = await readBody(req, options.maxBodyBytes);
-      model = requireModel(parseJsonObject(body));
+      const json = parseJsonObject(body);
+      model = route.model(
+        { path, query: url.searchParams, headers: req.headers, body: json },
+        { modelsSpeaking: (p) => options.selector.servedModels(p) },
+      );
       const headers: Record<string, string> = { 'x-request-id': requestId };
       for (const name of FORWARDED_HEADERS) {
         const value = headerValue(req, name);
@@ -95,7 +100,18 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         metrics,
         retries: options.retries,
       };
-      await forwardInference(deps, { requestId, model, path, body, headers, startedAt, log }, res);
+      const request = {
+        requestId,
+        model,
+        protocol,
+        path: route.upstreamPath,
+        stream: route.streams(json),
+        body,
+        headers,
+        startedAt,
+        log,
+      };
+      await forwardInference(deps, request, res);
       const ms = Math.round(performance.now() - startedAt);
       if (res.writableFinished) log.info({ model, path, status: res.statusCode, ms }, 'request done');
       else log.info({ model, path, ms }, 'request cancelled by the client');
@@ -108,8 +124,9 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
 
   function modelList() {
     const created = Math.floor(Date.now() / 1000);
+    // Only what OpenAI clients can call: models served over the OpenAI protocol.
     const data = options.selector
-      .servedModels()
+      .servedModels('openai')
       .map((id) => ({ id, object: 'model', created, owned_by: 'infermesh' }));
     return { object: 'list', data };
   }
@@ -137,9 +154,16 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  requestId: string,
+  extra: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
+    ...extra,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
     'x-request-id': requestId,
@@ -147,13 +171,24 @@ function sendJson(res: ServerResponse, status: number, body: unknown, requestId:
   res.end(text);
 }
 
-/** Sends an OpenAI-shaped error if nothing was sent yet; a committed response is cut instead. */
-function sendError(res: ServerResponse, error: MeshError, requestId: string): void {
+/**
+ * Sends the error in the protocol's shape if nothing was sent yet, with the stable mesh code in
+ * the `mesh-error-code` header (not every protocol's body has room for it); a committed response
+ * is cut instead.
+ */
+function sendError(res: ServerResponse, error: MeshError, requestId: string, protocol: ClientProtocol): void {
   if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
   if (error.code === 'payload_too_large') res.setHeader('connection', 'close');
-  sendJson(res, error.httpStatus, error.toOpenAI(), requestId);
+  // Admission refusals say when to come back (RFC 9110 Retry-After, seconds).
+  if (error.code === 'rate_limited') {
+    const seconds = Number(error.details.retryAfterSeconds);
+    res.setHeader('retry-after', String(Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1));
+  }
+  sendJson(res, error.httpStatus, protocol.errorBody(error), requestId, {
+    [MESH_ERROR_CODE_HEADER]: error.code,
+  });
 }

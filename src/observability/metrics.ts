@@ -82,6 +82,48 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['node', 'endpoint', 'model'] as const,
       registers,
     }),
+    gpuUtilization: new Gauge({
+      name: 'infermesh_gpu_utilization_ratio',
+      help: 'GPU SM busy fraction, 0..1, from the GPU telemetry source.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuMemoryUsed: new Gauge({
+      name: 'infermesh_gpu_memory_used_bytes',
+      help: 'GPU memory in use, in bytes.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuMemoryTotal: new Gauge({
+      name: 'infermesh_gpu_memory_total_bytes',
+      help: 'GPU memory in total, in bytes.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuTemperature: new Gauge({
+      name: 'infermesh_gpu_temperature_celsius',
+      help: 'GPU temperature in degrees Celsius.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuPower: new Gauge({
+      name: 'infermesh_gpu_power_watts',
+      help: 'GPU power draw in watts.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuQuarantined: new Gauge({
+      name: 'infermesh_gpu_quarantined',
+      help: '1 while the GPU is quarantined, with the reason; the series is removed on release.',
+      labelNames: ['node', 'gpu_uuid', 'reason'] as const,
+      registers,
+    }),
+    gpuTelemetryReads: new Counter({
+      name: 'infermesh_gpu_telemetry_reads_total',
+      help: 'GPU telemetry readings, by source and result (ok or error).',
+      labelNames: ['source', 'result'] as const,
+      registers,
+    }),
   };
 }
 

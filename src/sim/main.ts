@@ -1,6 +1,6 @@
 /**
- * `mesh-sim`: runs one simulated vLLM server until SIGINT/SIGTERM. Runs at import
- * (bin/mesh-sim.js imports this module through launch()).
+ * `mesh-sim`: runs one simulated GPU runtime (vLLM's API, or TGI's or Triton's with `--flavor`)
+ * until SIGINT/SIGTERM. Runs at import (bin/mesh-sim.js imports this module through launch()).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createSimServer } from './server.ts';
@@ -29,6 +29,11 @@ const program = new Command('mesh-sim')
   .option('--kv-blocks <n>', 'KV cache size in blocks of 16 tokens', int(1), 4096)
   .option('--time-scale <x>', 'speed-up over real time (>1 is faster, same ratios)', positive, 1)
   .option('--seed <n>', 'seed for generated text', int(-(2 ** 31)), 1)
+  .addOption(
+    new Option('--flavor <runtime>', 'whose API and metrics to speak')
+      .choices(['vllm', 'tgi', 'triton'])
+      .default('vllm'),
+  )
   .showHelpAfterError();
 
 program.parse(process.argv);
@@ -41,11 +46,12 @@ const o = program.opts<{
   kvBlocks: number;
   timeScale: number;
   seed: number;
+  flavor: 'vllm' | 'tgi' | 'triton';
 }>();
 
 const sim = await createSimServer(o);
 process.stdout.write(
-  `mesh-sim listening on ${sim.url} model=${o.model} profile=${o.profile} time-scale=${o.timeScale}\n`,
+  `mesh-sim listening on ${sim.url} flavor=${o.flavor} model=${o.model} profile=${o.profile} time-scale=${o.timeScale}\n`,
 );
 
 let stopping = false;

@@ -2,7 +2,8 @@
  * The simulator's HTTP server: vLLM's OpenAI-compatible API (`/v1/chat/completions`,
  * `/v1/completions`, `/v1/models`), its operational endpoints (`/health`, `/load`, `/version`,
  * `/metrics`) and a fault-injection endpoint (`/sim/fault`) for router tests. One engine per server,
- * on real timers unless a clock is injected.
+ * on real timers unless a clock is injected. With `flavor: 'tgi' | 'triton'` the same engine
+ * speaks that runtime's API instead (`flavors/`); `/sim/*` stays the same for every flavour.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -15,6 +16,8 @@ import { sendError, sendJson, serveInference } from './inference-handler.ts';
 import { renderSimMetrics } from './metrics-page.ts';
 import { parseInferenceRequest, SimHttpError } from './openai-request.ts';
 import { PROM_CONTENT_TYPE } from './prom-text.ts';
+import { readJson } from './read-json.ts';
+import { createFlavorRoutes, type SimFlavor } from './flavors/index.ts';
 
 /** The vLLM version the simulator reports on `/version`. */
 export const SIM_VLLM_VERSION = '0.11.0';
@@ -35,6 +38,8 @@ export interface SimServerOptions extends Partial<SimulatorConfig> {
 export interface SimServer {
   url: string;
   port: number;
+  /** Which runtime's API this simulator speaks. */
+  flavor: SimFlavor;
   engine: SimEngine;
   setFault(fault: Fault): void;
   /** Stops accepting, aborts running requests, drops every connection. */
@@ -70,6 +75,10 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const sockets = new Set<Socket>();
   let inFlight = 0;
+  const flavor: SimFlavor = options.flavor ?? 'vllm';
+  // TGI and Triton answer every path but the simulator's own `/sim/*` with their own API.
+  const flavorRoutes =
+    flavor === 'vllm' ? undefined : createFlavorRoutes(flavor, { engine, faults, maxBodyBytes: maxBody });
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -85,6 +94,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const method = req.method ?? 'GET';
+    if (flavorRoutes && !path.startsWith('/sim/')) return flavorRoutes(req, res, path, method);
     const kind = INFERENCE_PATHS.get(path);
     if (kind) {
       if (method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' });
@@ -172,6 +182,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
   return {
     url: `http://${urlHost}:${port}`,
     port,
+    flavor,
     engine,
     setFault(fault) {
       const checked = parseFault(fault);
@@ -198,23 +209,6 @@ const GET_ROUTES: Record<string, true> = {
   '/v1/models': true,
   '/sim/stats': true,
 };
-
-type JsonBody = { ok: true; value: unknown } | { ok: false; status: number; message: string };
-
-async function readJson(req: IncomingMessage, limit: number): Promise<JsonBody> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) return { ok: false, status: 413, message: `request body larger than ${limit} bytes` };
-    chunks.push(chunk);
-  }
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
-  } catch (err) {
-    return { ok: false, status: 400, message: `JSON decode error: ${(err as Error).message}` };
-  }
-}
 
 function modelsBody(engine: SimEngine, created: number): object {
   return {

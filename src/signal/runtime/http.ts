@@ -12,6 +12,10 @@ export interface GetTextOptions {
   /** Bodies larger than this fail with reason `body`. */
   maxBytes: number;
   accept?: string;
+  /** Default GET; POST for read-only queries that the runtime only serves as POST (Triton's repository index). */
+  method?: 'GET' | 'POST';
+  /** A JSON body for a POST. */
+  body?: string;
 }
 
 export interface TextResponse {
@@ -47,10 +51,18 @@ const header = (value: string | string[] | undefined) => (Array.isArray(value) ?
 
 /** A `GetText` over an undici dispatcher (one Agent per scraper keeps connections warm between scrapes). */
 export function createGetText(dispatcher: Dispatcher): GetText {
-  return async (url, { signal, maxBytes, accept }) => {
+  return async (url, { signal, maxBytes, accept, method = 'GET', body }) => {
     let res: Dispatcher.ResponseData;
+    const headers: Record<string, string> = accept ? { accept } : {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      res = await request(url, { method: 'GET', signal, dispatcher, headers: accept ? { accept } : {} });
+      res = await request(url, {
+        method,
+        signal,
+        dispatcher,
+        headers,
+        ...(body === undefined ? {} : { body }),
+      });
     } catch (err) {
       throw classify(err, signal, 'connect', url);
     }

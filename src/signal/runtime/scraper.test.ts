@@ -1,7 +1,7 @@
 /** The runtime scraper against real fake vLLM servers: health transitions, failures, metrics. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ModelState } from '../../core/types.ts';
+import type { ModelState, RuntimeKind } from '../../core/types.ts';
 import { createLogger } from '../../observability/log.ts';
 import { createMeshMetrics } from '../../observability/metrics.ts';
 import { createStateStore, type StateEvent } from '../state/state-store.ts';
@@ -195,7 +195,8 @@ describe('runtime scraper', () => {
   it('lists a runtime without an adapter and survives a throwing store listener', async () => {
     const { store, scraper } = setup({
       endpoints: [
-        { name: 'tgi', runtime: 'tgi', url: 'http://127.0.0.1:1' },
+        // Every RuntimeKind has an adapter now; a kind the registry does not know still lists.
+        { name: 'tgi', runtime: 'mystery' as RuntimeKind, url: 'http://127.0.0.1:1' },
         { name: 'v0', runtime: 'vllm', url: fake.url },
       ],
     });

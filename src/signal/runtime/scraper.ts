@@ -21,7 +21,14 @@ import { createRuntimeAdapter } from './adapters.ts';
 import { createGetText } from './http.ts';
 import { removeModelGauges, setModelGauges } from './model-gauges.ts';
 import { ScrapeError } from './scrape-error.ts';
-import type { EndpointStatus, RuntimeAdapter, RuntimeEndpoint } from './types.ts';
+import { createSendRequest } from './control-http.ts';
+import type {
+  EndpointStatus,
+  EngineModelState,
+  RuntimeAdapter,
+  RuntimeControl,
+  RuntimeEndpoint,
+} from './types.ts';
 
 export interface RuntimeScraperOptions {
   /** This node's id; endpoint ids are `${node}/${name}`. */
@@ -39,6 +46,8 @@ export interface RuntimeScraperOptions {
   clock?: () => number;
   /** Limit on a /metrics body (default 8 MiB). */
   maxBodyBytes?: number;
+  /** Deadline of one load/unload call through `control()` (default 60 s: a model load is slow). */
+  controlTimeoutMs?: number;
 }
 
 export interface RuntimeScraper {
@@ -50,11 +59,19 @@ export interface RuntimeScraper {
   scrapeOnce(): Promise<void>;
   /** Every configured endpoint with its health, whether or not it ever answered. */
   endpoints(): EndpointStatus[];
+  /**
+   * Model lifecycle of an endpoint (by its configured name), when its runtime can load and unload
+   * through its API; undefined for an unknown endpoint or a runtime that cannot.
+   */
+  control(endpointName: string): RuntimeControl | undefined;
+  /** Per-engine records of an endpoint's last successful scrape (vLLM data parallel); [] otherwise. */
+  engines(endpointName: string): EngineModelState[];
 }
 
 interface Endpoint {
   status: EndpointStatus;
   adapter: RuntimeAdapter | undefined;
+  gpus?: readonly string[];
   records: Map<string, ModelState>;
   inFlight?: Promise<void>;
   controller?: AbortController;
@@ -81,6 +98,14 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
     connect: { timeout: timeoutMs },
   });
   const getText = createGetText(agent);
+  // Lifecycle calls get their own pool: a model load may take far longer than a scrape's deadline.
+  const controlTimeoutMs = options.controlTimeoutMs ?? 60_000;
+  const controlAgent = new Agent({
+    connections: 2,
+    headersTimeout: controlTimeoutMs,
+    bodyTimeout: controlTimeoutMs,
+  });
+  const send = createSendRequest(controlAgent, controlTimeoutMs);
   const minWindowMs = Math.min(intervalMs, 1000) / 2;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -92,6 +117,7 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
       endpointId: id,
       node,
       getText,
+      send,
       maxBodyBytes: options.maxBodyBytes,
       minWindowMs,
     });
@@ -117,7 +143,7 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
         'runtime has no adapter yet; endpoint listed but not scraped',
       );
     }
-    endpoints.set(id, { status, adapter, records: new Map() });
+    endpoints.set(id, { status, adapter, records: new Map(), ...(ep.gpus?.length ? { gpus: ep.gpus } : {}) });
   }
 
   /** Store listeners belong to other components; one that throws must not break the scrape loop. */
@@ -132,7 +158,9 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
   const onSuccess = (ep: Endpoint, states: ModelState[], at: number) => {
     const { status } = ep;
     const seen = new Set<string>();
-    for (const state of states) {
+    for (const scraped of states) {
+      // The adapter knows the runtime; which GPUs it runs on comes from config.
+      const state = ep.gpus ? { ...scraped, gpuUuids: [...ep.gpus] } : scraped;
       seen.add(state.model);
       ep.records.set(state.model, state);
       guarded('upsert', () => store.upsert(state));
@@ -239,8 +267,11 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
         ep.controller?.abort(new ScrapeError('timeout', 'scraper stopped'));
       await Promise.allSettled([...endpoints.values()].flatMap((ep) => (ep.inFlight ? [ep.inFlight] : [])));
       await agent.destroy().catch(() => undefined);
+      await controlAgent.destroy().catch(() => undefined);
     },
     scrapeOnce,
+    control: (endpointName) => endpoints.get(`${node}/${endpointName}`)?.adapter?.control,
+    engines: (endpointName) => endpoints.get(`${node}/${endpointName}`)?.adapter?.engines?.() ?? [],
     endpoints: () =>
       [...endpoints.values()].map(({ status }) => ({
         ...status,

@@ -13,6 +13,17 @@ export interface RuntimeEndpoint {
   /** Base URL, e.g. `http://127.0.0.1:8000`. */
   url: string;
   gpuType?: string;
+  /** UUIDs of the GPUs the endpoint runs on, copied onto its records as `gpuUuids` for routing. */
+  gpus?: readonly string[];
+  /**
+   * Where the runtime serves Prometheus metrics when not at `${url}/metrics`: Triton (default port
+   * 8002), TorchServe (8082), TF Serving (`/monitoring/prometheus/metrics`).
+   */
+  metricsUrl?: string;
+  /** TorchServe's management API (default: the inference URL's host, port 8081). */
+  managementUrl?: string;
+  /** Models to ask for, for runtimes that cannot list theirs (TF Serving). */
+  models?: string[];
 }
 
 export interface ScrapeContext {
@@ -31,6 +42,18 @@ export interface RuntimeAdapter {
   scrape(ctx: ScrapeContext): Promise<ModelState[]>;
   /** Present when the runtime can load and unload models (or LoRA adapters) through its API. */
   control?: RuntimeControl;
+  /**
+   * Per-engine records of the last successful scrape, for runtimes that run several engines behind
+   * one endpoint (vLLM data parallel). The store keeps the aggregate `scrape()` returns; these are
+   * for `meshd probe` and diagnostics. Empty when the runtime does not label engines.
+   */
+  engines?(): EngineModelState[];
+}
+
+/** One model on one engine of a data-parallel endpoint. */
+export interface EngineModelState extends ModelState {
+  /** The runtime's engine id (vLLM's `engine` label). */
+  engine: string;
 }
 
 /** Options of a load request; which apply depends on the runtime (documented per adapter). */

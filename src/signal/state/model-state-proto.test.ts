@@ -26,6 +26,11 @@ const full: ModelState = {
   kvBlockSize: 16,
   kvBlocksTotal: 4096,
   gpuType: 'H100',
+  itlP95Ms: 12.5,
+  loraAdapters: ['sql-lora'],
+  protocols: ['openai', 'tgi'],
+  canLoad: true,
+  canUnload: false,
   updatedAt: 1_764_000_000_123,
 };
 

@@ -6,7 +6,14 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { MeshError } from '../../core/errors.ts';
-import { RUNTIME_KINDS, type EndpointHealth, type ModelState, type RuntimeKind } from '../../core/types.ts';
+import {
+  PROTOCOLS,
+  RUNTIME_KINDS,
+  type EndpointHealth,
+  type ModelState,
+  type Protocol,
+  type RuntimeKind,
+} from '../../core/types.ts';
 import {
   EndpointHealth as PbHealth,
   LabelsSchema,
@@ -19,6 +26,9 @@ const HEALTH_TO_PB: Record<EndpointHealth, PbHealth> = {
   stale: PbHealth.STALE,
   unhealthy: PbHealth.UNHEALTHY,
 };
+
+/** Domain health → wire enum. */
+export const healthToProto = (health: EndpointHealth): PbHealth => HEALTH_TO_PB[health];
 
 /** Domain → wire. Absent optional signals stay absent on the wire (proto3 `optional`). */
 export function modelStateToProto(state: ModelState): PbModelState {
@@ -42,10 +52,16 @@ export function modelStateToProto(state: ModelState): PbModelState {
     kvBlocksTotal: state.kvBlocksTotal,
     gpuType: state.gpuType,
     updatedAt: timestampFromMs(state.updatedAt),
+    itlP95Ms: state.itlP95Ms,
+    loraAdapters: state.loraAdapters ? [...state.loraAdapters] : [],
+    protocols: state.protocols ? [...state.protocols] : [],
+    canLoad: state.canLoad,
+    canUnload: state.canUnload,
   });
 }
 
-function healthFromProto(health: PbHealth): EndpointHealth {
+/** Wire → domain health. */
+export function healthFromProto(health: PbHealth): EndpointHealth {
   switch (health) {
     case PbHealth.HEALTHY:
       return 'healthy';
@@ -57,7 +73,8 @@ function healthFromProto(health: PbHealth): EndpointHealth {
   }
 }
 
-function isRuntimeKind(value: string): value is RuntimeKind {
+/** Whether `value` names a runtime kind we have adapters for. */
+export function isRuntimeKind(value: string): value is RuntimeKind {
   return (RUNTIME_KINDS as readonly string[]).includes(value);
 }
 
@@ -101,9 +118,18 @@ export function modelStateFromProto(pb: PbModelState): ModelState {
     kvBlockSize: pb.kvBlockSize,
     kvBlocksTotal: pb.kvBlocksTotal,
     gpuType: pb.gpuType,
+    itlP95Ms: pb.itlP95Ms,
+    // An empty list reads as absent: the wire cannot tell "none" from "not reported".
+    loraAdapters: pb.loraAdapters.length > 0 ? [...pb.loraAdapters] : undefined,
+    // Protocols a newer peer speaks and we do not are dropped: we could not forward them anyway.
+    protocols: pb.protocols.length > 0 ? pb.protocols.filter(isProtocol) : undefined,
+    canLoad: pb.canLoad,
+    canUnload: pb.canUnload,
   } satisfies Partial<ModelState>;
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(state, { [key]: value });
   }
   return state;
 }
+
+const isProtocol = (value: string): value is Protocol => (PROTOCOLS as readonly string[]).includes(value);

@@ -148,15 +148,3 @@ test('changes that pile up for a slow reader are coalesced to the latest per rec
   assert.equal(first.event.case === 'upsert' && first.event.value.queueDepth, 100);
   assert.equal(describe((await it.next()).value as ModelStateEvent), 'upsert:gpu-1/b:m1');
 });
-
-test('reporting and GPU state answer UNIMPLEMENTED for now', async (t) => {
-  const { api, client } = await serve(createStateStore());
-  t.after(() => api.close());
-  const unimplemented = (e: ConnectError) =>
-    e.code === Code.Unimplemented && /state-reporting issue/.test(e.rawMessage);
-  await assert.rejects(client.getGpuState({ gpuUuid: 'x' }), unimplemented);
-  await assert.rejects(client.listGpuStates({}), unimplemented);
-  await assert.rejects(async () => {
-    for await (const _ of client.reportModelState((async function* () {})()));
-  }, unimplemented);
-});

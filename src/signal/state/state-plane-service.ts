@@ -1,31 +1,41 @@
 /**
- * `infermesh.state.v1.StatePlane` over a `StateStore`: list, get and watch model states.
- * Reporting and GPU state answer UNIMPLEMENTED until their issue lands.
+ * `infermesh.state.v1.StatePlane` over the model `StateStore` and the `GpuStore`: list, get and
+ * watch both kinds of state, and take deltas from external reporters (`ReportModelState`,
+ * `ReportGpuState`).
  */
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import type { ConnectRouter, HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import { create } from '@bufbuild/protobuf';
+import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { MeshError } from '../../core/errors.ts';
+import type { GpuState } from '../../core/gpu.ts';
 import type { ModelState } from '../../core/types.ts';
 import {
+  GpuStateEventSchema,
   ModelStateEventSchema,
   StatePlane,
-  type ModelStateEvent,
-  type WatchModelStatesRequest,
 } from '../../gen/infermesh/state/v1/state_pb.ts';
+import type { Logger } from '../../observability/log.ts';
+import { gpuStateToProto } from './gpu-state-proto.ts';
+import { createGpuStore, matchesGpuFilter, type GpuStateFilter, type GpuStore } from './gpu-store.ts';
 import { modelStateToProto } from './model-state-proto.ts';
-import { matchesFilter, type ModelStateFilter, type StateEvent, type StateStore } from './state-store.ts';
+import { reportGpuStates, reportModelStates } from './state-report.ts';
+import { matchesFilter, type ModelStateFilter, type StateStore } from './state-store.ts';
+import { watchStream } from './watch-stream.ts';
 
 /** What the StatePlane serves. */
 export interface StatePlaneServiceOptions {
   store: StateStore;
+  /** GPU states; a node without one serves an empty list. */
+  gpus?: GpuStore;
   /** This node's id, sent in `snapshot_done` so subscribers learn whom they mirror. */
   nodeId?: string;
+  /** Unix ms stamped on reported deltas without a timestamp. */
+  clock?: () => number;
+  logger?: Logger;
 }
-
-type EventInit = MessageInitShape<typeof ModelStateEventSchema>;
 
 const keyOf = (s: ModelState) => `${s.endpointId}\u0000${s.model}`;
 const byKey = (a: ModelState, b: ModelState) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0);
+const gpuKeyOf = (s: GpuState) => `${s.node}\u0000${s.uuid}`;
 
 function filterOf(req: {
   modelFilter: string;
@@ -41,27 +51,20 @@ function filterOf(req: {
   } satisfies ModelStateFilter;
 }
 
-const notYet = (rpc: string) =>
-  new MeshError('not_implemented', `${rpc} lands with the state-reporting issue`);
+const gpuFilterOf = (req: { nodeFilter: string; healthyOnly: boolean }): GpuStateFilter => ({
+  node: req.nodeFilter || undefined,
+  healthyOnly: req.healthyOnly,
+});
 
 /** The StatePlane implementation, for `router.service(StatePlane, impl)`. */
 export function createStatePlaneService(options: StatePlaneServiceOptions): ServiceImpl<typeof StatePlane> {
   const { store } = options;
+  const gpus = options.gpus ?? createGpuStore();
+  const nodeId = options.nodeId ?? '';
+  const reportDeps = { clock: options.clock ?? Date.now, logger: options.logger };
   return {
-    // eslint-disable-next-line require-yield -- declared streaming; fails before the first message
-    async *reportModelState() {
-      throw notYet('ReportModelState');
-    },
-    // eslint-disable-next-line require-yield -- as above
-    async *reportGpuState() {
-      throw notYet('ReportGpuState');
-    },
-    getGpuState() {
-      throw notYet('GetGpuState');
-    },
-    listGpuStates() {
-      throw notYet('ListGpuStates');
-    },
+    reportModelState: (deltas) => reportModelStates(store, deltas, reportDeps),
+    reportGpuState: (deltas) => reportGpuStates(gpus, deltas, reportDeps),
 
     listModelStates(req) {
       const states = store.list(filterOf(req)).sort(byKey);
@@ -85,7 +88,59 @@ export function createStatePlaneService(options: StatePlaneServiceOptions): Serv
       return found ? { state: modelStateToProto(found), found: true } : { found: false };
     },
 
-    watchModelStates: (req, ctx) => watch(store, req, ctx, options.nodeId ?? ''),
+    listGpuStates(req) {
+      return { states: gpus.list(gpuFilterOf(req)).map(gpuStateToProto) };
+    },
+
+    getGpuState(req) {
+      if (!req.gpuUuid) throw new MeshError('invalid_request', 'gpu_uuid is required');
+      const found = req.node
+        ? gpus.get(req.node, req.gpuUuid)
+        : gpus.list().find((g) => g.uuid === req.gpuUuid);
+      return found ? { state: gpuStateToProto(found), found: true } : { found: false };
+    },
+
+    watchModelStates(req, ctx) {
+      const filter = filterOf(req);
+      return watchStream(
+        {
+          watch: (listener) => store.watch(listener),
+          snapshot: () => store.list(filter).sort(byKey),
+          matches: (s) => matchesFilter(s, filter),
+          key: keyOf,
+        },
+        {
+          upsert: (s) =>
+            create(ModelStateEventSchema, { event: { case: 'upsert', value: modelStateToProto(s) } }),
+          remove: (s) =>
+            create(ModelStateEventSchema, { event: { case: 'remove', value: modelStateToProto(s) } }),
+          done: (count) =>
+            create(ModelStateEventSchema, { event: { case: 'snapshotDone', value: { count, nodeId } } }),
+        },
+        ctx,
+      );
+    },
+
+    watchGpuStates(req, ctx) {
+      const filter = gpuFilterOf(req);
+      return watchStream(
+        {
+          watch: (listener) => gpus.watch(listener),
+          snapshot: () => gpus.list(filter),
+          matches: (s) => matchesGpuFilter(s, filter),
+          key: gpuKeyOf,
+        },
+        {
+          upsert: (s) =>
+            create(GpuStateEventSchema, { event: { case: 'upsert', value: gpuStateToProto(s) } }),
+          remove: (s) =>
+            create(GpuStateEventSchema, { event: { case: 'remove', value: gpuStateToProto(s) } }),
+          done: (count) =>
+            create(GpuStateEventSchema, { event: { case: 'snapshotDone', value: { count, nodeId } } }),
+        },
+        ctx,
+      );
+    },
   };
 }
 
@@ -95,63 +150,4 @@ export function statePlaneRoutes(options: StatePlaneServiceOptions): (router: Co
   return (router) => {
     router.service(StatePlane, impl);
   };
-}
-
-/**
- * Snapshot, marker, then deltas. Pending changes are coalesced per record, so a slow client costs
- * at most one queued event per record and always ends up with the latest state.
- */
-async function* watch(
-  store: StateStore,
-  req: WatchModelStatesRequest,
-  ctx: HandlerContext,
-  nodeId: string,
-): AsyncGenerator<ModelStateEvent> {
-  const filter = filterOf(req);
-  // Records the client holds (or will hold once the queue drains): decides upsert vs remove.
-  const visible = new Set<string>();
-  const pending = new Map<string, EventInit>();
-  let wake: (() => void) | undefined;
-
-  const onEvent = (event: StateEvent) => {
-    const key = keyOf(event.state);
-    const matches = event.type === 'upsert' && matchesFilter(event.state, filter);
-    if (matches) {
-      visible.add(key);
-      pending.set(key, { event: { case: 'upsert', value: modelStateToProto(event.state) } });
-    } else if (visible.delete(key)) {
-      pending.set(key, { event: { case: 'remove', value: modelStateToProto(event.state) } });
-    } else {
-      return;
-    }
-    wake?.();
-  };
-  // Subscribe and list in the same tick: the store is synchronous, so nothing falls in between.
-  const unsubscribe = store.watch(onEvent);
-  const onAbort = () => wake?.();
-  ctx.signal.addEventListener('abort', onAbort);
-  try {
-    const snapshot = store.list(filter).sort(byKey);
-    for (const state of snapshot) visible.add(keyOf(state));
-    for (const state of snapshot) {
-      if (ctx.signal.aborted) return;
-      yield create(ModelStateEventSchema, { event: { case: 'upsert', value: modelStateToProto(state) } });
-    }
-    yield create(ModelStateEventSchema, {
-      event: { case: 'snapshotDone', value: { count: snapshot.length, nodeId } },
-    });
-    while (!ctx.signal.aborted) {
-      if (pending.size === 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        continue;
-      }
-      const [key, event] = pending.entries().next().value as [string, EventInit];
-      pending.delete(key);
-      yield create(ModelStateEventSchema, event);
-    }
-  } finally {
-    unsubscribe();
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
 }

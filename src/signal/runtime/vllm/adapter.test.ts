@@ -71,6 +71,11 @@ describe('vLLM adapter: verbatim pages', () => {
       kvCacheUsage: 0,
       kvBlockSize: 16,
       kvBlocksTotal: 2340,
+      // The page's lora_requests_info names no adapter: known to be none, so [] rather than absent.
+      loraAdapters: [],
+      protocols: ['openai'],
+      canLoad: false,
+      canUnload: false,
       gpuType: 'H100',
       updatedAt: 42,
     });

@@ -8,15 +8,35 @@
  *   name), so it gets that model's load signals: its requests join the same queue and KV cache.
  * - /metrics or /v1/models failing fails the scrape. /health failing while those answer means the
  *   process is up but the engine is not ready: `warming: true`.
+ * - Data-parallel servers (`engine` label): the records are the aggregate over engines; `engines()`
+ *   gives the same records per engine, each from its own rate window.
+ * - LoRA: a base model's `loraAdapters` are its /v1/models children plus the adapters
+ *   `vllm:lora_requests_info` names; `control` loads and unloads adapters (lora-control.ts). Whether
+ *   the runtime-update routes exist is asked once: `GET /v1/load_lora_adapter` answers 405 when
+ *   the POST route is registered and 404 when it is not.
  */
 import type { ModelState } from '../../../core/types.ts';
-import type { GetText, TextResponse } from '../http.ts';
-import { PromParseError, formatFromContentType, parsePrometheus } from '../prometheus/index.ts';
-import { ScrapeError } from '../scrape-error.ts';
-import type { RuntimeAdapter, ScrapeContext } from '../types.ts';
+import {
+  ACCEPT_METRICS,
+  MAX_METRICS_BODY,
+  getAll,
+  isOk,
+  makeRecord,
+  parseJson,
+  parseMetrics,
+  required,
+  trimBase,
+  type RecordBase,
+} from '../adapter-kit.ts';
+import type { SendRequest } from '../control-http.ts';
+import type { GetText } from '../http.ts';
+import type { Exposition } from '../prometheus/index.ts';
+import type { EngineModelState, RuntimeAdapter, ScrapeContext } from '../types.ts';
+import { engineIds, engineView } from './engines.ts';
 import { extractVllm, type VllmSnapshot } from './extract.ts';
-import { parseModelList, type ServedModel } from './models.ts';
-import { createVllmTracker, type VllmDerived } from './tracker.ts';
+import { createVllmLoraControl } from './lora-control.ts';
+import { modelListSchema, type ServedModel } from './models.ts';
+import { createVllmTracker, type VllmDerived, type VllmTracker } from './tracker.ts';
 
 export interface VllmAdapterOptions {
   endpointId: string;
@@ -25,37 +45,12 @@ export interface VllmAdapterOptions {
   url: string;
   gpuType?: string;
   getText: GetText;
+  /** For LoRA load/unload; without it the adapter has no `control`. */
+  send?: SendRequest;
   /** Limit on the /metrics body (default 8 MiB). */
   maxMetricsBytes?: number;
   /** Passed to the tracker (see VllmTrackerOptions). */
   minWindowMs?: number;
-}
-
-// Plain text first: vLLM's /metrics renders text anyway, and OpenMetrics would rename `vllm:` to `vllm_`.
-const ACCEPT_METRICS = 'text/plain;version=0.0.4;q=1,text/plain;version=1.0.0;q=0.9,*/*;q=0.1';
-const MAX_SMALL_BODY = 1024 * 1024;
-
-function signalFields(
-  model: string,
-  snapshot: VllmSnapshot,
-  derived: VllmDerived | undefined,
-): Partial<ModelState> {
-  const r = snapshot.models.get(model);
-  const out: Partial<ModelState> = {};
-  const put = (key: keyof ModelState, value: number | undefined) => {
-    if (value !== undefined) Object.assign(out, { [key]: value });
-  };
-  put('queueDepth', r?.waiting);
-  put('running', r?.running);
-  put('kvCacheUsage', r?.kvCacheUsage);
-  put('prefixCacheHitRate', derived?.prefixCacheHitRate);
-  put('requestRate', derived?.requestRate);
-  put('tokenRate', derived?.tokenRate);
-  put('ttftP95Ms', derived?.ttftP95Ms);
-  put('e2eP95Ms', derived?.e2eP95Ms);
-  put('kvBlockSize', snapshot.kvBlockSize);
-  put('kvBlocksTotal', snapshot.kvBlocksTotal);
-  return out;
 }
 
 /** Which model's series a listed model reads (itself, its LoRA parent, or the server's only model). */
@@ -65,66 +60,109 @@ function sourceOf(model: ServedModel, snapshot: VllmSnapshot): string | undefine
   return snapshot.models.size === 1 ? [...snapshot.models.keys()][0] : undefined;
 }
 
+interface Scraped {
+  served: ServedModel[];
+  warming: boolean;
+  canLoad: boolean;
+  now: number;
+}
+
+function records(base: RecordBase, snapshot: VllmSnapshot, derived: Map<string, VllmDerived>, s: Scraped) {
+  const listed = new Map(s.served.map((m) => [m.id, m]));
+  const ids = [...new Set([...listed.keys(), ...snapshot.models.keys()])];
+  return ids.map((model): ModelState => {
+    const entry = listed.get(model) ?? { id: model };
+    const source = sourceOf(entry, snapshot);
+    const r = source === undefined ? undefined : snapshot.models.get(source);
+    const d = source === undefined ? undefined : derived.get(source);
+    const isBase = entry.parent === undefined;
+    const children = s.served.filter((m) => m.parent === model).map((m) => m.id);
+    // The info gauge has no model_name: its adapters belong to the base model when there is one.
+    const fromInfo = snapshot.models.size <= 1 ? (snapshot.loraAdapters ?? []) : [];
+    const lora =
+      isBase && (snapshot.loraAdapters !== undefined || children.length > 0)
+        ? [...new Set([...children, ...fromInfo])].sort()
+        : undefined;
+    return makeRecord(
+      base,
+      {
+        model,
+        runtime: 'vllm',
+        loaded: listed.has(model),
+        warming: s.warming,
+        queueDepth: r?.waiting,
+        running: r?.running,
+        kvCacheUsage: r?.kvCacheUsage,
+        prefixCacheHitRate: d?.prefixCacheHitRate,
+        requestRate: d?.requestRate,
+        tokenRate: d?.tokenRate,
+        ttftP95Ms: d?.ttftP95Ms,
+        e2eP95Ms: d?.e2eP95Ms,
+        itlP95Ms: d?.itlP95Ms,
+        kvBlockSize: snapshot.kvBlockSize,
+        kvBlocksTotal: snapshot.kvBlocksTotal,
+        loraAdapters: lora,
+        protocols: ['openai'],
+        canLoad: s.canLoad,
+        canUnload: s.canLoad,
+      },
+      s.now,
+    );
+  });
+}
+
 /** An adapter for one vLLM endpoint; it keeps the previous scrape to compute rates and p95s. */
 export function createVllmAdapter(options: VllmAdapterOptions): RuntimeAdapter {
-  const base = options.url.replace(/\/+$/, '');
-  const tracker = createVllmTracker({ minWindowMs: options.minWindowMs });
-  const maxMetricsBytes = options.maxMetricsBytes ?? 8 * 1024 * 1024;
+  const baseUrl = trimBase(options.url);
+  const base: RecordBase = {
+    endpointId: options.endpointId,
+    endpointUrl: baseUrl,
+    node: options.node,
+    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
+  };
+  const trackerOptions = { minWindowMs: options.minWindowMs };
+  const tracker = createVllmTracker(trackerOptions);
+  const engineTrackers = new Map<string, VllmTracker>();
+  const maxMetricsBytes = options.maxMetricsBytes ?? MAX_METRICS_BODY;
+  let loraRoutes: boolean | undefined;
+  let lastEngines: EngineModelState[] = [];
+
+  const perEngine = (exposition: Exposition, s: Scraped): EngineModelState[] =>
+    engineIds(exposition).flatMap((engine) => {
+      let t = engineTrackers.get(engine);
+      if (!t) engineTrackers.set(engine, (t = createVllmTracker(trackerOptions)));
+      const snapshot = extractVllm(engineView(exposition, engine));
+      return records(base, snapshot, t.update(snapshot, s.now), s).map((r) => ({ ...r, engine }));
+    });
 
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
-      const [metrics, models, health] = await Promise.allSettled([
-        options.getText(`${base}/metrics`, { signal, maxBytes: maxMetricsBytes, accept: ACCEPT_METRICS }),
-        options.getText(`${base}/v1/models`, {
-          signal,
-          maxBytes: MAX_SMALL_BODY,
-          accept: 'application/json',
-        }),
-        options.getText(`${base}/health`, { signal, maxBytes: MAX_SMALL_BODY }),
+      const [metrics, models, health, lora] = await getAll(options.getText, signal, [
+        { url: `${baseUrl}/metrics`, maxBytes: maxMetricsBytes, accept: ACCEPT_METRICS },
+        { url: `${baseUrl}/v1/models`, accept: 'application/json' },
+        { url: `${baseUrl}/health` },
+        ...(loraRoutes === undefined ? [{ url: `${baseUrl}/v1/load_lora_adapter` }] : []),
       ]);
-      const answer = (res: PromiseSettledResult<TextResponse>, path: string): TextResponse => {
-        if (res.status === 'rejected') throw ScrapeError.from(res.reason);
-        const { status } = res.value;
-        if (status < 200 || status > 299)
-          throw new ScrapeError('http_status', `${base}${path} answered HTTP ${status}`, { status });
-        return res.value;
+      const exposition = parseMetrics(required(metrics!, `${baseUrl}/metrics`), `${baseUrl}/metrics`);
+      const list = parseJson(
+        required(models!, `${baseUrl}/v1/models`),
+        `${baseUrl}/v1/models`,
+        modelListSchema,
+        'an OpenAI model list',
+      );
+      if (lora?.status === 'fulfilled') loraRoutes = lora.value.status === 405;
+      const s: Scraped = {
+        served: list.data.map((m) => (m.parent ? { id: m.id, parent: m.parent } : { id: m.id })),
+        warming: !isOk(health),
+        canLoad: options.send !== undefined && loraRoutes === true,
+        now,
       };
-      const metricsBody = answer(metrics, '/metrics');
-      const modelsBody = answer(models, '/v1/models');
-
-      let snapshot: VllmSnapshot;
-      try {
-        const format = formatFromContentType(metricsBody.contentType);
-        snapshot = extractVllm(parsePrometheus(metricsBody.body, { format }));
-      } catch (err) {
-        const where = err instanceof PromParseError ? ` (${err.message})` : '';
-        throw new ScrapeError('parse', `${base}/metrics is not Prometheus text${where}`, { cause: err });
-      }
-      const served = parseModelList(modelsBody.body);
-      if (!served) throw new ScrapeError('parse', `${base}/v1/models is not an OpenAI model list`);
-
-      const derived = tracker.update(snapshot, now);
-      const healthy =
-        health.status === 'fulfilled' && health.value.status >= 200 && health.value.status <= 299;
-      const listed = new Map(served.map((m) => [m.id, m]));
-      const ids = [...new Set([...listed.keys(), ...snapshot.models.keys()])];
-      return ids.map((model): ModelState => {
-        const source = sourceOf(listed.get(model) ?? { id: model }, snapshot);
-        const fields = source === undefined ? {} : signalFields(source, snapshot, derived.get(source));
-        return {
-          endpointId: options.endpointId,
-          endpointUrl: base,
-          node: options.node,
-          model,
-          runtime: 'vllm',
-          health: 'healthy',
-          loaded: listed.has(model),
-          warming: !healthy,
-          ...fields,
-          ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-          updatedAt: now,
-        };
-      });
+      const snapshot = extractVllm(exposition);
+      const out = records(base, snapshot, tracker.update(snapshot, now), s);
+      lastEngines = perEngine(exposition, s);
+      return out;
     },
+    engines: () => lastEngines.map((r) => ({ ...r })),
+    ...(options.send ? { control: createVllmLoraControl(baseUrl, options.send) } : {}),
   };
 }

@@ -30,6 +30,11 @@ export interface VllmSnapshot {
   kvBlockSize?: number;
   /** Summed over engines: each data-parallel engine has its own blocks. */
   kvBlocksTotal?: number;
+  /**
+   * From `vllm:lora_requests_info` (only with `--enable-lora`; no `model_name`): adapters with
+   * running or waiting requests, from the series with the newest timestamp value.
+   */
+  loraAdapters?: string[];
 }
 
 type Lookup = (name: string) => Sample[];
@@ -119,6 +124,18 @@ function cacheConfig(get: Lookup): Pick<VllmSnapshot, 'kvBlockSize' | 'kvBlocksT
   return out;
 }
 
+/** prometheus_client keeps every label set the info gauge ever had; its value is the time it was set. */
+function loraInfo(get: Lookup): string[] | undefined {
+  let latest: Sample | undefined;
+  for (const s of get(M.loraInfo)) if (!latest || s.value >= latest.value) latest = s;
+  if (!latest) return undefined;
+  const names = [latest.labels.running_lora_adapters, latest.labels.waiting_lora_adapters]
+    .flatMap((list) => (list ?? '').split(','))
+    .map((n) => n.trim())
+    .filter((n) => n.length > 0);
+  return [...new Set(names)].sort();
+}
+
 /** Extracts every model's readings from a parsed vLLM /metrics page (text or OpenMetrics names). */
 export function extractVllm(exposition: Exposition): VllmSnapshot {
   const byName = samplesByName(exposition);
@@ -162,5 +179,6 @@ export function extractVllm(exposition: Exposition): VllmSnapshot {
   }
   assign('prefixQueries', prefixQueries);
   assign('prefixHits', prefixHits);
-  return { models, ...cacheConfig(get) };
+  const lora = loraInfo(get);
+  return { models, ...cacheConfig(get), ...(lora ? { loraAdapters: lora } : {}) };
 }

@@ -3,7 +3,7 @@
  * the test sets, and misbehaving on demand (never answering, 5xx, truncated body, garbage). Ships
  * with the code so other suites can test against the same failures.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type FakeVllmMode =
@@ -29,6 +29,13 @@ export interface FakeVllmServer {
   mode: FakeVllmMode;
   /** Requests seen per path. */
   hits: Map<string, number>;
+  /**
+   * Whether the LoRA routes are registered (vLLM with `VLLM_ALLOW_RUNTIME_LORA_UPDATING=True`):
+   * then GET answers 405 and POST loads/unloads into `loras`; else FastAPI's 404.
+   */
+  loraRoutes: boolean;
+  /** LoRA adapters loaded through the API: name → path. */
+  loras: Map<string, string>;
   close(): Promise<void>;
 }
 
@@ -55,10 +62,57 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
   res.end(body);
 }
 
+const NOT_FOUND = '{"detail":"Not Found"}';
+
+/** vLLM's JSON ErrorResponse (reference §1.3). */
+const errorBody = (message: string, type: string, code: number) =>
+  JSON.stringify({ error: { message, type, param: null, code } });
+
 /** Starts a fake on 127.0.0.1, port 0. */
 export async function startFakeVllm(
   init: { metrics?: string; models?: string; mode?: FakeVllmMode } = {},
 ): Promise<FakeVllmServer> {
+  const lora = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (!fake.loraRoutes) return send(res, 404, NOT_FOUND, 'application/json');
+    if (req.method !== 'POST') return send(res, 405, '{"detail":"Method Not Allowed"}', 'application/json');
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      let body: { lora_name?: unknown; lora_path?: unknown };
+      try {
+        body = JSON.parse(raw) as typeof body;
+      } catch {
+        return send(res, 400, errorBody('Invalid JSON', 'BadRequestError', 400), 'application/json');
+      }
+      const name = typeof body.lora_name === 'string' ? body.lora_name : '';
+      if (path === '/v1/load_lora_adapter') {
+        if (typeof body.lora_path !== 'string')
+          return send(
+            res,
+            400,
+            errorBody('lora_path is required', 'BadRequestError', 400),
+            'application/json',
+          );
+        if (fake.loras.has(name))
+          return send(
+            res,
+            400,
+            errorBody(`The lora adapter '${name}' has already been loaded.`, 'InvalidUserInput', 400),
+            'application/json',
+          );
+        fake.loras.set(name, body.lora_path);
+        return send(res, 200, `Success: LoRA adapter '${name}' added successfully`);
+      }
+      if (!fake.loras.delete(name))
+        return send(
+          res,
+          404,
+          errorBody(`The lora adapter '${name}' cannot be found.`, 'NotFoundError', 404),
+          'application/json',
+        );
+      send(res, 200, `Success: LoRA adapter '${name}' removed successfully`);
+    });
+  };
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     fake.hits.set(path, (fake.hits.get(path) ?? 0) + 1);
@@ -66,6 +120,8 @@ export async function startFakeVllm(
     if (mode === 'hang') return; // the socket stays open until close()
     if (path === '/health') return send(res, mode === 'health503' ? 503 : 200, '');
     if (path === '/v1/models') return send(res, 200, fake.models, 'application/json');
+    if (path === '/version') return send(res, 200, '{"version":"0.10.0"}', 'application/json');
+    if (path === '/v1/load_lora_adapter' || path === '/v1/unload_lora_adapter') return lora(req, res, path);
     if (path !== '/metrics') return send(res, 404, '{"detail":"Not Found"}', 'application/json');
     if (mode === 'error500') return send(res, 500, 'Internal Server Error');
     if (mode === 'garbage') return send(res, 200, '<html><body><h1>502 Bad Gateway</h1></body></html>\n');
@@ -87,6 +143,8 @@ export async function startFakeVllm(
     models: init.models ?? vllmModelList([]),
     mode: init.mode ?? 'ok',
     hits: new Map(),
+    loraRoutes: false,
+    loras: new Map(),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -22,6 +22,8 @@ export const VLLM_METRICS = {
   /** `time_per_output_token_seconds` is the pre-0.10.2 name. */
   itl: ['vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds'],
   cacheConfig: 'vllm:cache_config_info',
+  /** Info gauge (value = time set) with `running_lora_adapters`/`waiting_lora_adapters` label lists. */
+  loraInfo: 'vllm:lora_requests_info',
 } as const;
 
 /** `vllm:x_total` → `vllm:x_created` (prometheus_client's creation-time gauge of a counter). */

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 
-const modelList = z.object({
+/** Zod schema of an OpenAI model list (vLLM and SGLang add `parent` for LoRA adapters). */
+export const modelListSchema = z.object({
   data: z.array(z.object({ id: z.string().min(1), parent: z.string().nullish() })),
 });
 
@@ -22,7 +23,7 @@ export function parseModelList(body: string): ServedModel[] | undefined {
   } catch {
     return undefined;
   }
-  const parsed = modelList.safeParse(json);
+  const parsed = modelListSchema.safeParse(json);
   if (!parsed.success) return undefined;
   return parsed.data.data.map((m) => (m.parent ? { id: m.id, parent: m.parent } : { id: m.id }));
 }

@@ -3,8 +3,8 @@
 /* eslint-disable */
 
 // The scoring engine's API: ranked targets for a request, admission, and outcome reports that
-// feed back into scoring. Contract kept from the original InferMesh; not served yet (the router
-// calls the engine in-process, so no network hop is paid per request).
+// feed back into scoring. Contract kept from the original InferMesh. Every meshd serves it; its
+// own router calls the same engine in-process, so no network hop is paid per request.
 
 import type { GenEnum, GenFile, GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from '@bufbuild/protobuf/codegenv2';
@@ -18,7 +18,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_infermesh_scoring_v1_scoring: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'CiJpbmZlcm1lc2gvc2NvcmluZy92MS9zY29yaW5nLnByb3RvEhRpbmZlcm1lc2guc2NvcmluZy52MSKpAgoTU2NvcmVUYXJnZXRzUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRIxCglzbG9fY2xhc3MYAyABKA4yHi5pbmZlcm1lc2guc2NvcmluZy52MS5TbG9DbGFzcxIYChBlc3RpbWF0ZWRfdG9rZW5zGAQgASgNEhcKD3RpbWVvdXRfc2Vjb25kcxgFIAEoAhJHCgdmaWx0ZXJzGAYgAygLMjYuaW5mZXJtZXNoLnNjb3JpbmcudjEuU2NvcmVUYXJnZXRzUmVxdWVzdC5GaWx0ZXJzRW50cnkSEgoKcmVxdWVzdF9pZBgHIAEoCRouCgxGaWx0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK5AQoMU2NvcmVkVGFyZ2V0Eg8KB25vZGVfaWQYASABKAkSEAoIZ3B1X3V1aWQYAiABKAkSDQoFc2NvcmUYAyABKAISHAoUZXN0aW1hdGVkX2xhdGVuY3lfbXMYBCABKAISHwoXZXN0aW1hdGVkX3F1ZXVlX3RpbWVfbXMYBSABKAISEwoLbG9hZF9mYWN0b3IYBiABKAISDgoGcmVhc29uGAcgASgJEhMKC2VuZHBvaW50X2lkGAggASgJIo4BChRTY29yZVRhcmdldHNSZXNwb25zZRIzCgd0YXJnZXRzGAEgAygLMiIuaW5mZXJtZXNoLnNjb3JpbmcudjEuU2NvcmVkVGFyZ2V0EhIKCnJlcXVlc3RfaWQYAiABKAkSLQoJdGltZXN0YW1wGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLSAQoMQWRtaXRSZXF1ZXN0Eg0KBW1vZGVsGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEhMKC3RhcmdldF9ub2RlGAMgASgJEhIKCnRhcmdldF9ncHUYBCABKAkSMQoJc2xvX2NsYXNzGAUgASgOMh4uaW5mZXJtZXNoLnNjb3JpbmcudjEuU2xvQ2xhc3MSGAoQZXN0aW1hdGVkX3Rva2VucxgGIAEoDRIXCg90aW1lb3V0X3NlY29uZHMYByABKAISEgoKcmVxdWVzdF9pZBgIIAEoCSJ+Cg1BZG1pdFJlc3BvbnNlEhAKCGFkbWl0dGVkGAEgASgIEg4KBnJlYXNvbhgCIAEoCRIeChZlc3RpbWF0ZWRfd2FpdF90aW1lX21zGAMgASgCEhIKCnJlcXVlc3RfaWQYBCABKAkSFwoPYWRtaXNzaW9uX3Rva2VuGAUgASgJIrwCChRSZXBvcnRPdXRjb21lUmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgJEhcKD2FkbWlzc2lvbl90b2tlbhgCIAEoCRITCgt0YXJnZXRfbm9kZRgDIAEoCRISCgp0YXJnZXRfZ3B1GAQgASgJEjUKB291dGNvbWUYBSABKA4yJC5pbmZlcm1lc2guc2NvcmluZy52MS5SZXF1ZXN0T3V0Y29tZRIZChFhY3R1YWxfbGF0ZW5jeV9tcxgGIAEoAhIcChRhY3R1YWxfcXVldWVfdGltZV9tcxgHIAEoAhIVCg1hY3R1YWxfdG9rZW5zGAggASgNEhUKDWVycm9yX21lc3NhZ2UYCSABKAkSMAoMY29tcGxldGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5ChVSZXBvcnRPdXRjb21lUmVzcG9uc2USDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIiUKEkhlYWx0aENoZWNrUmVxdWVzdBIPCgdzZXJ2aWNlGAEgASgJItMBChNIZWFsdGhDaGVja1Jlc3BvbnNlEjIKBnN0YXR1cxgBIAEoDjIiLmluZmVybWVzaC5zY29yaW5nLnYxLkhlYWx0aFN0YXR1cxIPCgdtZXNzYWdlGAIgASgJEkcKB2RldGFpbHMYAyADKAsyNi5pbmZlcm1lc2guc2NvcmluZy52MS5IZWFsdGhDaGVja1Jlc3BvbnNlLkRldGFpbHNFbnRyeRouCgxEZXRhaWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASpWCghTbG9DbGFzcxIZChVTTE9fQ0xBU1NfVU5TUEVDSUZJRUQQABIVChFTTE9fQ0xBU1NfTEFURU5DWRABEhgKFFNMT19DTEFTU19USFJPVUdIUFVUEAIqwwEKDlJlcXVlc3RPdXRjb21lEh8KG1JFUVVFU1RfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhsKF1JFUVVFU1RfT1VUQ09NRV9TVUNDRVNTEAESGwoXUkVRVUVTVF9PVVRDT01FX1RJTUVPVVQQAhIZChVSRVFVRVNUX09VVENPTUVfRVJST1IQAxIcChhSRVFVRVNUX09VVENPTUVfUkVKRUNURUQQBBIdChlSRVFVRVNUX09VVENPTUVfQ0FOQ0VMTEVEEAUqggEKDEhlYWx0aFN0YXR1cxIdChlIRUFMVEhfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVSEVBTFRIX1NUQVRVU19TRVJWSU5HEAESHQoZSEVBTFRIX1NUQVRVU19OT1RfU0VSVklORxACEhkKFUhFQUxUSF9TVEFUVVNfVU5LTk9XThADMpADCgdTY29yaW5nEmUKDFNjb3JlVGFyZ2V0cxIpLmluZmVybWVzaC5zY29yaW5nLnYxLlNjb3JlVGFyZ2V0c1JlcXVlc3QaKi5pbmZlcm1lc2guc2NvcmluZy52MS5TY29yZVRhcmdldHNSZXNwb25zZRJQCgVBZG1pdBIiLmluZmVybWVzaC5zY29yaW5nLnYxLkFkbWl0UmVxdWVzdBojLmluZmVybWVzaC5zY29yaW5nLnYxLkFkbWl0UmVzcG9uc2USaAoNUmVwb3J0T3V0Y29tZRIqLmluZmVybWVzaC5zY29yaW5nLnYxLlJlcG9ydE91dGNvbWVSZXF1ZXN0GisuaW5mZXJtZXNoLnNjb3JpbmcudjEuUmVwb3J0T3V0Y29tZVJlc3BvbnNlEmIKC0hlYWx0aENoZWNrEiguaW5mZXJtZXNoLnNjb3JpbmcudjEuSGVhbHRoQ2hlY2tSZXF1ZXN0GikuaW5mZXJtZXNoLnNjb3JpbmcudjEuSGVhbHRoQ2hlY2tSZXNwb25zZWIGcHJvdG8z',
+    'CiJpbmZlcm1lc2gvc2NvcmluZy92MS9zY29yaW5nLnByb3RvEhRpbmZlcm1lc2guc2NvcmluZy52MSLOAwoTU2NvcmVUYXJnZXRzUmVxdWVzdBINCgVtb2RlbBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRIxCglzbG9fY2xhc3MYAyABKA4yHi5pbmZlcm1lc2guc2NvcmluZy52MS5TbG9DbGFzcxIYChBlc3RpbWF0ZWRfdG9rZW5zGAQgASgNEhcKD3RpbWVvdXRfc2Vjb25kcxgFIAEoAhJHCgdmaWx0ZXJzGAYgAygLMjYuaW5mZXJtZXNoLnNjb3JpbmcudjEuU2NvcmVUYXJnZXRzUmVxdWVzdC5GaWx0ZXJzRW50cnkSEgoKcmVxdWVzdF9pZBgHIAEoCRIbChNwcm9tcHRfYmxvY2tfaGFzaGVzGAggAygNEhIKCm1heF90b2tlbnMYCSABKA0SEAoIcHJvdG9jb2wYCiABKAkSDAoEem9uZRgLIAEoCRIUCgxsb3JhX2FkYXB0ZXIYDCABKAkSDwoHcHJvZmlsZRgNIAEoCRINCgV0b3BfaxgOIAEoDRIcChRleGNsdWRlX2VuZHBvaW50X2lkcxgPIAMoCRouCgxGaWx0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASK+AgoMU2NvcmVkVGFyZ2V0Eg8KB25vZGVfaWQYASABKAkSEAoIZ3B1X3V1aWQYAiABKAkSDQoFc2NvcmUYAyABKAISHAoUZXN0aW1hdGVkX2xhdGVuY3lfbXMYBCABKAISHwoXZXN0aW1hdGVkX3F1ZXVlX3RpbWVfbXMYBSABKAISEwoLbG9hZF9mYWN0b3IYBiABKAISDgoGcmVhc29uGAcgASgJEhMKC2VuZHBvaW50X2lkGAggASgJEj4KBnNjb3JlcxgJIAMoCzIuLmluZmVybWVzaC5zY29yaW5nLnYxLlNjb3JlZFRhcmdldC5TY29yZXNFbnRyeRIUCgxlbmRwb2ludF91cmwYCiABKAkaLQoLU2NvcmVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgCOgI4ASKOAQoUU2NvcmVUYXJnZXRzUmVzcG9uc2USMwoHdGFyZ2V0cxgBIAMoCzIiLmluZmVybWVzaC5zY29yaW5nLnYxLlNjb3JlZFRhcmdldBISCgpyZXF1ZXN0X2lkGAIgASgJEi0KCXRpbWVzdGFtcBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi5wEKDEFkbWl0UmVxdWVzdBINCgVtb2RlbBgBIAEoCRIQCghyZXZpc2lvbhgCIAEoCRITCgt0YXJnZXRfbm9kZRgDIAEoCRISCgp0YXJnZXRfZ3B1GAQgASgJEjEKCXNsb19jbGFzcxgFIAEoDjIeLmluZmVybWVzaC5zY29yaW5nLnYxLlNsb0NsYXNzEhgKEGVzdGltYXRlZF90b2tlbnMYBiABKA0SFwoPdGltZW91dF9zZWNvbmRzGAcgASgCEhIKCnJlcXVlc3RfaWQYCCABKAkSEwoLZW5kcG9pbnRfaWQYCSABKAkimwEKDUFkbWl0UmVzcG9uc2USEAoIYWRtaXR0ZWQYASABKAgSDgoGcmVhc29uGAIgASgJEh4KFmVzdGltYXRlZF93YWl0X3RpbWVfbXMYAyABKAISEgoKcmVxdWVzdF9pZBgEIAEoCRIXCg9hZG1pc3Npb25fdG9rZW4YBSABKAkSGwoTcmV0cnlfYWZ0ZXJfc2Vjb25kcxgGIAEoDSLpAgoUUmVwb3J0T3V0Y29tZVJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoCRIXCg9hZG1pc3Npb25fdG9rZW4YAiABKAkSEwoLdGFyZ2V0X25vZGUYAyABKAkSEgoKdGFyZ2V0X2dwdRgEIAEoCRI1CgdvdXRjb21lGAUgASgOMiQuaW5mZXJtZXNoLnNjb3JpbmcudjEuUmVxdWVzdE91dGNvbWUSGQoRYWN0dWFsX2xhdGVuY3lfbXMYBiABKAISHAoUYWN0dWFsX3F1ZXVlX3RpbWVfbXMYByABKAISFQoNYWN0dWFsX3Rva2VucxgIIAEoDRIVCg1lcnJvcl9tZXNzYWdlGAkgASgJEjAKDGNvbXBsZXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZW5kcG9pbnRfaWQYCyABKAkSFgoOYWN0dWFsX3R0ZnRfbXMYDCABKAIiOQoVUmVwb3J0T3V0Y29tZVJlc3BvbnNlEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSIlChJIZWFsdGhDaGVja1JlcXVlc3QSDwoHc2VydmljZRgBIAEoCSLTAQoTSGVhbHRoQ2hlY2tSZXNwb25zZRIyCgZzdGF0dXMYASABKA4yIi5pbmZlcm1lc2guc2NvcmluZy52MS5IZWFsdGhTdGF0dXMSDwoHbWVzc2FnZRgCIAEoCRJHCgdkZXRhaWxzGAMgAygLMjYuaW5mZXJtZXNoLnNjb3JpbmcudjEuSGVhbHRoQ2hlY2tSZXNwb25zZS5EZXRhaWxzRW50cnkaLgoMRGV0YWlsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEqVgoIU2xvQ2xhc3MSGQoVU0xPX0NMQVNTX1VOU1BFQ0lGSUVEEAASFQoRU0xPX0NMQVNTX0xBVEVOQ1kQARIYChRTTE9fQ0xBU1NfVEhST1VHSFBVVBACKsMBCg5SZXF1ZXN0T3V0Y29tZRIfChtSRVFVRVNUX09VVENPTUVfVU5TUEVDSUZJRUQQABIbChdSRVFVRVNUX09VVENPTUVfU1VDQ0VTUxABEhsKF1JFUVVFU1RfT1VUQ09NRV9USU1FT1VUEAISGQoVUkVRVUVTVF9PVVRDT01FX0VSUk9SEAMSHAoYUkVRVUVTVF9PVVRDT01FX1JFSkVDVEVEEAQSHQoZUkVRVUVTVF9PVVRDT01FX0NBTkNFTExFRBAFKoIBCgxIZWFsdGhTdGF0dXMSHQoZSEVBTFRIX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFUhFQUxUSF9TVEFUVVNfU0VSVklORxABEh0KGUhFQUxUSF9TVEFUVVNfTk9UX1NFUlZJTkcQAhIZChVIRUFMVEhfU1RBVFVTX1VOS05PV04QAzKQAwoHU2NvcmluZxJlCgxTY29yZVRhcmdldHMSKS5pbmZlcm1lc2guc2NvcmluZy52MS5TY29yZVRhcmdldHNSZXF1ZXN0GiouaW5mZXJtZXNoLnNjb3JpbmcudjEuU2NvcmVUYXJnZXRzUmVzcG9uc2USUAoFQWRtaXQSIi5pbmZlcm1lc2guc2NvcmluZy52MS5BZG1pdFJlcXVlc3QaIy5pbmZlcm1lc2guc2NvcmluZy52MS5BZG1pdFJlc3BvbnNlEmgKDVJlcG9ydE91dGNvbWUSKi5pbmZlcm1lc2guc2NvcmluZy52MS5SZXBvcnRPdXRjb21lUmVxdWVzdBorLmluZmVybWVzaC5zY29yaW5nLnYxLlJlcG9ydE91dGNvbWVSZXNwb25zZRJiCgtIZWFsdGhDaGVjaxIoLmluZmVybWVzaC5zY29yaW5nLnYxLkhlYWx0aENoZWNrUmVxdWVzdBopLmluZmVybWVzaC5zY29yaW5nLnYxLkhlYWx0aENoZWNrUmVzcG9uc2ViBnByb3RvMw',
     [file_google_protobuf_timestamp],
   );
 
@@ -60,6 +60,58 @@ export type ScoreTargetsRequest = Message<'infermesh.scoring.v1.ScoreTargetsRequ
    * @generated from field: string request_id = 7;
    */
   requestId: string;
+
+  /**
+   * Chained hashes of the prompt's token blocks (src/scoring/prefix-index.ts), for prefix affinity.
+   *
+   * @generated from field: repeated uint32 prompt_block_hashes = 8;
+   */
+  promptBlockHashes: number[];
+
+  /**
+   * @generated from field: uint32 max_tokens = 9;
+   */
+  maxTokens: number;
+
+  /**
+   * Client protocol (`openai`, `tgi`, `kserve-v2`, ...); empty means any.
+   *
+   * @generated from field: string protocol = 10;
+   */
+  protocol: string;
+
+  /**
+   * Zone the request entered the mesh in (network cost).
+   *
+   * @generated from field: string zone = 11;
+   */
+  zone: string;
+
+  /**
+   * @generated from field: string lora_adapter = 12;
+   */
+  loraAdapter: string;
+
+  /**
+   * Scoring profile; empty means the node's configured one.
+   *
+   * @generated from field: string profile = 13;
+   */
+  profile: string;
+
+  /**
+   * Targets to return (default 3).
+   *
+   * @generated from field: uint32 top_k = 14;
+   */
+  topK: number;
+
+  /**
+   * Endpoints to skip (already tried).
+   *
+   * @generated from field: repeated string exclude_endpoint_ids = 15;
+   */
+  excludeEndpointIds: string[];
 };
 
 /**
@@ -119,6 +171,18 @@ export type ScoredTarget = Message<'infermesh.scoring.v1.ScoredTarget'> & {
    * @generated from field: string endpoint_id = 8;
    */
   endpointId: string;
+
+  /**
+   * Each scorer's clamped score, 0..1.
+   *
+   * @generated from field: map<string, float> scores = 9;
+   */
+  scores: { [key: string]: number };
+
+  /**
+   * @generated from field: string endpoint_url = 10;
+   */
+  endpointUrl: string;
 };
 
 /**
@@ -200,6 +264,13 @@ export type AdmitRequest = Message<'infermesh.scoring.v1.AdmitRequest'> & {
    * @generated from field: string request_id = 8;
    */
   requestId: string;
+
+  /**
+   * The target endpoint (preferred over target_node when set).
+   *
+   * @generated from field: string endpoint_id = 9;
+   */
+  endpointId: string;
 };
 
 /**
@@ -240,6 +311,13 @@ export type AdmitResponse = Message<'infermesh.scoring.v1.AdmitResponse'> & {
    * @generated from field: string admission_token = 5;
    */
   admissionToken: string;
+
+  /**
+   * Seconds to wait before retrying, when not admitted (HTTP Retry-After).
+   *
+   * @generated from field: uint32 retry_after_seconds = 6;
+   */
+  retryAfterSeconds: number;
 };
 
 /**
@@ -303,6 +381,16 @@ export type ReportOutcomeRequest = Message<'infermesh.scoring.v1.ReportOutcomeRe
    * @generated from field: google.protobuf.Timestamp completed_at = 10;
    */
   completedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string endpoint_id = 11;
+   */
+  endpointId: string;
+
+  /**
+   * @generated from field: float actual_ttft_ms = 12;
+   */
+  actualTtftMs: number;
 };
 
 /**

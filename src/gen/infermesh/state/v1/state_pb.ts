@@ -17,7 +17,7 @@ import type { Message } from '@bufbuild/protobuf';
 export const file_infermesh_state_v1_state: GenFile =
   /*@__PURE__*/
   fileDesc(
-    'Ch5pbmZlcm1lc2gvc3RhdGUvdjEvc3RhdGUucHJvdG8SEmluZmVybWVzaC5zdGF0ZS52MSKDAgoGTGFiZWxzEg0KBW1vZGVsGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEg0KBXF1YW50GAMgASgJEg8KB3J1bnRpbWUYBCABKAkSDAoEbm9kZRgFIAEoCRIQCghncHVfdXVpZBgGIAEoCRITCgttaWdfcHJvZmlsZRgHIAEoCRIOCgZ0ZW5hbnQYCCABKAkSDAoEem9uZRgJIAEoCRI2CgZjdXN0b20YCiADKAsyJi5pbmZlcm1lc2guc3RhdGUudjEuTGFiZWxzLkN1c3RvbUVudHJ5Gi0KC0N1c3RvbUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/AUKCk1vZGVsU3RhdGUSKgoGbGFiZWxzGAEgASgLMhouaW5mZXJtZXNoLnN0YXRlLnYxLkxhYmVscxITCgtlbmRwb2ludF9pZBgCIAEoCRIUCgxlbmRwb2ludF91cmwYAyABKAkSMgoGaGVhbHRoGAQgASgOMiIuaW5mZXJtZXNoLnN0YXRlLnYxLkVuZHBvaW50SGVhbHRoEg4KBmxvYWRlZBgFIAEoCBIPCgd3YXJtaW5nGAYgASgIEhgKC3F1ZXVlX2RlcHRoGAcgASgNSACIAQESFAoHcnVubmluZxgIIAEoDUgBiAEBEhsKDmt2X2NhY2hlX3VzYWdlGAkgASgBSAKIAQESIgoVcHJlZml4X2NhY2hlX2hpdF9yYXRlGAogASgBSAOIAQESGQoMcmVxdWVzdF9yYXRlGAsgASgBSASIAQESFwoKdG9rZW5fcmF0ZRgMIAEoAUgFiAEBEhgKC3R0ZnRfcDk1X21zGA0gASgBSAaIAQESFwoKZTJlX3A5NV9tcxgOIAEoAUgHiAEBEhsKDmJhdGNoX2Z1bGxuZXNzGA8gASgBSAiIAQESGgoNa3ZfYmxvY2tfc2l6ZRgQIAEoDUgJiAEBEhwKD2t2X2Jsb2Nrc190b3RhbBgRIAEoDUgKiAEBEhUKCGdwdV90eXBlGBIgASgJSAuIAQESLgoKdXBkYXRlZF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDgoMX3F1ZXVlX2RlcHRoQgoKCF9ydW5uaW5nQhEKD19rdl9jYWNoZV91c2FnZUIYChZfcHJlZml4X2NhY2hlX2hpdF9yYXRlQg8KDV9yZXF1ZXN0X3JhdGVCDQoLX3Rva2VuX3JhdGVCDgoMX3R0ZnRfcDk1X21zQg0KC19lMmVfcDk1X21zQhEKD19iYXRjaF9mdWxsbmVzc0IQCg5fa3ZfYmxvY2tfc2l6ZUISChBfa3ZfYmxvY2tzX3RvdGFsQgsKCV9ncHVfdHlwZSL5AgoPTW9kZWxTdGF0ZURlbHRhEioKBmxhYmVscxgBIAEoCzIaLmluZmVybWVzaC5zdGF0ZS52MS5MYWJlbHMSGAoLcXVldWVfZGVwdGgYAiABKA1IAIgBARIZCgxzZXJ2aWNlX3JhdGUYAyABKAFIAYgBARIbCg5wOTVfbGF0ZW5jeV9tcxgEIAEoDUgCiAEBEhsKDmJhdGNoX2Z1bGxuZXNzGAUgASgCSAOIAQESEwoGbG9hZGVkGAYgASgISASIAQESFAoHd2FybWluZxgHIAEoCEgFiAEBEi0KCXRpbWVzdGFtcBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLZW5kcG9pbnRfaWQYCSABKAlCDgoMX3F1ZXVlX2RlcHRoQg8KDV9zZXJ2aWNlX3JhdGVCEQoPX3A5NV9sYXRlbmN5X21zQhEKD19iYXRjaF9mdWxsbmVzc0IJCgdfbG9hZGVkQgoKCF93YXJtaW5nIjEKDU1vZGVsU3RhdGVBY2sSDwoHc3VjY2VzcxgBIAEoCBIPCgdtZXNzYWdlGAIgASgJIqUCCghHcHVTdGF0ZRIQCghncHVfdXVpZBgBIAEoCRIMCgRub2RlGAIgASgJEhMKC21pZ19wcm9maWxlGAMgASgJEhYKDnNtX3V0aWxpemF0aW9uGAQgASgCEhoKEm1lbW9yeV91dGlsaXphdGlvbhgFIAEoAhIUCgx2cmFtX3VzZWRfZ2IYBiABKAISFQoNdnJhbV90b3RhbF9nYhgHIAEoAhIVCg10ZW1wZXJhdHVyZV9jGAggASgCEhMKC3Bvd2VyX3dhdHRzGAkgASgCEhIKCmVjY19lcnJvcnMYCiABKAgSEQoJdGhyb3R0bGVkGAsgASgIEjAKDGxhc3RfdXBkYXRlZBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAixgMKDUdwdVN0YXRlRGVsdGESEAoIZ3B1X3V1aWQYASABKAkSDAoEbm9kZRgCIAEoCRIbCg5zbV91dGlsaXphdGlvbhgDIAEoAkgAiAEBEh8KEm1lbW9yeV91dGlsaXphdGlvbhgEIAEoAkgBiAEBEhkKDHZyYW1fdXNlZF9nYhgFIAEoAkgCiAEBEhoKDXZyYW1fdG90YWxfZ2IYBiABKAJIA4gBARIaCg10ZW1wZXJhdHVyZV9jGAcgASgCSASIAQESGAoLcG93ZXJfd2F0dHMYCCABKAJIBYgBARIXCgplY2NfZXJyb3JzGAkgASgISAaIAQESFgoJdGhyb3R0bGVkGAogASgISAeIAQESLQoJdGltZXN0YW1wGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIRCg9fc21fdXRpbGl6YXRpb25CFQoTX21lbW9yeV91dGlsaXphdGlvbkIPCg1fdnJhbV91c2VkX2diQhAKDl92cmFtX3RvdGFsX2diQhAKDl90ZW1wZXJhdHVyZV9jQg4KDF9wb3dlcl93YXR0c0INCgtfZWNjX2Vycm9yc0IMCgpfdGhyb3R0bGVkIi8KC0dwdVN0YXRlQWNrEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCSJXChRHZXRNb2RlbFN0YXRlUmVxdWVzdBIqCgZsYWJlbHMYASABKAsyGi5pbmZlcm1lc2guc3RhdGUudjEuTGFiZWxzEhMKC2VuZHBvaW50X2lkGAIgASgJIlUKFUdldE1vZGVsU3RhdGVSZXNwb25zZRItCgVzdGF0ZRgBIAEoCzIeLmluZmVybWVzaC5zdGF0ZS52MS5Nb2RlbFN0YXRlEg0KBWZvdW5kGAIgASgIIjQKEkdldEdwdVN0YXRlUmVxdWVzdBIQCghncHVfdXVpZBgBIAEoCRIMCgRub2RlGAIgASgJIlEKE0dldEdwdVN0YXRlUmVzcG9uc2USKwoFc3RhdGUYASABKAsyHC5pbmZlcm1lc2guc3RhdGUudjEuR3B1U3RhdGUSDQoFZm91bmQYAiABKAgicAoWTGlzdE1vZGVsU3RhdGVzUmVxdWVzdBIUCgxtb2RlbF9maWx0ZXIYASABKAkSFgoOcnVudGltZV9maWx0ZXIYAiABKAkSEwoLbm9kZV9maWx0ZXIYAyABKAkSEwoLbG9hZGVkX29ubHkYBCABKAgiSQoXTGlzdE1vZGVsU3RhdGVzUmVzcG9uc2USLgoGc3RhdGVzGAEgAygLMh4uaW5mZXJtZXNoLnN0YXRlLnYxLk1vZGVsU3RhdGUiQQoUTGlzdEdwdVN0YXRlc1JlcXVlc3QSEwoLbm9kZV9maWx0ZXIYASABKAkSFAoMaGVhbHRoeV9vbmx5GAIgASgIIkUKFUxpc3RHcHVTdGF0ZXNSZXNwb25zZRIsCgZzdGF0ZXMYASADKAsyHC5pbmZlcm1lc2guc3RhdGUudjEuR3B1U3RhdGUicQoXV2F0Y2hNb2RlbFN0YXRlc1JlcXVlc3QSFAoMbW9kZWxfZmlsdGVyGAEgASgJEhYKDnJ1bnRpbWVfZmlsdGVyGAIgASgJEhMKC25vZGVfZmlsdGVyGAMgASgJEhMKC2xvYWRlZF9vbmx5GAQgASgIIrkBCg9Nb2RlbFN0YXRlRXZlbnQSMAoGdXBzZXJ0GAEgASgLMh4uaW5mZXJtZXNoLnN0YXRlLnYxLk1vZGVsU3RhdGVIABIwCgZyZW1vdmUYAiABKAsyHi5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZUgAEjkKDXNuYXBzaG90X2RvbmUYAyABKAsyIC5pbmZlcm1lc2guc3RhdGUudjEuU25hcHNob3REb25lSABCBwoFZXZlbnQiLgoMU25hcHNob3REb25lEg0KBWNvdW50GAEgASgNEg8KB25vZGVfaWQYAiABKAkqiAEKDkVuZHBvaW50SGVhbHRoEh8KG0VORFBPSU5UX0hFQUxUSF9VTlNQRUNJRklFRBAAEhsKF0VORFBPSU5UX0hFQUxUSF9IRUFMVEhZEAESGQoVRU5EUE9JTlRfSEVBTFRIX1NUQUxFEAISHQoZRU5EUE9JTlRfSEVBTFRIX1VOSEVBTFRIWRADMsYFCgpTdGF0ZVBsYW5lEl4KEFJlcG9ydE1vZGVsU3RhdGUSIy5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZURlbHRhGiEuaW5mZXJtZXNoLnN0YXRlLnYxLk1vZGVsU3RhdGVBY2soATABElgKDlJlcG9ydEdwdVN0YXRlEiEuaW5mZXJtZXNoLnN0YXRlLnYxLkdwdVN0YXRlRGVsdGEaHy5pbmZlcm1lc2guc3RhdGUudjEuR3B1U3RhdGVBY2soATABEmQKDUdldE1vZGVsU3RhdGUSKC5pbmZlcm1lc2guc3RhdGUudjEuR2V0TW9kZWxTdGF0ZVJlcXVlc3QaKS5pbmZlcm1lc2guc3RhdGUudjEuR2V0TW9kZWxTdGF0ZVJlc3BvbnNlEl4KC0dldEdwdVN0YXRlEiYuaW5mZXJtZXNoLnN0YXRlLnYxLkdldEdwdVN0YXRlUmVxdWVzdBonLmluZmVybWVzaC5zdGF0ZS52MS5HZXRHcHVTdGF0ZVJlc3BvbnNlEmoKD0xpc3RNb2RlbFN0YXRlcxIqLmluZmVybWVzaC5zdGF0ZS52MS5MaXN0TW9kZWxTdGF0ZXNSZXF1ZXN0GisuaW5mZXJtZXNoLnN0YXRlLnYxLkxpc3RNb2RlbFN0YXRlc1Jlc3BvbnNlEmQKDUxpc3RHcHVTdGF0ZXMSKC5pbmZlcm1lc2guc3RhdGUudjEuTGlzdEdwdVN0YXRlc1JlcXVlc3QaKS5pbmZlcm1lc2guc3RhdGUudjEuTGlzdEdwdVN0YXRlc1Jlc3BvbnNlEmYKEFdhdGNoTW9kZWxTdGF0ZXMSKy5pbmZlcm1lc2guc3RhdGUudjEuV2F0Y2hNb2RlbFN0YXRlc1JlcXVlc3QaIy5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZUV2ZW50MAFiBnByb3RvMw',
+    'Ch5pbmZlcm1lc2gvc3RhdGUvdjEvc3RhdGUucHJvdG8SEmluZmVybWVzaC5zdGF0ZS52MSKDAgoGTGFiZWxzEg0KBW1vZGVsGAEgASgJEhAKCHJldmlzaW9uGAIgASgJEg0KBXF1YW50GAMgASgJEg8KB3J1bnRpbWUYBCABKAkSDAoEbm9kZRgFIAEoCRIQCghncHVfdXVpZBgGIAEoCRITCgttaWdfcHJvZmlsZRgHIAEoCRIOCgZ0ZW5hbnQYCCABKAkSDAoEem9uZRgJIAEoCRI2CgZjdXN0b20YCiADKAsyJi5pbmZlcm1lc2guc3RhdGUudjEuTGFiZWxzLkN1c3RvbUVudHJ5Gi0KC0N1c3RvbUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEimgcKCk1vZGVsU3RhdGUSKgoGbGFiZWxzGAEgASgLMhouaW5mZXJtZXNoLnN0YXRlLnYxLkxhYmVscxITCgtlbmRwb2ludF9pZBgCIAEoCRIUCgxlbmRwb2ludF91cmwYAyABKAkSMgoGaGVhbHRoGAQgASgOMiIuaW5mZXJtZXNoLnN0YXRlLnYxLkVuZHBvaW50SGVhbHRoEg4KBmxvYWRlZBgFIAEoCBIPCgd3YXJtaW5nGAYgASgIEhgKC3F1ZXVlX2RlcHRoGAcgASgNSACIAQESFAoHcnVubmluZxgIIAEoDUgBiAEBEhsKDmt2X2NhY2hlX3VzYWdlGAkgASgBSAKIAQESIgoVcHJlZml4X2NhY2hlX2hpdF9yYXRlGAogASgBSAOIAQESGQoMcmVxdWVzdF9yYXRlGAsgASgBSASIAQESFwoKdG9rZW5fcmF0ZRgMIAEoAUgFiAEBEhgKC3R0ZnRfcDk1X21zGA0gASgBSAaIAQESFwoKZTJlX3A5NV9tcxgOIAEoAUgHiAEBEhsKDmJhdGNoX2Z1bGxuZXNzGA8gASgBSAiIAQESGgoNa3ZfYmxvY2tfc2l6ZRgQIAEoDUgJiAEBEhwKD2t2X2Jsb2Nrc190b3RhbBgRIAEoDUgKiAEBEhUKCGdwdV90eXBlGBIgASgJSAuIAQESLgoKdXBkYXRlZF9hdBgTIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoKaXRsX3A5NV9tcxgUIAEoAUgMiAEBEhUKDWxvcmFfYWRhcHRlcnMYFSADKAkSEQoJcHJvdG9jb2xzGBYgAygJEhUKCGNhbl9sb2FkGBcgASgISA2IAQESFwoKY2FuX3VubG9hZBgYIAEoCEgOiAEBQg4KDF9xdWV1ZV9kZXB0aEIKCghfcnVubmluZ0IRCg9fa3ZfY2FjaGVfdXNhZ2VCGAoWX3ByZWZpeF9jYWNoZV9oaXRfcmF0ZUIPCg1fcmVxdWVzdF9yYXRlQg0KC190b2tlbl9yYXRlQg4KDF90dGZ0X3A5NV9tc0INCgtfZTJlX3A5NV9tc0IRCg9fYmF0Y2hfZnVsbG5lc3NCEAoOX2t2X2Jsb2NrX3NpemVCEgoQX2t2X2Jsb2Nrc190b3RhbEILCglfZ3B1X3R5cGVCDQoLX2l0bF9wOTVfbXNCCwoJX2Nhbl9sb2FkQg0KC19jYW5fdW5sb2FkIq8HCg9Nb2RlbFN0YXRlRGVsdGESKgoGbGFiZWxzGAEgASgLMhouaW5mZXJtZXNoLnN0YXRlLnYxLkxhYmVscxIYCgtxdWV1ZV9kZXB0aBgCIAEoDUgAiAEBEhkKDHNlcnZpY2VfcmF0ZRgDIAEoAUgBiAEBEhsKDnA5NV9sYXRlbmN5X21zGAQgASgNSAKIAQESGwoOYmF0Y2hfZnVsbG5lc3MYBSABKAJIA4gBARITCgZsb2FkZWQYBiABKAhIBIgBARIUCgd3YXJtaW5nGAcgASgISAWIAQESLQoJdGltZXN0YW1wGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtlbmRwb2ludF9pZBgJIAEoCRIZCgxlbmRwb2ludF91cmwYCiABKAlIBogBARI3CgZoZWFsdGgYCyABKA4yIi5pbmZlcm1lc2guc3RhdGUudjEuRW5kcG9pbnRIZWFsdGhIB4gBARIUCgdydW5uaW5nGAwgASgNSAiIAQESGwoOa3ZfY2FjaGVfdXNhZ2UYDSABKAFICYgBARIiChVwcmVmaXhfY2FjaGVfaGl0X3JhdGUYDiABKAFICogBARIXCgp0b2tlbl9yYXRlGA8gASgBSAuIAQESGAoLdHRmdF9wOTVfbXMYECABKAFIDIgBARIXCgplMmVfcDk1X21zGBEgASgBSA2IAQESFwoKaXRsX3A5NV9tcxgSIAEoAUgOiAEBEhoKDWt2X2Jsb2NrX3NpemUYEyABKA1ID4gBARIcCg9rdl9ibG9ja3NfdG90YWwYFCABKA1IEIgBARIVCghncHVfdHlwZRgVIAEoCUgRiAEBEg4KBnJlbW92ZRgWIAEoCEIOCgxfcXVldWVfZGVwdGhCDwoNX3NlcnZpY2VfcmF0ZUIRCg9fcDk1X2xhdGVuY3lfbXNCEQoPX2JhdGNoX2Z1bGxuZXNzQgkKB19sb2FkZWRCCgoIX3dhcm1pbmdCDwoNX2VuZHBvaW50X3VybEIJCgdfaGVhbHRoQgoKCF9ydW5uaW5nQhEKD19rdl9jYWNoZV91c2FnZUIYChZfcHJlZml4X2NhY2hlX2hpdF9yYXRlQg0KC190b2tlbl9yYXRlQg4KDF90dGZ0X3A5NV9tc0INCgtfZTJlX3A5NV9tc0INCgtfaXRsX3A5NV9tc0IQCg5fa3ZfYmxvY2tfc2l6ZUISChBfa3ZfYmxvY2tzX3RvdGFsQgsKCV9ncHVfdHlwZSJpCg1Nb2RlbFN0YXRlQWNrEg8KB3N1Y2Nlc3MYASABKAgSDwoHbWVzc2FnZRgCIAEoCRISCgplcnJvcl9jb2RlGAMgASgJEhMKC2VuZHBvaW50X2lkGAQgASgJEg0KBW1vZGVsGAUgASgJIv0HCghHcHVTdGF0ZRIQCghncHVfdXVpZBgBIAEoCRIMCgRub2RlGAIgASgJEhMKC21pZ19wcm9maWxlGAMgASgJEhsKDnNtX3V0aWxpemF0aW9uGAQgASgBSACIAQESHwoSbWVtb3J5X3V0aWxpemF0aW9uGAUgASgBSAGIAQESGQoMdnJhbV91c2VkX2diGAYgASgBSAKIAQESGgoNdnJhbV90b3RhbF9nYhgHIAEoAUgDiAEBEhoKDXRlbXBlcmF0dXJlX2MYCCABKAFIBIgBARIYCgtwb3dlcl93YXR0cxgJIAEoAUgFiAEBEhcKCmVjY19lcnJvcnMYCiABKAhIBogBARIWCgl0aHJvdHRsZWQYCyABKAhIB4gBARIwCgxsYXN0X3VwZGF0ZWQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWluZGV4GA0gASgNEgwKBG5hbWUYDiABKAkSHgoRbWVtb3J5X3VzZWRfYnl0ZXMYDyABKAFICIgBARIfChJtZW1vcnlfdG90YWxfYnl0ZXMYECABKAFICYgBARIeChFwb3dlcl9saW1pdF93YXR0cxgRIAEoAUgKiAEBEhkKDHNtX2Nsb2NrX21oehgSIAEoDUgLiAEBEhgKEHRocm90dGxlX3JlYXNvbnMYEyADKAkSJQoYZWNjX3ZvbGF0aWxlX3VuY29ycmVjdGVkGBQgASgBSAyIAQESIwoWZWNjX3ZvbGF0aWxlX2NvcnJlY3RlZBgVIAEoAUgNiAEBEhUKCHhpZF9sYXN0GBYgASgNSA6IAQESFQoIbWlnX21vZGUYFyABKAhID4gBARITCgtwYXJlbnRfdXVpZBgYIAEoCRIPCgdoZWFsdGh5GBkgASgIEhkKEXF1YXJhbnRpbmVfcmVhc29uGBogASgJEg4KBnNvdXJjZRgbIAEoCUIRCg9fc21fdXRpbGl6YXRpb25CFQoTX21lbW9yeV91dGlsaXphdGlvbkIPCg1fdnJhbV91c2VkX2diQhAKDl92cmFtX3RvdGFsX2diQhAKDl90ZW1wZXJhdHVyZV9jQg4KDF9wb3dlcl93YXR0c0INCgtfZWNjX2Vycm9yc0IMCgpfdGhyb3R0bGVkQhQKEl9tZW1vcnlfdXNlZF9ieXRlc0IVChNfbWVtb3J5X3RvdGFsX2J5dGVzQhQKEl9wb3dlcl9saW1pdF93YXR0c0IPCg1fc21fY2xvY2tfbWh6QhsKGV9lY2Nfdm9sYXRpbGVfdW5jb3JyZWN0ZWRCGQoXX2VjY192b2xhdGlsZV9jb3JyZWN0ZWRCCwoJX3hpZF9sYXN0QgsKCV9taWdfbW9kZSKSCQoNR3B1U3RhdGVEZWx0YRIQCghncHVfdXVpZBgBIAEoCRIMCgRub2RlGAIgASgJEhsKDnNtX3V0aWxpemF0aW9uGAMgASgBSACIAQESHwoSbWVtb3J5X3V0aWxpemF0aW9uGAQgASgBSAGIAQESGQoMdnJhbV91c2VkX2diGAUgASgBSAKIAQESGgoNdnJhbV90b3RhbF9nYhgGIAEoAUgDiAEBEhoKDXRlbXBlcmF0dXJlX2MYByABKAFIBIgBARIYCgtwb3dlcl93YXR0cxgIIAEoAUgFiAEBEhcKCmVjY19lcnJvcnMYCSABKAhIBogBARIWCgl0aHJvdHRsZWQYCiABKAhIB4gBARItCgl0aW1lc3RhbXAYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKBWluZGV4GAwgASgNSAiIAQESEQoEbmFtZRgNIAEoCUgJiAEBEh4KEW1lbW9yeV91c2VkX2J5dGVzGA4gASgBSAqIAQESHwoSbWVtb3J5X3RvdGFsX2J5dGVzGA8gASgBSAuIAQESHgoRcG93ZXJfbGltaXRfd2F0dHMYECABKAFIDIgBARIZCgxzbV9jbG9ja19taHoYESABKA1IDYgBARIYChB0aHJvdHRsZV9yZWFzb25zGBIgAygJEiUKGGVjY192b2xhdGlsZV91bmNvcnJlY3RlZBgTIAEoAUgOiAEBEiMKFmVjY192b2xhdGlsZV9jb3JyZWN0ZWQYFCABKAFID4gBARIVCgh4aWRfbGFzdBgVIAEoDUgQiAEBEhUKCG1pZ19tb2RlGBYgASgISBGIAQESGAoLbWlnX3Byb2ZpbGUYFyABKAlIEogBARIYCgtwYXJlbnRfdXVpZBgYIAEoCUgTiAEBEhQKB2hlYWx0aHkYGSABKAhIFIgBARIeChFxdWFyYW50aW5lX3JlYXNvbhgaIAEoCUgViAEBEhMKBnNvdXJjZRgbIAEoCUgWiAEBEg4KBnJlbW92ZRgcIAEoCEIRCg9fc21fdXRpbGl6YXRpb25CFQoTX21lbW9yeV91dGlsaXphdGlvbkIPCg1fdnJhbV91c2VkX2diQhAKDl92cmFtX3RvdGFsX2diQhAKDl90ZW1wZXJhdHVyZV9jQg4KDF9wb3dlcl93YXR0c0INCgtfZWNjX2Vycm9yc0IMCgpfdGhyb3R0bGVkQggKBl9pbmRleEIHCgVfbmFtZUIUChJfbWVtb3J5X3VzZWRfYnl0ZXNCFQoTX21lbW9yeV90b3RhbF9ieXRlc0IUChJfcG93ZXJfbGltaXRfd2F0dHNCDwoNX3NtX2Nsb2NrX21oekIbChlfZWNjX3ZvbGF0aWxlX3VuY29ycmVjdGVkQhkKF19lY2Nfdm9sYXRpbGVfY29ycmVjdGVkQgsKCV94aWRfbGFzdEILCglfbWlnX21vZGVCDgoMX21pZ19wcm9maWxlQg4KDF9wYXJlbnRfdXVpZEIKCghfaGVhbHRoeUIUChJfcXVhcmFudGluZV9yZWFzb25CCQoHX3NvdXJjZSJjCgtHcHVTdGF0ZUFjaxIPCgdzdWNjZXNzGAEgASgIEg8KB21lc3NhZ2UYAiABKAkSEgoKZXJyb3JfY29kZRgDIAEoCRIQCghncHVfdXVpZBgEIAEoCRIMCgRub2RlGAUgASgJIlcKFEdldE1vZGVsU3RhdGVSZXF1ZXN0EioKBmxhYmVscxgBIAEoCzIaLmluZmVybWVzaC5zdGF0ZS52MS5MYWJlbHMSEwoLZW5kcG9pbnRfaWQYAiABKAkiVQoVR2V0TW9kZWxTdGF0ZVJlc3BvbnNlEi0KBXN0YXRlGAEgASgLMh4uaW5mZXJtZXNoLnN0YXRlLnYxLk1vZGVsU3RhdGUSDQoFZm91bmQYAiABKAgiNAoSR2V0R3B1U3RhdGVSZXF1ZXN0EhAKCGdwdV91dWlkGAEgASgJEgwKBG5vZGUYAiABKAkiUQoTR2V0R3B1U3RhdGVSZXNwb25zZRIrCgVzdGF0ZRgBIAEoCzIcLmluZmVybWVzaC5zdGF0ZS52MS5HcHVTdGF0ZRINCgVmb3VuZBgCIAEoCCJwChZMaXN0TW9kZWxTdGF0ZXNSZXF1ZXN0EhQKDG1vZGVsX2ZpbHRlchgBIAEoCRIWCg5ydW50aW1lX2ZpbHRlchgCIAEoCRITCgtub2RlX2ZpbHRlchgDIAEoCRITCgtsb2FkZWRfb25seRgEIAEoCCJJChdMaXN0TW9kZWxTdGF0ZXNSZXNwb25zZRIuCgZzdGF0ZXMYASADKAsyHi5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZSJBChRMaXN0R3B1U3RhdGVzUmVxdWVzdBITCgtub2RlX2ZpbHRlchgBIAEoCRIUCgxoZWFsdGh5X29ubHkYAiABKAgiRQoVTGlzdEdwdVN0YXRlc1Jlc3BvbnNlEiwKBnN0YXRlcxgBIAMoCzIcLmluZmVybWVzaC5zdGF0ZS52MS5HcHVTdGF0ZSJxChdXYXRjaE1vZGVsU3RhdGVzUmVxdWVzdBIUCgxtb2RlbF9maWx0ZXIYASABKAkSFgoOcnVudGltZV9maWx0ZXIYAiABKAkSEwoLbm9kZV9maWx0ZXIYAyABKAkSEwoLbG9hZGVkX29ubHkYBCABKAgiuQEKD01vZGVsU3RhdGVFdmVudBIwCgZ1cHNlcnQYASABKAsyHi5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZUgAEjAKBnJlbW92ZRgCIAEoCzIeLmluZmVybWVzaC5zdGF0ZS52MS5Nb2RlbFN0YXRlSAASOQoNc25hcHNob3RfZG9uZRgDIAEoCzIgLmluZmVybWVzaC5zdGF0ZS52MS5TbmFwc2hvdERvbmVIAEIHCgVldmVudCIuCgxTbmFwc2hvdERvbmUSDQoFY291bnQYASABKA0SDwoHbm9kZV9pZBgCIAEoCSJCChVXYXRjaEdwdVN0YXRlc1JlcXVlc3QSEwoLbm9kZV9maWx0ZXIYASABKAkSFAoMaGVhbHRoeV9vbmx5GAIgASgIIrMBCg1HcHVTdGF0ZUV2ZW50Ei4KBnVwc2VydBgBIAEoCzIcLmluZmVybWVzaC5zdGF0ZS52MS5HcHVTdGF0ZUgAEi4KBnJlbW92ZRgCIAEoCzIcLmluZmVybWVzaC5zdGF0ZS52MS5HcHVTdGF0ZUgAEjkKDXNuYXBzaG90X2RvbmUYAyABKAsyIC5pbmZlcm1lc2guc3RhdGUudjEuU25hcHNob3REb25lSABCBwoFZXZlbnQqiAEKDkVuZHBvaW50SGVhbHRoEh8KG0VORFBPSU5UX0hFQUxUSF9VTlNQRUNJRklFRBAAEhsKF0VORFBPSU5UX0hFQUxUSF9IRUFMVEhZEAESGQoVRU5EUE9JTlRfSEVBTFRIX1NUQUxFEAISHQoZRU5EUE9JTlRfSEVBTFRIX1VOSEVBTFRIWRADMqgGCgpTdGF0ZVBsYW5lEl4KEFJlcG9ydE1vZGVsU3RhdGUSIy5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZURlbHRhGiEuaW5mZXJtZXNoLnN0YXRlLnYxLk1vZGVsU3RhdGVBY2soATABElgKDlJlcG9ydEdwdVN0YXRlEiEuaW5mZXJtZXNoLnN0YXRlLnYxLkdwdVN0YXRlRGVsdGEaHy5pbmZlcm1lc2guc3RhdGUudjEuR3B1U3RhdGVBY2soATABEmQKDUdldE1vZGVsU3RhdGUSKC5pbmZlcm1lc2guc3RhdGUudjEuR2V0TW9kZWxTdGF0ZVJlcXVlc3QaKS5pbmZlcm1lc2guc3RhdGUudjEuR2V0TW9kZWxTdGF0ZVJlc3BvbnNlEl4KC0dldEdwdVN0YXRlEiYuaW5mZXJtZXNoLnN0YXRlLnYxLkdldEdwdVN0YXRlUmVxdWVzdBonLmluZmVybWVzaC5zdGF0ZS52MS5HZXRHcHVTdGF0ZVJlc3BvbnNlEmoKD0xpc3RNb2RlbFN0YXRlcxIqLmluZmVybWVzaC5zdGF0ZS52MS5MaXN0TW9kZWxTdGF0ZXNSZXF1ZXN0GisuaW5mZXJtZXNoLnN0YXRlLnYxLkxpc3RNb2RlbFN0YXRlc1Jlc3BvbnNlEmQKDUxpc3RHcHVTdGF0ZXMSKC5pbmZlcm1lc2guc3RhdGUudjEuTGlzdEdwdVN0YXRlc1JlcXVlc3QaKS5pbmZlcm1lc2guc3RhdGUudjEuTGlzdEdwdVN0YXRlc1Jlc3BvbnNlEmYKEFdhdGNoTW9kZWxTdGF0ZXMSKy5pbmZlcm1lc2guc3RhdGUudjEuV2F0Y2hNb2RlbFN0YXRlc1JlcXVlc3QaIy5pbmZlcm1lc2guc3RhdGUudjEuTW9kZWxTdGF0ZUV2ZW50MAESYAoOV2F0Y2hHcHVTdGF0ZXMSKS5pbmZlcm1lc2guc3RhdGUudjEuV2F0Y2hHcHVTdGF0ZXNSZXF1ZXN0GiEuaW5mZXJtZXNoLnN0YXRlLnYxLkdwdVN0YXRlRXZlbnQwAWIGcHJvdG8z',
     [file_google_protobuf_timestamp],
   );
 
@@ -210,6 +210,40 @@ export type ModelState = Message<'infermesh.state.v1.ModelState'> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 19;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Inter-token latency p95 over the last window.
+   *
+   * @generated from field: optional double itl_p95_ms = 20;
+   */
+  itlP95Ms?: number | undefined;
+
+  /**
+   * LoRA adapters loaded on the endpoint for this base model.
+   *
+   * @generated from field: repeated string lora_adapters = 21;
+   */
+  loraAdapters: string[];
+
+  /**
+   * Protocols the endpoint serves this model over (`openai`, `tgi`, `kserve-v2`, `torchserve`,
+   * `tfserving`); empty means `openai`.
+   *
+   * @generated from field: repeated string protocols = 22;
+   */
+  protocols: string[];
+
+  /**
+   * Whether the runtime can load / unload models (or adapters) at run time; absent when unknown.
+   *
+   * @generated from field: optional bool can_load = 23;
+   */
+  canLoad?: boolean | undefined;
+
+  /**
+   * @generated from field: optional bool can_unload = 24;
+   */
+  canUnload?: boolean | undefined;
 };
 
 /**
@@ -221,7 +255,11 @@ export const ModelStateSchema: GenMessage<ModelState> =
   messageDesc(file_infermesh_state_v1_state, 1);
 
 /**
- * A partial update of one model state: only the fields that are set change.
+ * A partial update of one model state: only the fields that are set change. The record is the
+ * one of (`endpoint_id`, `labels.model`); without `endpoint_id`, the single record whose model,
+ * and runtime and node where given, match the labels. A delta for a record that does not exist
+ * creates it when it carries the identity: `endpoint_id`, `endpoint_url`, `labels.model`,
+ * `labels.runtime` and `labels.node`.
  *
  * @generated from message infermesh.state.v1.ModelStateDelta
  */
@@ -237,11 +275,15 @@ export type ModelStateDelta = Message<'infermesh.state.v1.ModelStateDelta'> & {
   queueDepth?: number | undefined;
 
   /**
+   * Finished requests per second (the domain's `request_rate`).
+   *
    * @generated from field: optional double service_rate = 3;
    */
   serviceRate?: number | undefined;
 
   /**
+   * End-to-end p95 in whole ms (the domain's `e2e_p95_ms`; `e2e_p95_ms` wins when both are set).
+   *
    * @generated from field: optional uint32 p95_latency_ms = 4;
    */
   p95LatencyMs?: number | undefined;
@@ -262,6 +304,8 @@ export type ModelStateDelta = Message<'infermesh.state.v1.ModelStateDelta'> & {
   warming?: boolean | undefined;
 
   /**
+   * Time of the reading; the time the delta arrives when unset.
+   *
    * @generated from field: google.protobuf.Timestamp timestamp = 8;
    */
   timestamp?: Timestamp | undefined;
@@ -272,6 +316,75 @@ export type ModelStateDelta = Message<'infermesh.state.v1.ModelStateDelta'> & {
    * @generated from field: string endpoint_id = 9;
    */
   endpointId: string;
+
+  /**
+   * @generated from field: optional string endpoint_url = 10;
+   */
+  endpointUrl?: string | undefined;
+
+  /**
+   * Healthy when a record is created without it.
+   *
+   * @generated from field: optional infermesh.state.v1.EndpointHealth health = 11;
+   */
+  health?: EndpointHealth | undefined;
+
+  /**
+   * @generated from field: optional uint32 running = 12;
+   */
+  running?: number | undefined;
+
+  /**
+   * @generated from field: optional double kv_cache_usage = 13;
+   */
+  kvCacheUsage?: number | undefined;
+
+  /**
+   * @generated from field: optional double prefix_cache_hit_rate = 14;
+   */
+  prefixCacheHitRate?: number | undefined;
+
+  /**
+   * @generated from field: optional double token_rate = 15;
+   */
+  tokenRate?: number | undefined;
+
+  /**
+   * @generated from field: optional double ttft_p95_ms = 16;
+   */
+  ttftP95Ms?: number | undefined;
+
+  /**
+   * @generated from field: optional double e2e_p95_ms = 17;
+   */
+  e2eP95Ms?: number | undefined;
+
+  /**
+   * @generated from field: optional double itl_p95_ms = 18;
+   */
+  itlP95Ms?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 kv_block_size = 19;
+   */
+  kvBlockSize?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 kv_blocks_total = 20;
+   */
+  kvBlocksTotal?: number | undefined;
+
+  /**
+   * @generated from field: optional string gpu_type = 21;
+   */
+  gpuType?: string | undefined;
+
+  /**
+   * Removes the record instead of changing it.
+   *
+   * @generated from field: bool remove = 22;
+   */
+  remove: boolean;
 };
 
 /**
@@ -295,6 +408,25 @@ export type ModelStateAck = Message<'infermesh.state.v1.ModelStateAck'> & {
    * @generated from field: string message = 2;
    */
   message: string;
+
+  /**
+   * The stable error code of a failed delta (`invalid_request`, `not_found`); empty on success.
+   *
+   * @generated from field: string error_code = 3;
+   */
+  errorCode: string;
+
+  /**
+   * The record the delta was applied to.
+   *
+   * @generated from field: string endpoint_id = 4;
+   */
+  endpointId: string;
+
+  /**
+   * @generated from field: string model = 5;
+   */
+  model: string;
 };
 
 /**
@@ -306,10 +438,17 @@ export const ModelStateAckSchema: GenMessage<ModelStateAck> =
   messageDesc(file_infermesh_state_v1_state, 3);
 
 /**
+ * The normalised state of one GPU or MIG instance (`src/core/gpu.ts`). The original's fields keep
+ * their numbers; those a source cannot read are absent. `vram_*_gb`, `ecc_errors` and `throttled`
+ * are derived from the exact fields below them, for readers of the original contract.
+ *
  * @generated from message infermesh.state.v1.GpuState
  */
 export type GpuState = Message<'infermesh.state.v1.GpuState'> & {
   /**
+   * Byte and error counts are doubles: exact to 2^53 and plain numbers in TypeScript and JSON.
+   * `GPU-…` for a GPU, `MIG-…` for a MIG instance.
+   *
    * @generated from field: string gpu_uuid = 1;
    */
   gpuUuid: string;
@@ -320,58 +459,157 @@ export type GpuState = Message<'infermesh.state.v1.GpuState'> & {
   node: string;
 
   /**
+   * MIG profile of an instance, e.g. `1g.10gb`; empty for a whole GPU.
+   *
    * @generated from field: string mig_profile = 3;
    */
   migProfile: string;
 
   /**
-   * 0..1
+   * SM busy fraction, 0..1.
    *
-   * @generated from field: float sm_utilization = 4;
+   * @generated from field: optional double sm_utilization = 4;
    */
-  smUtilization: number;
+  smUtilization?: number | undefined;
 
   /**
-   * 0..1
+   * Memory controller busy fraction, 0..1.
    *
-   * @generated from field: float memory_utilization = 5;
+   * @generated from field: optional double memory_utilization = 5;
    */
-  memoryUtilization: number;
+  memoryUtilization?: number | undefined;
 
   /**
-   * @generated from field: float vram_used_gb = 6;
+   * memory_used_bytes / 1e9.
+   *
+   * @generated from field: optional double vram_used_gb = 6;
    */
-  vramUsedGb: number;
+  vramUsedGb?: number | undefined;
 
   /**
-   * @generated from field: float vram_total_gb = 7;
+   * memory_total_bytes / 1e9.
+   *
+   * @generated from field: optional double vram_total_gb = 7;
    */
-  vramTotalGb: number;
+  vramTotalGb?: number | undefined;
 
   /**
-   * @generated from field: float temperature_c = 8;
+   * @generated from field: optional double temperature_c = 8;
    */
-  temperatureC: number;
+  temperatureC?: number | undefined;
 
   /**
-   * @generated from field: float power_watts = 9;
+   * @generated from field: optional double power_watts = 9;
    */
-  powerWatts: number;
+  powerWatts?: number | undefined;
 
   /**
-   * @generated from field: bool ecc_errors = 10;
+   * ecc_volatile_uncorrected > 0; absent when the source cannot read ECC counters.
+   *
+   * @generated from field: optional bool ecc_errors = 10;
    */
-  eccErrors: boolean;
+  eccErrors?: boolean | undefined;
 
   /**
-   * @generated from field: bool throttled = 11;
+   * Some throttle reason other than `gpu_idle` is active; absent when reasons are unknown.
+   *
+   * @generated from field: optional bool throttled = 11;
    */
-  throttled: boolean;
+  throttled?: boolean | undefined;
 
   /**
+   * Time of the reading.
+   *
    * @generated from field: google.protobuf.Timestamp last_updated = 12;
    */
   lastUpdated?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 index = 13;
+   */
+  index: number;
+
+  /**
+   * Product name, e.g. `NVIDIA H100 80GB HBM3`.
+   *
+   * @generated from field: string name = 14;
+   */
+  name: string;
+
+  /**
+   * @generated from field: optional double memory_used_bytes = 15;
+   */
+  memoryUsedBytes?: number | undefined;
+
+  /**
+   * @generated from field: optional double memory_total_bytes = 16;
+   */
+  memoryTotalBytes?: number | undefined;
+
+  /**
+   * @generated from field: optional double power_limit_watts = 17;
+   */
+  powerLimitWatts?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 sm_clock_mhz = 18;
+   */
+  smClockMhz?: number | undefined;
+
+  /**
+   * Decoded clock throttle / event reasons, e.g. `sw_power_cap`, `hw_thermal_slowdown`.
+   *
+   * @generated from field: repeated string throttle_reasons = 19;
+   */
+  throttleReasons: string[];
+
+  /**
+   * @generated from field: optional double ecc_volatile_uncorrected = 20;
+   */
+  eccVolatileUncorrected?: number | undefined;
+
+  /**
+   * @generated from field: optional double ecc_volatile_corrected = 21;
+   */
+  eccVolatileCorrected?: number | undefined;
+
+  /**
+   * Last XID error code seen.
+   *
+   * @generated from field: optional uint32 xid_last = 22;
+   */
+  xidLast?: number | undefined;
+
+  /**
+   * @generated from field: optional bool mig_mode = 23;
+   */
+  migMode?: boolean | undefined;
+
+  /**
+   * The physical GPU of a MIG instance; empty otherwise.
+   *
+   * @generated from field: string parent_uuid = 24;
+   */
+  parentUuid: string;
+
+  /**
+   * False while quarantined or when the source reports the GPU lost.
+   *
+   * @generated from field: bool healthy = 25;
+   */
+  healthy: boolean;
+
+  /**
+   * @generated from field: string quarantine_reason = 26;
+   */
+  quarantineReason: string;
+
+  /**
+   * Which source read it: `nvml`, `dcgm`, `nvidia-smi`, `rocm-smi`, `sim`.
+   *
+   * @generated from field: string source = 27;
+   */
+  source: string;
 };
 
 /**
@@ -383,6 +621,9 @@ export const GpuStateSchema: GenMessage<GpuState> =
   messageDesc(file_infermesh_state_v1_state, 4);
 
 /**
+ * A partial update of the GPU (`gpu_uuid`, `node`): only the fields that are set change. A delta
+ * for a GPU not known yet creates it when it carries `source`.
+ *
  * @generated from message infermesh.state.v1.GpuStateDelta
  */
 export type GpuStateDelta = Message<'infermesh.state.v1.GpuStateDelta'> & {
@@ -397,49 +638,146 @@ export type GpuStateDelta = Message<'infermesh.state.v1.GpuStateDelta'> & {
   node: string;
 
   /**
-   * @generated from field: optional float sm_utilization = 3;
+   * @generated from field: optional double sm_utilization = 3;
    */
   smUtilization?: number | undefined;
 
   /**
-   * @generated from field: optional float memory_utilization = 4;
+   * @generated from field: optional double memory_utilization = 4;
    */
   memoryUtilization?: number | undefined;
 
   /**
-   * @generated from field: optional float vram_used_gb = 5;
+   * Sets memory_used_bytes (×1e9) unless memory_used_bytes is set.
+   *
+   * @generated from field: optional double vram_used_gb = 5;
    */
   vramUsedGb?: number | undefined;
 
   /**
-   * @generated from field: optional float vram_total_gb = 6;
+   * @generated from field: optional double vram_total_gb = 6;
    */
   vramTotalGb?: number | undefined;
 
   /**
-   * @generated from field: optional float temperature_c = 7;
+   * @generated from field: optional double temperature_c = 7;
    */
   temperatureC?: number | undefined;
 
   /**
-   * @generated from field: optional float power_watts = 8;
+   * @generated from field: optional double power_watts = 8;
    */
   powerWatts?: number | undefined;
 
   /**
+   * Without an exact counter: true sets ecc_volatile_uncorrected to 1, false to 0.
+   *
    * @generated from field: optional bool ecc_errors = 9;
    */
   eccErrors?: boolean | undefined;
 
   /**
+   * Without reasons: true sets throttle_reasons to [`unknown`], false to [].
+   *
    * @generated from field: optional bool throttled = 10;
    */
   throttled?: boolean | undefined;
 
   /**
+   * Time of the reading; the time the delta arrives when unset.
+   *
    * @generated from field: google.protobuf.Timestamp timestamp = 11;
    */
   timestamp?: Timestamp | undefined;
+
+  /**
+   * @generated from field: optional uint32 index = 12;
+   */
+  index?: number | undefined;
+
+  /**
+   * @generated from field: optional string name = 13;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional double memory_used_bytes = 14;
+   */
+  memoryUsedBytes?: number | undefined;
+
+  /**
+   * @generated from field: optional double memory_total_bytes = 15;
+   */
+  memoryTotalBytes?: number | undefined;
+
+  /**
+   * @generated from field: optional double power_limit_watts = 16;
+   */
+  powerLimitWatts?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 sm_clock_mhz = 17;
+   */
+  smClockMhz?: number | undefined;
+
+  /**
+   * Replaces the reasons when non-empty (send `throttled: false` to clear them).
+   *
+   * @generated from field: repeated string throttle_reasons = 18;
+   */
+  throttleReasons: string[];
+
+  /**
+   * @generated from field: optional double ecc_volatile_uncorrected = 19;
+   */
+  eccVolatileUncorrected?: number | undefined;
+
+  /**
+   * @generated from field: optional double ecc_volatile_corrected = 20;
+   */
+  eccVolatileCorrected?: number | undefined;
+
+  /**
+   * @generated from field: optional uint32 xid_last = 21;
+   */
+  xidLast?: number | undefined;
+
+  /**
+   * @generated from field: optional bool mig_mode = 22;
+   */
+  migMode?: boolean | undefined;
+
+  /**
+   * @generated from field: optional string mig_profile = 23;
+   */
+  migProfile?: string | undefined;
+
+  /**
+   * @generated from field: optional string parent_uuid = 24;
+   */
+  parentUuid?: string | undefined;
+
+  /**
+   * @generated from field: optional bool healthy = 25;
+   */
+  healthy?: boolean | undefined;
+
+  /**
+   * @generated from field: optional string quarantine_reason = 26;
+   */
+  quarantineReason?: string | undefined;
+
+  /**
+   * @generated from field: optional string source = 27;
+   */
+  source?: string | undefined;
+
+  /**
+   * Removes the GPU instead of changing it.
+   *
+   * @generated from field: bool remove = 28;
+   */
+  remove: boolean;
 };
 
 /**
@@ -463,6 +801,23 @@ export type GpuStateAck = Message<'infermesh.state.v1.GpuStateAck'> & {
    * @generated from field: string message = 2;
    */
   message: string;
+
+  /**
+   * The stable error code of a failed delta (`invalid_request`, `not_found`); empty on success.
+   *
+   * @generated from field: string error_code = 3;
+   */
+  errorCode: string;
+
+  /**
+   * @generated from field: string gpu_uuid = 4;
+   */
+  gpuUuid: string;
+
+  /**
+   * @generated from field: string node = 5;
+   */
+  node: string;
 };
 
 /**
@@ -523,6 +878,8 @@ export const GetModelStateResponseSchema: GenMessage<GetModelStateResponse> =
   messageDesc(file_infermesh_state_v1_state, 8);
 
 /**
+ * `gpu_uuid` is required; `node`, when set, must match too.
+ *
  * @generated from message infermesh.state.v1.GetGpuStateRequest
  */
 export type GetGpuStateRequest = Message<'infermesh.state.v1.GetGpuStateRequest'> & {
@@ -622,6 +979,8 @@ export const ListModelStatesResponseSchema: GenMessage<ListModelStatesResponse> 
   messageDesc(file_infermesh_state_v1_state, 12);
 
 /**
+ * Empty filters match everything.
+ *
  * @generated from message infermesh.state.v1.ListGpuStatesRequest
  */
 export type ListGpuStatesRequest = Message<'infermesh.state.v1.ListGpuStatesRequest'> & {
@@ -631,7 +990,9 @@ export type ListGpuStatesRequest = Message<'infermesh.state.v1.ListGpuStatesRequ
   nodeFilter: string;
 
   /**
-   * Drops GPUs with ECC errors or throttling.
+   * Drops GPUs that are not `healthy` (quarantined, lost), have uncorrected ECC errors, or are
+   * slowed down by hardware (`hw_*` throttle reasons). Software power capping under load is normal
+   * and does not count.
    *
    * @generated from field: bool healthy_only = 2;
    */
@@ -774,6 +1135,77 @@ export const SnapshotDoneSchema: GenMessage<SnapshotDone> =
   messageDesc(file_infermesh_state_v1_state, 17);
 
 /**
+ * The same filters as ListGpuStates; a GPU that stops matching is sent as a `remove`.
+ *
+ * @generated from message infermesh.state.v1.WatchGpuStatesRequest
+ */
+export type WatchGpuStatesRequest = Message<'infermesh.state.v1.WatchGpuStatesRequest'> & {
+  /**
+   * @generated from field: string node_filter = 1;
+   */
+  nodeFilter: string;
+
+  /**
+   * @generated from field: bool healthy_only = 2;
+   */
+  healthyOnly: boolean;
+};
+
+/**
+ * Describes the message infermesh.state.v1.WatchGpuStatesRequest.
+ * Use `create(WatchGpuStatesRequestSchema)` to create a new message.
+ */
+export const WatchGpuStatesRequestSchema: GenMessage<WatchGpuStatesRequest> =
+  /*@__PURE__*/
+  messageDesc(file_infermesh_state_v1_state, 18);
+
+/**
+ * @generated from message infermesh.state.v1.GpuStateEvent
+ */
+export type GpuStateEvent = Message<'infermesh.state.v1.GpuStateEvent'> & {
+  /**
+   * @generated from oneof infermesh.state.v1.GpuStateEvent.event
+   */
+  event:
+    | {
+        /**
+         * A GPU was added or changed (or is part of the initial snapshot).
+         *
+         * @generated from field: infermesh.state.v1.GpuState upsert = 1;
+         */
+        value: GpuState;
+        case: 'upsert';
+      }
+    | {
+        /**
+         * A GPU went away (its last known state).
+         *
+         * @generated from field: infermesh.state.v1.GpuState remove = 2;
+         */
+        value: GpuState;
+        case: 'remove';
+      }
+    | {
+        /**
+         * The initial snapshot is complete.
+         *
+         * @generated from field: infermesh.state.v1.SnapshotDone snapshot_done = 3;
+         */
+        value: SnapshotDone;
+        case: 'snapshotDone';
+      }
+    | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message infermesh.state.v1.GpuStateEvent.
+ * Use `create(GpuStateEventSchema)` to create a new message.
+ */
+export const GpuStateEventSchema: GenMessage<GpuStateEvent> =
+  /*@__PURE__*/
+  messageDesc(file_infermesh_state_v1_state, 19);
+
+/**
  * @generated from enum infermesh.state.v1.EndpointHealth
  */
 export enum EndpointHealth {
@@ -877,5 +1309,15 @@ export const StatePlane: GenService<{
     methodKind: 'server_streaming';
     input: typeof WatchModelStatesRequestSchema;
     output: typeof ModelStateEventSchema;
+  };
+  /**
+   * The same for GPU states: snapshot, `snapshot_done`, then every change.
+   *
+   * @generated from rpc infermesh.state.v1.StatePlane.WatchGpuStates
+   */
+  watchGpuStates: {
+    methodKind: 'server_streaming';
+    input: typeof WatchGpuStatesRequestSchema;
+    output: typeof GpuStateEventSchema;
   };
 }> = /*@__PURE__*/ serviceDesc(file_infermesh_state_v1_state, 0);

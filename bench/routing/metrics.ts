@@ -1,0 +1,61 @@
+/** Summaries of one routing run: latency percentiles, throughput, goodput within the stated SLO. */
+import type { RequestRecord } from './virtual.ts';
+
+/** The SLO goodput counts against (stated in every report). */
+export const SLO = { ttftMs: 5000, itlMs: 100 } as const;
+
+export interface RunSummary {
+  requests: number;
+  ok: number;
+  rejected429: number;
+  unavailable503: number;
+  ttftP50Ms: number;
+  ttftP90Ms: number;
+  ttftP99Ms: number;
+  e2eP99Ms: number;
+  itlMeanMs: number;
+  itlP99Ms: number;
+  outputTokPerS: number;
+  /** Requests per second that finished within the SLO. */
+  goodputRps: number;
+  /** Share of all requests that finished within the SLO. */
+  goodputFrac: number;
+  prefixHitRate: number;
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export function summarise(
+  records: readonly RequestRecord[],
+  makespanMs: number,
+  prefixHitRate: number,
+): RunSummary {
+  const ok = records.filter((r) => r.status === 'ok');
+  const sort = (xs: number[]) => xs.sort((a, b) => a - b);
+  const ttft = sort(ok.map((r) => r.ttftMs));
+  const e2e = sort(ok.map((r) => r.e2eMs));
+  const itl = sort(ok.map((r) => r.itlMs));
+  const good = ok.filter((r) => r.ttftMs <= SLO.ttftMs && r.itlMs <= SLO.itlMs).length;
+  const tokens = ok.reduce((a, r) => a + r.outputTokens, 0);
+  const seconds = makespanMs / 1000;
+  return {
+    requests: records.length,
+    ok: ok.length,
+    rejected429: records.filter((r) => r.status === 'rejected').length,
+    unavailable503: records.filter((r) => r.status === 'unavailable').length,
+    ttftP50Ms: quantile(ttft, 0.5),
+    ttftP90Ms: quantile(ttft, 0.9),
+    ttftP99Ms: quantile(ttft, 0.99),
+    e2eP99Ms: quantile(e2e, 0.99),
+    itlMeanMs: itl.reduce((a, b) => a + b, 0) / (itl.length || 1),
+    itlP99Ms: quantile(itl, 0.99),
+    outputTokPerS: tokens / seconds,
+    goodputRps: good / seconds,
+    goodputFrac: good / (records.length || 1),
+    prefixHitRate,
+  };
+}

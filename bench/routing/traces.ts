@@ -1,0 +1,85 @@
+/**
+ * Trace loading for the routing benchmark: the Azure LLM inference CSV (`TIMESTAMP,ContextTokens,
+ * GeneratedTokens`) and the Mooncake JSONL (`timestamp` ms, `input_length`, `output_length`,
+ * `hash_ids` of 512-token prefix blocks). Mooncake hash ids become synthetic prompts whose token
+ * blocks repeat exactly when the ids repeat, so prefix caches (router and simulator) see the
+ * trace's real reuse.
+ */
+import { readFileSync } from 'node:fs';
+
+export interface TraceRequest {
+  /** ms since the trace's first request. */
+  arrivalMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Mooncake prefix block ids (512 tokens each); absent for traces without prefix information. */
+  hashIds?: number[];
+}
+
+export interface Trace {
+  name: string;
+  file: string;
+  format: 'azure' | 'mooncake';
+  requests: TraceRequest[];
+}
+
+/** Tokens per Mooncake hash block. */
+export const MOONCAKE_BLOCK = 512;
+
+export function loadTrace(file: string): Trace {
+  const text = readFileSync(file, 'utf8');
+  const base = file.split('/').pop() ?? file;
+  if (file.endsWith('.jsonl')) {
+    const requests: TraceRequest[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const r = JSON.parse(line) as {
+        timestamp: number;
+        input_length: number;
+        output_length: number;
+        hash_ids: number[];
+      };
+      requests.push({
+        arrivalMs: r.timestamp,
+        inputTokens: r.input_length,
+        outputTokens: r.output_length,
+        hashIds: r.hash_ids,
+      });
+    }
+    const t0 = requests[0]?.arrivalMs ?? 0;
+    for (const r of requests) r.arrivalMs -= t0; // file order breaks timestamp ties
+    return { name: `mooncake:${base}`, file, format: 'mooncake', requests };
+  }
+  const lines = text.split('\n').filter((l) => l.trim());
+  const requests: TraceRequest[] = [];
+  let t0 = NaN;
+  for (const line of lines.slice(1)) {
+    const [ts, ctx, gen] = line.split(',');
+    // 7 fractional digits: Date parses milliseconds; cut to 23 characters (ms precision is plenty).
+    const ms = Date.parse(`${ts!.slice(0, 23).replace(' ', 'T')}Z`);
+    if (Number.isNaN(t0)) t0 = ms;
+    requests.push({ arrivalMs: ms - t0, inputTokens: Number(ctx), outputTokens: Math.max(1, Number(gen)) });
+  }
+  return { name: `azure:${base}`, file, format: 'azure', requests };
+}
+
+/** Mixes two 32-bit values into a token id. */
+function mix(a: number, b: number): number {
+  let h = Math.imul(a ^ 0x9e3779b9, 0x85ebca6b) ^ b;
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Prompt token ids for request `index`: Mooncake block `h` always expands to the same 512 ids
+ * (truncated to `inputTokens`); a request without hash ids gets ids unique to it.
+ */
+export function promptTokenIds(r: TraceRequest, index: number): number[] {
+  const ids = new Array<number>(r.inputTokens);
+  for (let t = 0; t < r.inputTokens; t++) {
+    const block = Math.floor(t / MOONCAKE_BLOCK);
+    const key = r.hashIds?.[block] ?? mix(-1 - index, block);
+    ids[t] = mix(key, t % MOONCAKE_BLOCK);
+  }
+  return ids;
+}

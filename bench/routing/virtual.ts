@@ -1,0 +1,175 @@
+/**
+ * Virtual-time routing run: the real scoring engine in front of simulated engines (the same
+ * `createSimEngine` the `mesh-sim` server runs), on one heap clock, no sockets. The router sees
+ * runtime state only as scraped snapshots, refreshed every `scrapeIntervalMs` (explicit staleness),
+ * plus what it knows itself (its own in-flight work, updated at once), exactly as meshd does.
+ */
+import type { ModelState } from '../../src/core/types.ts';
+import { admit, DEFAULT_ADMISSION } from '../../src/data/admission.ts';
+import { createScoringEngine } from '../../src/scoring/engine.ts';
+import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
+import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
+import { createRng } from '../../src/sim/rng.ts';
+import { createHeapClock } from './heap-clock.ts';
+import type { EndpointSpec } from './capacity.ts';
+import { promptTokenIds, type TraceRequest } from './traces.ts';
+
+export interface VirtualRunOptions {
+  requests: readonly TraceRequest[];
+  /** Factor applied to trace inter-arrival times (trace rate × 1/factor = offered rate). */
+  timeFactor: number;
+  fleet: readonly EndpointSpec[];
+  profile: string;
+  seed: number;
+  scrapeIntervalMs: number;
+  admission: boolean;
+}
+
+export interface RequestRecord {
+  ttftMs: number;
+  e2eMs: number;
+  itlMs: number;
+  outputTokens: number;
+  status: 'ok' | 'rejected' | 'unavailable';
+  endpoint: number;
+}
+
+export interface VirtualRunResult {
+  records: RequestRecord[];
+  makespanMs: number;
+  prefixHitRate: number;
+  decisionUs: number[];
+  preemptions: number;
+}
+
+const MODEL = 'sim-llama-3-8b';
+
+export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
+  const clock = createHeapClock();
+  const rng = createRng(o.seed);
+  const scoring = createScoringEngine({ now: () => clock.now(), random: rng, profile: o.profile });
+  const engines: SimEngine[] = o.fleet.map((spec, i) =>
+    createSimEngine({
+      model: MODEL,
+      profile: spec.gpu,
+      maxNumSeqs: spec.maxNumSeqs,
+      kvBlocks: spec.kvBlocks,
+      maxModelLen: 262_144,
+      clock,
+      seed: o.seed + i,
+    }),
+  );
+  const scrape = (i: number) => {
+    const e = engines[i]!;
+    const s = e.stats();
+    const state: ModelState = {
+      endpointId: `sim/${o.fleet[i]!.gpu}-${i}`,
+      endpointUrl: `sim://${i}`,
+      node: `node-${i}`,
+      model: MODEL,
+      runtime: 'vllm',
+      health: 'healthy',
+      loaded: true,
+      warming: false,
+      queueDepth: s.waiting,
+      running: s.running,
+      kvCacheUsage: s.kvUsage,
+      batchFullness: s.running / e.maxNumSeqs,
+      kvBlocksTotal: e.numBlocks,
+      kvBlockSize: e.blockSize,
+      gpuType: o.fleet[i]!.gpu.toUpperCase(),
+      updatedAt: clock.now(),
+    };
+    const v = scoring.fleet.upsert(state);
+    v.maxBatch = e.maxNumSeqs; // a real scrape learns it from vllm:cache_config_info / batchFullness
+  };
+  const indexOf = new Map<string, number>();
+  engines.forEach((_, i) => {
+    scrape(i);
+    indexOf.set(`sim/${o.fleet[i]!.gpu}-${i}`, i);
+  });
+  // Staggered scrapes, as independent scrapers would be.
+  let outstanding = o.requests.length;
+  const scrapeLoop = (i: number) => {
+    scrape(i);
+    if (outstanding > 0) clock.setTimer(o.scrapeIntervalMs, () => scrapeLoop(i));
+  };
+  engines.forEach((_, i) =>
+    clock.setTimer((o.scrapeIntervalMs * (i + 1)) / engines.length, () => scrapeLoop(i)),
+  );
+
+  const records: RequestRecord[] = [];
+  const decisionUs: number[] = [];
+  const arrive = (r: TraceRequest, idx: number) => {
+    const ids = promptTokenIds(r, idx);
+    const req = {
+      model: MODEL,
+      promptTokens: ids.length,
+      maxTokens: r.outputTokens,
+      blockHashes: prefixBlockHashes(ids, scoring.blockTokens),
+    };
+    const t0 = process.hrtime.bigint();
+    const d = scoring.decide(req);
+    decisionUs.push(Number(process.hrtime.bigint() - t0) / 1000);
+    const start = clock.now();
+    if (o.admission && !admit({ predictedWaitMs: d.predictedWaitMs }, DEFAULT_ADMISSION).admitted) {
+      records.push({
+        ttftMs: NaN,
+        e2eMs: NaN,
+        itlMs: NaN,
+        outputTokens: 0,
+        status: 'rejected',
+        endpoint: -1,
+      });
+      outstanding--;
+      return;
+    }
+    const ticket = scoring.routed(d.target, req, d.predictedWaitMs);
+    const endpoint = indexOf.get(d.target.endpointId)!;
+    let first = NaN;
+    engines[endpoint]!.submit({
+      promptTokenIds: ids,
+      maxTokens: r.outputTokens,
+      ignoreEos: true,
+      onToken: (_t, index) => {
+        if (index === 0) {
+          first = clock.now() - start;
+          scoring.firstToken(ticket, first);
+        }
+      },
+      onFinish: (res) => {
+        const e2e = clock.now() - start;
+        scoring.finished(ticket, { ok: true, e2eMs: e2e, ttftMs: first });
+        const itl = res.completionTokens > 1 ? (e2e - first) / (res.completionTokens - 1) : 0;
+        records.push({
+          ttftMs: first,
+          e2eMs: e2e,
+          itlMs: itl,
+          outputTokens: res.completionTokens,
+          status: 'ok',
+          endpoint,
+        });
+        outstanding--;
+      },
+    });
+  };
+  o.requests.forEach((r, idx) => clock.setTimer(r.arrivalMs * o.timeFactor, () => arrive(r, idx)));
+  while (clock.step());
+  let hits = 0;
+  let queries = 0;
+  let preemptions = 0;
+  for (const e of engines) {
+    const c = e.counters();
+    hits += c.prefixHits;
+    queries += c.prefixQueries;
+    preemptions += c.preemptions;
+    e.close();
+  }
+  return {
+    records,
+    makespanMs: clock.now(),
+    prefixHitRate: queries > 0 ? hits / queries : 0,
+    decisionUs,
+    preemptions,
+  };
+}

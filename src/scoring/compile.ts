@@ -1,0 +1,92 @@
+/**
+ * Turns profile specs into runnable pipelines: looks every plugin type up in the registry, builds
+ * it with its parameters, and precomputes the weight vector of each SLO class. Every problem in
+ * every profile is reported together as one `invalid_config` error.
+ */
+import { MeshError } from '../core/errors.ts';
+import { STANDARD_FILTERS, type ProfileSpec } from './profiles.ts';
+import type { PluginRegistry } from './registry.ts';
+import type { Filter, Picker, PluginDeps, Scorer, SloClass } from './types.ts';
+
+interface Timed {
+  calls: number;
+  totalMs: number;
+}
+
+export interface CompiledProfile {
+  filters: (Timed & { name: string; plugin: Filter })[];
+  scorers: (Timed & { name: string; plugin: Scorer; weight: number })[];
+  picker: { name: string; plugin: Picker };
+  pickerTiming: Timed;
+  weightsFor(slo: SloClass | undefined): Float64Array;
+  weightSum(slo: SloClass | undefined): number;
+}
+
+export function compileProfiles(
+  specs: Readonly<Record<string, ProfileSpec>>,
+  registry: PluginRegistry,
+  deps: PluginDeps,
+): Map<string, CompiledProfile> {
+  const problems: string[] = [];
+  const out = new Map<string, CompiledProfile>();
+  for (const [profileName, spec] of Object.entries(specs)) {
+    const build = <T>(
+      kind: 'filters' | 'scorers' | 'pickers',
+      type: string,
+      params: Record<string, unknown>,
+    ) => {
+      const factory = registry[kind].get(type) as
+        ((p: Record<string, unknown>, d: PluginDeps) => T) | undefined;
+      if (!factory) {
+        problems.push(`profile "${profileName}": unknown ${kind.slice(0, -1)} type "${type}"`);
+        return undefined;
+      }
+      return factory(params, deps);
+    };
+    const filters: CompiledProfile['filters'] = [];
+    for (const f of spec.filters ?? STANDARD_FILTERS) {
+      const plugin = build<Filter>('filters', f.type, f.params ?? {});
+      if (plugin) filters.push({ name: f.name ?? f.type, plugin, calls: 0, totalMs: 0 });
+    }
+    const scorers: CompiledProfile['scorers'] = [];
+    for (const s of spec.scorers ?? []) {
+      const plugin = build<Scorer>('scorers', s.type, s.params ?? {});
+      if (plugin)
+        scorers.push({ name: s.name ?? s.type, plugin, weight: s.weight ?? 1, calls: 0, totalMs: 0 });
+    }
+    const pickerSpec = spec.picker ?? { type: 'max-score' };
+    const picker = build<Picker>('pickers', pickerSpec.type, pickerSpec.params ?? {});
+    const names = new Set(scorers.map((s) => s.name));
+    for (const [slo, overrides] of Object.entries(spec.sloClasses ?? {})) {
+      for (const n of Object.keys(overrides ?? {})) {
+        if (!names.has(n))
+          problems.push(`profile "${profileName}": sloClasses.${slo} names unknown scorer "${n}"`);
+      }
+    }
+    if (!picker) continue;
+    const vector = (slo?: SloClass) => {
+      const o = slo ? spec.sloClasses?.[slo] : undefined;
+      return Float64Array.from(scorers, (s) => o?.[s.name] ?? s.weight);
+    };
+    const weights = { none: vector(), latency: vector('latency'), throughput: vector('throughput') };
+    const sums = {
+      none: weights.none.reduce((a, b) => a + b, 0),
+      latency: weights.latency.reduce((a, b) => a + b, 0),
+      throughput: weights.throughput.reduce((a, b) => a + b, 0),
+    };
+    out.set(profileName, {
+      filters,
+      scorers,
+      picker: { name: pickerSpec.name ?? pickerSpec.type, plugin: picker },
+      pickerTiming: { calls: 0, totalMs: 0 },
+      weightsFor: (slo) => weights[slo ?? 'none'],
+      weightSum: (slo) => sums[slo ?? 'none'],
+    });
+  }
+  if (problems.length > 0) {
+    throw new MeshError('invalid_config', `invalid scoring profiles:\n  ${problems.join('\n  ')}`, {
+      problems,
+    });
+  }
+  return out;
+}

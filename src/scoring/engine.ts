@@ -1,0 +1,312 @@
+/**
+ * The scoring engine: for one request, filters → weighted scorers → picker over the precomputed
+ * endpoint views of its model. The engine, not the plugins, clamps every score to [0,1], applies
+ * the profile's weights (per SLO class), times each plugin and explains the decision. Per-decision
+ * work is one pass per plugin over plain objects into reused typed arrays.
+ */
+import { MeshError } from '../core/errors.ts';
+import { createFleet, type Fleet } from './fleet.ts';
+import { createPrefixIndex, PREFIX_BLOCK_TOKENS, type PrefixIndex } from './prefix-index.ts';
+import { compileProfiles, type CompiledProfile } from './compile.ts';
+import { BUILTIN_PROFILES, type ProfileSpec } from './profiles.ts';
+import { createPluginRegistry, type PluginRegistry } from './registry.ts';
+import { createServiceRates, type ServiceRates } from './service-rates.ts';
+import { createOutcomeTracker, type RouteTicket } from './outcomes.ts';
+import { predictWaitMs } from './wait-model.ts';
+import { createZoneTable, type ZoneLink } from './zones.ts';
+import type { Decision, EndpointView, ExplainedTarget, ScoringContext, ScoringRequest } from './types.ts';
+
+export type { RouteTicket } from './outcomes.ts';
+
+export interface ScoringEngineOptions {
+  /** Profiles by name, over the built-ins. */
+  profiles?: Readonly<Record<string, ProfileSpec>>;
+  /** Profile used when a decision names none. Default `default`. */
+  profile?: string;
+  registry?: PluginRegistry;
+  zones?: { nodes?: Readonly<Record<string, string>>; links?: readonly ZoneLink[] };
+  /** Prior prefill rates per GPU type (tokens/s). */
+  serviceRates?: Readonly<Record<string, number>>;
+  prefixBlockTokens?: number;
+  prefixCapacityBlocks?: number;
+  /** Candidates kept in an explanation. Default 3. */
+  explainTop?: number;
+  /** Clock in ms (injectable for virtual time). Default `performance.now`-based wall ms. */
+  now?: () => number;
+  random?: () => number;
+}
+
+/** Accumulated time and calls of one plugin. */
+export interface PluginTiming {
+  profile: string;
+  kind: 'filter' | 'scorer' | 'picker' | 'index';
+  name: string;
+  calls: number;
+  totalMs: number;
+}
+
+export interface ScoringEngine {
+  readonly fleet: Fleet;
+  readonly rates: ServiceRates;
+  readonly prefixIndex: PrefixIndex;
+  readonly defaultProfile: string;
+  readonly blockTokens: number;
+  /**
+   * Ranks and picks a target for `req`. Throws `model_not_found` when no endpoint knows the model
+   * and `no_healthy_endpoint` when every one is filtered out.
+   */
+  decide(req: ScoringRequest, profile?: string): Decision;
+  /** The router sent `req` to `target`: counts it at once (in-flight, KV, prefix index, queue). */
+  routed(target: EndpointView, req: ScoringRequest, predictedWaitMs?: number): RouteTicket;
+  /** First token arrived `ttftMs` after sending: learns the service rate, corrects the queue estimate. */
+  firstToken(ticket: RouteTicket, ttftMs: number): void;
+  /** The request ended (any outcome); idempotent. */
+  finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
+  predictWaitMs(view: EndpointView): number;
+  /** One line per top candidate: `id total = scorer score×weight …`, for logs and `reason`. */
+  explain(decision: Decision): string;
+  profileNames(): string[];
+  timings(): PluginTiming[];
+  resetTimings(): void;
+  /** Forgets an endpoint's router-side state (it went away). */
+  forget(endpointId: string, model: string): void;
+}
+
+export function createScoringEngine(options: ScoringEngineOptions = {}): ScoringEngine {
+  const now = options.now ?? (() => performance.now());
+  const random = options.random ?? Math.random;
+  const blockTokens = options.prefixBlockTokens ?? PREFIX_BLOCK_TOKENS;
+  const zones = createZoneTable(options.zones?.links ?? []);
+  const nodeZones = options.zones?.nodes ?? {};
+  const fleet = createFleet((node) => nodeZones[node] ?? '');
+  const rates = createServiceRates(options.serviceRates);
+  const prefixIndex = createPrefixIndex(options.prefixCapacityBlocks);
+  const explainTop = Math.max(1, options.explainTop ?? 3);
+  let epoch = 0;
+  // One clock read per decision: every plugin sees the same now, and 10k endpoints cost one call.
+  let decisionNow = Number.NaN;
+  const ctx: ScoringContext = {
+    now: () => (Number.isNaN(decisionNow) ? now() : decisionNow),
+    random,
+    serviceRate: (v) => rates.rate(v.state.gpuType),
+    networkMs: (from, v, bytes) => zones.costMs(from, v.zone, bytes),
+    epoch: () => epoch,
+    hasZones: (options.zones?.links?.length ?? 0) > 0,
+    blockTokens,
+  };
+  const profiles = compileProfiles(
+    { ...BUILTIN_PROFILES, ...options.profiles },
+    options.registry ?? createPluginRegistry(),
+    { prefixIndex },
+  );
+  const defaultProfile = options.profile ?? 'default';
+  if (!profiles.has(defaultProfile)) {
+    throw new MeshError('invalid_config', `scoring profile "${defaultProfile}" is not defined`, {
+      profiles: [...profiles.keys()],
+    });
+  }
+  const indexTiming = { calls: 0, totalMs: 0 };
+  const outcomes = createOutcomeTracker(ctx, rates, prefixIndex);
+
+  // Scratch buffers, grown on demand and reused by every decision.
+  let cap = 0;
+  let cands: EndpointView[] = [];
+  let totals = new Float64Array(0);
+  let raw = new Float64Array(0);
+  let perScorer = new Float64Array(0);
+  const topIdx = new Int32Array(explainTop);
+  let constScores = new Float64Array(8); // per scorer: its constant score this decision, NaN if scored
+  const grow = (n: number, scorers: number) => {
+    if (n <= cap && perScorer.length >= n * scorers) return;
+    cap = Math.max(n, cap * 2, 16);
+    cands = new Array<EndpointView>(cap);
+    totals = new Float64Array(cap);
+    raw = new Float64Array(cap);
+    perScorer = new Float64Array(cap * Math.max(1, scorers));
+  };
+
+  function decide(req: ScoringRequest, profileName = defaultProfile): Decision {
+    decisionNow = now();
+    try {
+      return decideNow(req, profileName);
+    } finally {
+      decisionNow = Number.NaN;
+    }
+  }
+
+  function decideNow(req: ScoringRequest, profileName: string): Decision {
+    const p = profiles.get(profileName);
+    if (!p) throw new MeshError('invalid_request', `unknown scoring profile "${profileName}"`);
+    const list = fleet.forModel(req.model);
+    if (list.length === 0) {
+      throw new MeshError('model_not_found', `The model \`${req.model}\` does not exist.`, {
+        param: 'model',
+      });
+    }
+    epoch++;
+    const ns = p.scorers.length;
+    grow(list.length, ns);
+
+    // Filters, one pass each, compacting the candidate list in place.
+    let n = 0;
+    const exclude = req.exclude;
+    for (const v of list) if (!exclude || !exclude.has(v.endpointId)) cands[n++] = v;
+    for (const f of p.filters) {
+      const t0 = performance.now();
+      let m = 0;
+      for (let i = 0; i < n; i++) {
+        const v = cands[i]!;
+        if (f.plugin.keep(v, req, ctx)) cands[m++] = v;
+      }
+      n = m;
+      f.calls++;
+      f.totalMs += performance.now() - t0;
+    }
+    if (n === 0) {
+      throw new MeshError('no_healthy_endpoint', `no healthy endpoint serves model \`${req.model}\``, {
+        endpoints: list.length,
+      });
+    }
+
+    if (req.blockHashes && req.blockHashes.length > 0) {
+      const t0 = performance.now();
+      prefixIndex.match(req.blockHashes, epoch);
+      indexTiming.calls++;
+      indexTiming.totalMs += performance.now() - t0;
+    }
+
+    const weights = p.weightsFor(req.sloClass);
+    totals.fill(0, 0, n);
+    let constTotal = 0;
+    if (constScores.length < ns) constScores = new Float64Array(ns * 2);
+    for (let k = 0; k < ns; k++) {
+      const s = p.scorers[k]!;
+      const t0 = performance.now();
+      const w = weights[k]!;
+      const base = k * n;
+      const constant = s.plugin.constant?.(req, ctx);
+      if (constant !== undefined) {
+        const c = constant > 0 ? (constant < 1 ? constant : 1) : 0;
+        constScores[k] = c;
+        constTotal += w * c;
+        s.calls++;
+        s.totalMs += performance.now() - t0;
+        continue;
+      }
+      constScores[k] = Number.NaN;
+      s.plugin.prepare?.(req, ctx);
+      s.plugin.score(cands, n, req, ctx, raw);
+      for (let i = 0; i < n; i++) {
+        const r = raw[i]!;
+        const c = r > 0 ? (r < 1 ? r : 1) : 0; // clamps to [0,1]; NaN fails `r > 0` and counts as 0
+        perScorer[base + i] = c;
+        totals[i] = totals[i]! + w * c;
+      }
+      s.calls++;
+      s.totalMs += performance.now() - t0;
+    }
+
+    const t0 = performance.now();
+    const chosen = p.picker.plugin.pick(cands, n, totals, req, ctx);
+    p.pickerTiming.calls++;
+    p.pickerTiming.totalMs += performance.now() - t0;
+    const target = cands[chosen] ?? cands[0]!;
+    const sumW = p.weightSum(req.sloClass);
+    return {
+      target,
+      score: sumW > 0 ? (totals[chosen]! + constTotal) / sumW : 1,
+      predictedWaitMs: predictWaitMs(target, ctx),
+      top: explainBest(p, n, chosen, sumW, weights, constTotal),
+      candidates: n,
+      profile: profileName,
+    };
+  }
+
+  /** Partial selection of the best `explainTop` totals (the chosen one first), O(n·k). */
+  function explainBest(
+    p: CompiledProfile,
+    n: number,
+    chosen: number,
+    sumW: number,
+    weights: Float64Array,
+    constTotal: number,
+  ): ExplainedTarget[] {
+    let m = 0;
+    topIdx[m++] = chosen;
+    const k = Math.min(explainTop, n);
+    for (let i = 0; i < n && k > 1; i++) {
+      if (i === chosen) continue;
+      const s = totals[i]!;
+      if (m < k) m++;
+      else if (s <= totals[topIdx[k - 1]!]!) continue;
+      let j = m - 1;
+      while (j > 1 && totals[topIdx[j - 1]!]! < s) {
+        topIdx[j] = topIdx[j - 1]!;
+        j--;
+      }
+      topIdx[j] = i;
+    }
+    const out: ExplainedTarget[] = [];
+    for (let j = 0; j < m; j++) {
+      const i = topIdx[j]!;
+      const scores: Record<string, number> = {};
+      for (let s = 0; s < p.scorers.length; s++) {
+        const c = constScores[s]!;
+        if (weights[s]! > 0) scores[p.scorers[s]!.name] = Number.isNaN(c) ? perScorer[s * n + i]! : c;
+      }
+      out.push({
+        endpointId: cands[i]!.endpointId,
+        total: sumW > 0 ? (totals[i]! + constTotal) / sumW : 1,
+        scores,
+      });
+    }
+    return out;
+  }
+
+  return {
+    fleet,
+    rates,
+    prefixIndex,
+    defaultProfile,
+    blockTokens,
+    decide,
+    routed: (target, req, wait) => outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx)),
+    firstToken: (ticket, ttftMs) => outcomes.firstToken(ticket, ttftMs),
+    finished: (ticket, outcome) => outcomes.finished(ticket, outcome),
+    predictWaitMs: (v) => predictWaitMs(v, ctx),
+    explain(decision) {
+      const p = profiles.get(decision.profile);
+      return decision.top
+        .map((t) => {
+          const parts = Object.entries(t.scores).map(([name, s]) => {
+            const w = p?.scorers.find((x) => x.name === name)?.weight ?? 1;
+            return `${name} ${s.toFixed(3)}×${w}`;
+          });
+          return `${t.endpointId} ${t.total.toFixed(3)}${parts.length ? ` = ${parts.join(' + ')}` : ''}`;
+        })
+        .join('; ');
+    },
+    profileNames: () => [...profiles.keys()].sort(),
+    timings() {
+      const out: PluginTiming[] = [{ profile: '*', kind: 'index', name: 'prefix-index', ...indexTiming }];
+      for (const [name, p] of profiles) {
+        for (const f of p.filters)
+          out.push({ profile: name, kind: 'filter', name: f.name, calls: f.calls, totalMs: f.totalMs });
+        for (const s of p.scorers)
+          out.push({ profile: name, kind: 'scorer', name: s.name, calls: s.calls, totalMs: s.totalMs });
+        out.push({ profile: name, kind: 'picker', name: p.picker.name, ...p.pickerTiming });
+      }
+      return out.filter((t) => t.calls > 0);
+    },
+    resetTimings() {
+      indexTiming.calls = indexTiming.totalMs = 0;
+      for (const p of profiles.values()) {
+        for (const x of [...p.filters, ...p.scorers, p.pickerTiming]) x.calls = x.totalMs = 0;
+      }
+    },
+    forget(endpointId, model) {
+      const v = fleet.remove(endpointId, model);
+      if (v) prefixIndex.drop(v);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Scoring profiles: named pipelines of filters → weighted scorers → picker. The built-ins are the
+ * project's default and the field's strategies as baselines, all run by the same engine so a
+ * benchmark compares policies, not implementations. Config (`scoring.profiles`) adds or replaces.
+ */
+import type { SloClass } from './types.ts';
+
+export interface PluginSpec {
+  type: string;
+  /** Name shown in explanations and timings; defaults to the type. */
+  name?: string;
+  params?: Record<string, unknown>;
+}
+
+export interface ProfileSpec {
+  /** Defaults to `STANDARD_FILTERS`. */
+  filters?: readonly PluginSpec[];
+  scorers?: readonly (PluginSpec & { weight?: number })[];
+  /** Defaults to `max-score`. */
+  picker?: PluginSpec;
+  /** Weight overrides by scorer name for requests of an SLO class. */
+  sloClasses?: Partial<Record<SloClass, Readonly<Record<string, number>>>>;
+}
+
+/** Every profile drops what cannot serve: unhealthy, quarantined, wrong model or protocol, wrong MIG slice. */
+export const STANDARD_FILTERS: readonly PluginSpec[] = [
+  { type: 'health' },
+  { type: 'quarantine' },
+  { type: 'model-served' },
+  { type: 'protocol' },
+  { type: 'mig-profile' },
+];
+
+/** The built-in profiles. `default` is the project's; the rest reproduce the field's strategies. */
+export const BUILTIN_PROFILES: Readonly<Record<string, ProfileSpec>> = {
+  default: {
+    scorers: [
+      // Predicted TTFT in real units carries queue, prefix reuse and GPU speed together.
+      { type: 'work-left', weight: 1, params: { halfMs: 1000 } },
+      // Keeps a margin from KV exhaustion (preemption recomputes whole prompts).
+      { type: 'kv-pressure', weight: 0.2, params: { knee: 1 } },
+      // Spreads requests the prompt says little about (short prompts, no hints) by outstanding count.
+      { type: 'in-flight', weight: 0.2, params: { source: 'max', half: 4 } },
+      { type: 'lora-affinity', weight: 0.2 },
+      { type: 'network-cost', weight: 0.1 },
+    ],
+    picker: { type: 'max-score' },
+    sloClasses: {
+      // Throughput traffic leans on cache reuse and packing more than on the last millisecond.
+      throughput: { 'work-left': 0.5, 'kv-pressure': 0.5 },
+    },
+  },
+  'round-robin': { picker: { type: 'round-robin' } },
+  random: { picker: { type: 'random' } },
+  'least-outstanding': { scorers: [{ type: 'in-flight', weight: 1 }], picker: { type: 'max-score' } },
+  'power-of-two': { scorers: [{ type: 'in-flight', weight: 1 }], picker: { type: 'power-of-two' } },
+  // llm-d's default endpoint-picker scorers with equal weights (prefix, KV utilisation, queue).
+  'llm-d': {
+    scorers: [
+      { type: 'prefix-affinity', weight: 1 },
+      { type: 'kv-pressure', weight: 1, params: { source: 'scraped' } },
+      { type: 'queue', weight: 1, params: { normalize: 'minmax' } },
+    ],
+    picker: { type: 'max-score' },
+  },
+  'sglang-cache-aware': {
+    picker: { type: 'sglang-cache-aware', params: { balanceAbs: 64, balanceRel: 1.5, cacheThreshold: 0.3 } },
+  },
+};

@@ -1,0 +1,30 @@
+/**
+ * The one prediction of queueing delay, shared by the work-left scorer, admission and the
+ * decision's `predictedWaitMs`: how long a new request would wait at an endpoint before its own
+ * prefill starts.
+ *
+ *   wait = max(0, busyUntil − now)                         prefill work the router already sent
+ *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
+ *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic)
+ */
+import type { EndpointView, ScoringContext } from './types.ts';
+
+/** Latency assumed for a batch slot to free when nothing was observed yet (ms). */
+const DEFAULT_SLOT_MS = 2000;
+
+export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
+  const busy = Math.max(0, v.busyUntilMs - ctx.now());
+  let overflow = 0;
+  if (v.maxBatch > 0 && v.inFlight >= v.maxBatch) {
+    const slotMs = Number.isFinite(v.e2eMs) ? v.e2eMs : DEFAULT_SLOT_MS;
+    overflow = ((v.inFlight - v.maxBatch + 1) / v.maxBatch) * slotMs;
+  }
+  const reported = ((v.state.queueDepth ?? 0) * 1000 * 1000) / ctx.serviceRate(v);
+  return Math.max(busy + overflow, reported);
+}
+
+/** Prompt tokens the endpoint must still compute for `promptTokens`, given the router's prefix match. */
+export function uncachedTokens(v: EndpointView, promptTokens: number, ctx: ScoringContext): number {
+  const cached = v.prefixEpoch === ctx.epoch() ? v.prefixMatch * ctx.blockTokens : 0;
+  return Math.max(0, promptTokens - cached);
+}

@@ -1,0 +1,125 @@
+/**
+ * Reads Prometheus families per model, whatever label a runtime names its model with (`model_name`,
+ * `model`, `name`, `ModelName`, or none at all for TGI). Gauges are folded over the other labels
+ * (engines, versions, ranks); counters and histograms keep their series so the window rules
+ * (`window.ts`) can spot a restart.
+ */
+import {
+  parseValue,
+  samplesByName,
+  seriesKey,
+  type Exposition,
+  type Labels,
+  type Sample,
+} from './prometheus/index.ts';
+import type { CounterReading, HistogramPoint, HistogramReading } from './window.ts';
+
+/** Which model a sample belongs to, or undefined to skip it. */
+export type ModelOf = (labels: Labels) => string | undefined;
+
+/** Samples by exact name. */
+export type Lookup = (name: string) => Sample[];
+
+/** A lookup over an exposition; `alias` maps a name to its other spelling (OpenMetrics `vllm_x`). */
+export function lookupOf(exposition: Exposition, alias?: (name: string) => string): Lookup {
+  const byName = samplesByName(exposition);
+  return (name) => byName.get(name) ?? (alias ? byName.get(alias(name)) : undefined) ?? [];
+}
+
+/** A model label by name. */
+export const byLabel =
+  (label: string): ModelOf =>
+  (labels) =>
+    labels[label];
+
+/** How a gauge is folded over the series of one model. */
+export type Fold = 'sum' | 'mean' | 'max';
+
+/** One number per model from a gauge (non-finite samples skipped). */
+export function gauge(get: Lookup, name: string, modelOf: ModelOf, fold: Fold = 'sum'): Map<string, number> {
+  const acc = new Map<string, { sum: number; n: number; max: number }>();
+  for (const s of get(name)) {
+    const model = modelOf(s.labels);
+    if (model === undefined || !Number.isFinite(s.value)) continue;
+    const a = acc.get(model) ?? { sum: 0, n: 0, max: -Infinity };
+    a.sum += s.value;
+    a.n++;
+    a.max = Math.max(a.max, s.value);
+    acc.set(model, a);
+  }
+  const out = new Map<string, number>();
+  for (const [model, a] of acc)
+    out.set(model, fold === 'sum' ? a.sum : fold === 'mean' ? a.sum / a.n : a.max);
+  return out;
+}
+
+/**
+ * A counter per model, every series kept. `createdName` is the `_created` gauge prometheus_client
+ * writes beside a counter (absent for Rust, C++ and Java exporters).
+ */
+export function counter(
+  get: Lookup,
+  name: string,
+  modelOf: ModelOf,
+  createdName?: string,
+): Map<string, CounterReading> {
+  const created = new Map(
+    createdName ? get(createdName).map((s) => [seriesKey(s.labels), s.value] as const) : [],
+  );
+  const out = new Map<string, CounterReading>();
+  for (const s of get(name)) {
+    const model = modelOf(s.labels);
+    if (model === undefined) continue;
+    let reading = out.get(model);
+    if (!reading) out.set(model, (reading = { name, series: new Map() }));
+    const key = seriesKey(s.labels);
+    const at = created.get(key);
+    reading.series.set(key, at === undefined ? { value: s.value } : { value: s.value, created: at });
+  }
+  return out;
+}
+
+/** A histogram per model from its `_bucket` samples (and `_created` when exposed). */
+export function histogram(get: Lookup, base: string, modelOf: ModelOf): Map<string, HistogramReading> {
+  const created = new Map(get(`${base}_created`).map((s) => [seriesKey(s.labels), s.value] as const));
+  const out = new Map<string, HistogramReading>();
+  for (const s of get(`${base}_bucket`)) {
+    const model = modelOf(s.labels);
+    const le = parseValue(s.labels.le ?? '');
+    if (model === undefined || le === undefined || Number.isNaN(le)) continue;
+    let reading = out.get(model);
+    if (!reading) out.set(model, (reading = { name: base, series: new Map() }));
+    const key = seriesKey(s.labels, 'le');
+    let point: HistogramPoint | undefined = reading.series.get(key);
+    if (!point) {
+      point = { buckets: [] };
+      const at = created.get(key);
+      if (at !== undefined) point.created = at;
+      reading.series.set(key, point);
+    }
+    if (!point.buckets.some((b) => b.le === le)) point.buckets.push({ le, count: s.value });
+  }
+  for (const reading of out.values())
+    for (const p of reading.series.values()) p.buckets.sort((a, b) => a.le - b.le);
+  return out;
+}
+
+/** Per model, the first of `names` the model has samples under (a newer name before its old one). */
+export function firstOf<T>(names: readonly string[], read: (name: string) => Map<string, T>): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const name of names)
+    for (const [model, value] of read(name)) if (!out.has(model)) out.set(model, value);
+  return out;
+}
+
+/** The quantile of a summary per model (e.g. Triton's `_summary_us{quantile="0.95"}`), max over series. */
+export function summaryQuantile(get: Lookup, name: string, q: number, modelOf: ModelOf): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of get(name)) {
+    const model = modelOf(s.labels);
+    if (model === undefined || parseValue(s.labels.quantile ?? '') !== q || !Number.isFinite(s.value))
+      continue;
+    out.set(model, Math.max(out.get(model) ?? -Infinity, s.value));
+  }
+  return out;
+}
