@@ -5,7 +5,7 @@
  * and 95% of nominal fleet capacity, every strategy (scoring profile) in the same run, and writes
  * JSON + a markdown table to bench/results/routing-<mode>.{json,md} with machine, seed and command.
  * `--mode virtual` (default) runs on virtual time, no sockets; `--scale N` adds a run at N endpoints.
- * `--mode real` (real meshd + mesh-sim processes) is not implemented yet.
+ * `--mode real` replays through real meshd + simulator processes (real.ts; `--time-scale`, `--sims`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
@@ -52,6 +52,8 @@ const { values } = parseArgs({
     strategies: { type: 'string' },
     admission: { type: 'boolean', default: false },
     'scrape-ms': { type: 'string', default: '1000' },
+    'time-scale': { type: 'string' }, // --mode real only
+    sims: { type: 'string' }, // --mode real only
   },
 });
 
@@ -128,10 +130,24 @@ async function main(): Promise<void> {
   const count = Number(values.requests ?? (quick ? 600 : 3000));
   const loads = values.loads ? values.loads.split(',').map(Number) : [0.5, 0.8, 0.95];
   const strategies = values.strategies ? values.strategies.split(',') : STRATEGIES;
-  if (values.mode !== 'virtual') {
-    // Mode (a), real meshd + mesh-sim processes, is not built yet (see docs/SCORING.md).
-    throw new Error(`--mode ${values.mode}: only "virtual" is implemented so far`);
+  if (values.mode === 'real') {
+    const { runReal } = await import('./real.ts');
+    const command = `npm run bench:routing -- ${process.argv.slice(2).join(' ')}`.trim();
+    const real = { timeScale: values['time-scale'], sims: values.sims, requests: values.requests };
+    return runReal({
+      ...real,
+      traces: TRACES,
+      quick,
+      loads,
+      strategies,
+      seed,
+      out: values.out,
+      command,
+      admission: values.admission ?? false,
+      scrapeMs: Number(values['scrape-ms']),
+    });
   }
+  if (values.mode !== 'virtual') throw new Error(`--mode ${values.mode}: "virtual" or "real"`);
   const rows: RunRow[] = [];
   for (const file of TRACES) rows.push(...runMatrix(loadTrace(file), 16, count, loads, strategies, seed));
   if (values.scale) {

@@ -32,6 +32,8 @@ export interface RequestRecord {
   outputTokens: number;
   status: 'ok' | 'rejected' | 'unavailable';
   endpoint: number;
+  /** Position of the request in the trace (for per-request analysis). */
+  index: number;
 }
 
 export interface VirtualRunResult {
@@ -120,6 +122,7 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
         outputTokens: 0,
         status: 'rejected',
         endpoint: -1,
+        index: idx,
       });
       outstanding--;
       return;
@@ -148,6 +151,7 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
           outputTokens: res.completionTokens,
           status: 'ok',
           endpoint,
+          index: idx,
         });
         outstanding--;
       },

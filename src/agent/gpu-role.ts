@@ -8,12 +8,15 @@ import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createRuntimeScraper, type RuntimeScraper } from '../signal/runtime/scraper.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
+import type { GpuFault } from '../sim/gpu-fault.ts';
 import { createSimServer } from '../sim/server.ts';
 import { endpointGpusFromConfig } from './gpu-telemetry-role.ts';
 
 export interface GpuRole {
   simulators: Array<{ name: string; url: string }>;
   scraper: RuntimeScraper;
+  /** What a simulator's `/sim/gpu-fault` forces onto its GPU, by simulator name; the sim GPU source reads it. */
+  gpuFault: (simulator: string) => GpuFault | undefined;
   stop(): Promise<void>;
 }
 
@@ -58,6 +61,7 @@ export async function startGpuRole(
   return {
     simulators,
     scraper,
+    gpuFault: (name) => sims[config.gpu.simulators.findIndex((s) => s.name === name)]?.gpuFault(),
     async stop() {
       await scraper.stop();
       await Promise.all(sims.map((s) => s.close()));

@@ -12,7 +12,7 @@ import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createQuarantine, type Quarantine, type ReleaseEvent } from '../signal/gpu/quarantine/manager.ts';
 import { createGpuTelemetrySource } from '../signal/gpu/select-source.ts';
-import { simGpuUuid, type SimGpuSource } from '../signal/gpu/sim/source.ts';
+import { simGpuUuid, type SimGpuFault, type SimGpuSource } from '../signal/gpu/sim/source.ts';
 import type { GpuTelemetrySource } from '../signal/gpu/types.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 
@@ -37,7 +37,11 @@ export function endpointGpusFromConfig(config: MeshConfig): Map<string, string[]
   return out;
 }
 
-async function openSource(config: MeshConfig, logger: Logger): Promise<GpuTelemetrySource | undefined> {
+async function openSource(
+  config: MeshConfig,
+  logger: Logger,
+  simGpuFault?: (simulator: string) => SimGpuFault | undefined,
+): Promise<GpuTelemetrySource | undefined> {
   const t = config.gpu.telemetry;
   const base = {
     node: config.node.id,
@@ -47,6 +51,7 @@ async function openSource(config: MeshConfig, logger: Logger): Promise<GpuTeleme
       (s.gpus?.length ? s.gpus : [simGpuUuid(config.node.id, s.name)]).map((uuid) => ({
         uuid,
         name: `Simulated ${s.profile.toUpperCase()}`,
+        fault: simGpuFault && (() => simGpuFault(s.name)),
       })),
     ),
   };
@@ -73,13 +78,19 @@ async function openSource(config: MeshConfig, logger: Logger): Promise<GpuTeleme
 /** Starts GPU telemetry when `gpu.telemetry.source` is not `none`; undefined otherwise. */
 export async function startGpuTelemetryRole(
   config: MeshConfig,
-  deps: { gpus: GpuStore; metrics: MeshMetrics; logger: Logger },
+  deps: {
+    gpus: GpuStore;
+    metrics: MeshMetrics;
+    logger: Logger;
+    /** The running simulators' `/sim/gpu-fault` readings, by simulator name (the gpu role's). */
+    simGpuFault?: (simulator: string) => SimGpuFault | undefined;
+  },
 ): Promise<GpuTelemetryRole | undefined> {
   if (config.gpu.telemetry.source === 'none') return undefined;
   const logger = deps.logger.child({ component: 'gpu-telemetry' });
   const { metrics, gpus } = deps;
   const node = config.node.id;
-  const source = await openSource(config, logger);
+  const source = await openSource(config, logger, deps.simGpuFault);
   const quarantine = createQuarantine({ policy: config.gpu.quarantine });
   const known = new Set<string>();
 

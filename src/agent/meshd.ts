@@ -7,6 +7,9 @@ import type { MeshConfig } from '../core/config.ts';
 import type { Logger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
+import { createScoringEngine } from '../scoring/engine.ts';
+import { engineOptionsFromConfig } from '../scoring/from-config.ts';
+import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { createGpuStore, type GpuStore } from '../signal/state/gpu-store.ts';
 import { createStateStore, type StateStore } from '../signal/state/state-store.ts';
 import { createApiServer } from './api-server.ts';
@@ -61,17 +64,29 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     }
     let gpuTelemetry: GpuTelemetryRole | undefined;
     if (roles.has('gpu')) {
-      gpuTelemetry = await startGpuTelemetryRole(config, { gpus, metrics, logger });
+      gpuTelemetry = await startGpuTelemetryRole(config, {
+        gpus,
+        metrics,
+        logger,
+        simGpuFault: gpu?.gpuFault,
+      });
       if (gpuTelemetry) stops.push(() => gpuTelemetry!.stop());
     }
+    // One engine per node: the router decides with it and the Scoring service serves it, so
+    // in-flight work, learned rates and the prefix index are the same for both.
+    const scoring = createScoringEngine(engineOptionsFromConfig(config.scoring));
+    const unsync = syncEngineWithStore(scoring, store);
+    stops.push(async () => unsync());
     let router: RouterRole | undefined;
     if (roles.has('router') || roles.has('edge')) {
       router = await startRouterRole(config, {
         store,
+        scoring,
         metrics,
         logger,
         gpus,
         endpointGpus: endpointGpusFromConfig(config),
+        quarantine: gpuTelemetry && { node: config.node.id, quarantine: gpuTelemetry.quarantine },
       });
       stops.push(() => router!.stop());
     }
@@ -88,6 +103,8 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
           nodeId: config.node.id,
           controller: gpu ? scraperController(gpu.scraper) : undefined,
           quarantine: gpuTelemetry,
+          scoring,
+          admission: config.scoring.admission,
           logger: logger.child({ component: 'api' }),
         }),
     });

@@ -4,14 +4,13 @@
  */
 import type { MeshConfig } from '../core/config.ts';
 import { createEndpointSelector } from '../data/endpoint-selector.ts';
-import { createScoringEngine } from '../scoring/engine.ts';
-import { engineOptionsFromConfig } from '../scoring/from-config.ts';
+import type { ScoringEngine } from '../scoring/engine.ts';
 import { createRouterServer, type RouterServer } from '../data/router-server.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createRemoteStateSubscriber, type RemoteStateSubscriber } from '../signal/state/remote-state.ts';
-import { createEndpointGpuGate } from '../signal/gpu/quarantine/endpoint-gate.ts';
+import { createEndpointGpuGate, type LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 
@@ -25,11 +24,17 @@ export async function startRouterRole(
   config: MeshConfig,
   deps: {
     store: StateStore;
+    /** meshd's one scoring engine, already following `store`; the Scoring service shares it. */
+    scoring: ScoringEngine;
     metrics: MeshMetrics;
     logger: Logger;
-    /** GPU states and endpoint → GPU UUIDs: endpoints on a quarantined GPU get no traffic. */
+    /**
+     * GPU states (peers' are mirrored into it too) and endpoint → GPU UUIDs: endpoints on a
+     * quarantined GPU get no traffic. `quarantine`: this node's own registry, on a gpu node.
+     */
     gpus?: GpuStore;
     endpointGpus?: ReadonlyMap<string, readonly string[]>;
+    quarantine?: LocalQuarantine;
   },
 ): Promise<RouterRole> {
   const { router } = config;
@@ -38,6 +43,7 @@ export async function startRouterRole(
     subscriber: createRemoteStateSubscriber({
       url: peer.url,
       store: deps.store,
+      gpus: deps.gpus,
       logger: deps.logger.child({ component: 'state-subscriber', peer: peer.id ?? peer.url }),
     }),
   }));
@@ -54,9 +60,11 @@ export async function startRouterRole(
     maxBodyBytes: router.maxBodyBytes,
     retries: router.retries,
     selector: createEndpointSelector(deps.store, {
-      engine: createScoringEngine(engineOptionsFromConfig(config.scoring)),
+      engine: deps.scoring,
       admission: config.scoring.admission,
-      isEndpointQuarantined: deps.gpus ? createEndpointGpuGate(deps.gpus, deps.endpointGpus) : undefined,
+      isEndpointQuarantined: deps.gpus
+        ? createEndpointGpuGate(deps.gpus, deps.endpointGpus, deps.quarantine)
+        : undefined,
     }),
     upstreams,
     metrics: deps.metrics,

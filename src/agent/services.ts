@@ -2,6 +2,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { controlPlaneRoutes } from '../control/control-plane-service.ts';
 import type { EndpointControl, ModelController } from '../control/model-control.ts';
+import type { AdmissionPolicy } from '../data/admission.ts';
 import type { Logger } from '../observability/log.ts';
 import { createScoringEngine, type ScoringEngine } from '../scoring/engine.ts';
 import { scoringRoutes } from '../scoring/scoring-service.ts';
@@ -23,11 +24,14 @@ export interface ApiServiceDeps {
   controller?: ModelController;
   logger?: Logger;
   /** GPU quarantine, where this node runs GPU telemetry. */
-  quarantine?: Pick<
-    GpuTelemetryRole,
-    'quarantine' | 'release'
-  >; /** The engine `Scoring` serves; when absent, one with the default profile following `store`. */
+  quarantine?: Pick<GpuTelemetryRole, 'quarantine' | 'release'>;
+  /**
+   * The engine `Scoring` serves: meshd's one engine, which its router decides with too (so both
+   * see the same in-flight work). When absent, one with the default profile following `store`.
+   */
   scoring?: ScoringEngine;
+  /** Admission policy for `Scoring.Admit`, the router's own (`scoring.admission`). */
+  admission?: AdmissionPolicy;
 }
 
 export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps): void {
@@ -39,7 +43,7 @@ export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps)
     controller: deps.controller,
   })(router);
   quarantineRoutes({ quarantine: deps.quarantine?.quarantine, release: deps.quarantine?.release })(router);
-  scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store) })(router);
+  scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store), admission: deps.admission })(router);
 }
 
 function storeEngine(store: StateStore): ScoringEngine {

@@ -72,10 +72,10 @@ test('release is idempotent and excluded endpoints are skipped', () => {
   store.upsert(state('a'));
   store.upsert(state('b', { running: 5 }));
   const selector = createEndpointSelector(store);
-  const release = selector.acquire('a');
+  const lease = selector.acquire('a');
   assert.equal(selector.inFlight('a'), 1);
-  release();
-  release();
+  lease.end(true);
+  lease.end(true);
   assert.equal(selector.inFlight('a'), 0);
   assert.equal(selector.pick('m', new Set(['a'])).endpointId, 'b');
   assert.equal(
@@ -112,4 +112,19 @@ test('pick filters by protocol: absent protocols means OpenAI only', () => {
   );
   assert.deepEqual(selector.servedModels('kserve-v2'), ['m']);
   assert.deepEqual(selector.servedModels('tfserving'), []);
+});
+
+test('hints reach the engine: a shared prompt prefix returns to its endpoint; leases end the count', () => {
+  const store = createStateStore();
+  for (const id of ['a', 'b']) store.upsert(state(id, { gpuType: 'H100' }));
+  const selector = createEndpointSelector(store, () => 0);
+  const prefix = Uint32Array.from({ length: 64 }, (_, i) => i + 1);
+  const hints = { promptTokens: 64 * 64, maxTokens: 16, blockHashes: prefix };
+  const first = selector.pick('m', undefined, 'openai', hints).endpointId;
+  const lease = selector.acquire(first);
+  lease.firstToken();
+  lease.end(true);
+  assert.equal(selector.inFlight(first), 0);
+  selector.acquire(first); // one request in flight there: alone, it would send the next pick away
+  assert.equal(selector.pick('m', undefined, 'openai', hints).endpointId, first);
 });

@@ -24,11 +24,24 @@ export interface EndpointSelector {
    * predicted wait exceeds the request's budget.
    */
   pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): ModelState;
-  /** Counts a request against an endpoint until the returned function is called. */
-  acquire(endpointId: string): () => void;
+  /**
+   * The request is being sent to `endpointId` (normally the target `pick` just returned): it counts
+   * against the endpoint until the lease ends, and its first token and end teach the engine.
+   */
+  acquire(endpointId: string): RouteLease;
   inFlight(endpointId: string): number;
   /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
   servedModels(protocol?: Protocol): string[];
+  /** Tokens per prefix block of the engine's index, for `requestHints`. */
+  readonly blockTokens: number;
+}
+
+/** One request's hold on an endpoint, from send to end; what it reports feeds the engine. */
+export interface RouteLease {
+  /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
+  firstToken(): void;
+  /** The request ended; `ok` false for failures and cancellations. Idempotent. */
+  end(ok: boolean): void;
 }
 
 /** Stale state (one failed scrape) is still routable; unhealthy or unloaded is not. */
@@ -39,7 +52,10 @@ export const speaks = (s: ModelState, protocol: Protocol): boolean =>
   (s.protocols ?? ['openai']).includes(protocol);
 
 export interface EndpointSelectorOptions {
-  /** The engine to decide with (shared with the Scoring service); a default-profile one otherwise. */
+  /**
+   * The engine to decide with, already following `store` (meshd's one engine, shared with the
+   * Scoring service). Without it the selector makes a default-profile engine and syncs it itself.
+   */
   engine?: ScoringEngine;
   random?: () => number;
   admission?: AdmissionPolicy;
@@ -52,14 +68,19 @@ export function createEndpointSelector(
   options: EndpointSelectorOptions | (() => number) = {},
 ): EndpointSelector {
   const opts = typeof options === 'function' ? { random: options } : options;
-  const engine = opts.engine ?? createScoringEngine({ random: opts.random });
+  let engine = opts.engine;
+  if (!engine) {
+    engine = createScoringEngine({ random: opts.random });
+    syncEngineWithStore(engine, store);
+  }
+  const scoring = engine;
   const admission = opts.admission ?? DEFAULT_ADMISSION;
-  syncEngineWithStore(engine, store);
   // pick() counts the request at once; forward.ts calls acquire() for the same target right after.
   let picked: RouteTicket | undefined;
   const quarantined = opts.isEndpointQuarantined ?? (() => false);
   // Quarantined endpoints join the tried ones, so the engine never considers them.
   const withQuarantined = (model: string, exclude?: ReadonlySet<string>): ReadonlySet<string> | undefined => {
+    if (!opts.isEndpointQuarantined) return exclude;
     const out = store.list({ model }).filter(quarantined);
     return out.length === 0 ? exclude : new Set([...(exclude ?? []), ...out.map((s) => s.endpointId)]);
   };
@@ -69,16 +90,16 @@ export function createEndpointSelector(
       const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
       let decision;
       try {
-        decision = engine.decide(req);
+        decision = scoring.decide(req);
       } catch (err) {
         if (err instanceof MeshError && err.code === 'no_healthy_endpoint') {
-          const speaking = engine.fleet.forModel(model).some((v) => speaks(v.state, protocol));
+          const speaking = scoring.fleet.forModel(model).some((v) => speaks(v.state, protocol));
           if (!speaking) {
             throw new MeshError(
               'no_healthy_endpoint',
               `no endpoint serves model \`${model}\` over the ${protocol} protocol`,
               {
-                endpoints: engine.fleet.forModel(model).length,
+                endpoints: scoring.fleet.forModel(model).length,
                 protocol,
               },
             );
@@ -91,27 +112,31 @@ export function createEndpointSelector(
         admission,
       );
       if (!verdict.admitted) throw admissionError(verdict, model);
-      if (picked && !picked.done) engine.finished(picked, { ok: false }); // picked but never sent
-      picked = engine.routed(decision.target, req, decision.predictedWaitMs);
+      if (picked && !picked.done) scoring.finished(picked, { ok: false }); // picked but never sent
+      picked = scoring.routed(decision.target, req, decision.predictedWaitMs);
       return decision.target.state;
     },
     acquire(endpointId) {
       let ticket = picked;
       picked = undefined;
       if (!ticket || ticket.view.endpointId !== endpointId) {
-        const view = engine.fleet.all().find((v) => v.endpointId === endpointId);
-        if (!view) return () => {};
-        ticket = engine.routed(view, { model: view.state.model });
+        const view = scoring.fleet.all().find((v) => v.endpointId === endpointId);
+        if (!view) return { firstToken: () => {}, end: () => {} };
+        ticket = scoring.routed(view, { model: view.state.model });
       }
       const t = ticket;
       const sentAt = performance.now();
-      return () => engine.finished(t, { ok: true, e2eMs: performance.now() - sentAt });
+      return {
+        firstToken: () => scoring.firstToken(t, performance.now() - sentAt),
+        end: (ok) => scoring.finished(t, ok ? { ok, e2eMs: performance.now() - sentAt } : { ok }),
+      };
     },
     inFlight(endpointId) {
       let n = 0;
-      for (const v of engine.fleet.all()) if (v.endpointId === endpointId) n += v.inFlight;
+      for (const v of scoring.fleet.all()) if (v.endpointId === endpointId) n += v.inFlight;
       return n;
     },
+    blockTokens: scoring.blockTokens,
     servedModels: (protocol) =>
       [
         ...new Set(

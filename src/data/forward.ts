@@ -15,7 +15,7 @@ import { MeshError } from '../core/errors.ts';
 import type { ModelState } from '../core/types.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/log.ts';
-import type { EndpointSelector } from './endpoint-selector.ts';
+import type { EndpointSelector, PickHints } from './endpoint-selector.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -36,6 +36,8 @@ export interface ForwardRequest {
   /** Whether the protocol says this request's answer is an SSE stream. */
   stream: boolean;
   body: Buffer;
+  /** What scoring knows of the request (prompt size, prefix blocks, SLO), read once from the body. */
+  hints: PickHints;
   headers: Record<string, string>;
   startedAt: number;
   log: Logger;
@@ -86,7 +88,7 @@ function pickTarget(
   lastError?: MeshError,
 ): ModelState {
   try {
-    return deps.selector.pick(request.model, tried, request.protocol.speaks);
+    return deps.selector.pick(request.model, tried, request.protocol.speaks, request.hints);
   } catch (err) {
     // Out of endpoints to retry on: the user needs the upstream failure, not "no endpoint".
     if (lastError) throw lastError;
@@ -104,9 +106,10 @@ async function attemptOn(
   signal: AbortSignal,
 ): Promise<AttemptOutcome> {
   const endpoint = target.endpointId;
-  const release = deps.selector.acquire(endpoint);
+  const lease = deps.selector.acquire(endpoint);
   deps.metrics.inFlight.inc({ endpoint });
   let status = 0;
+  let ok = false;
   try {
     let upstream: Dispatcher.ResponseData;
     try {
@@ -148,10 +151,12 @@ async function attemptOn(
     // The protocol expects a stream and the endpoint confirms it: a JSON error answer stays JSON.
     const sse =
       request.stream && String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
-    await relay(first, chunks, res, sse, request, endpoint);
+    // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
+    if (sse && status < 300) lease.firstToken();
+    ok = (await relay(first, chunks, res, sse, request, endpoint)) && status < 400;
     return { done: true };
   } finally {
-    release();
+    lease.end(ok);
     deps.metrics.inFlight.dec({ endpoint });
     if (status > 0 && status < 500) {
       // 499 (nginx's "client closed request") when the client left before the end.
@@ -165,7 +170,10 @@ async function attemptOn(
   }
 }
 
-/** Streams the committed body with backpressure; a mid-stream failure ends it cleanly. */
+/**
+ * Streams the committed body with backpressure; a mid-stream failure ends it cleanly. True when
+ * the whole upstream body reached the client.
+ */
 async function relay(
   first: IteratorResult<Buffer>,
   chunks: AsyncIterator<Buffer>,
@@ -173,16 +181,17 @@ async function relay(
   sse: boolean,
   request: ForwardRequest,
   endpoint: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
     for (let next = first; !next.done; next = await chunks.next()) {
-      if (res.destroyed) return;
+      if (res.destroyed) return false;
       if (!res.write(next.value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
     }
     res.end();
+    return true;
   } catch (err) {
     await chunks.return?.().catch(() => undefined);
-    if (res.destroyed) return;
+    if (res.destroyed) return false;
     const error = upstreamError(err, endpoint);
     request.log.warn({ endpoint, code: error.code, err: error.message }, 'upstream failed mid-response');
     if (sse) {
@@ -191,6 +200,7 @@ async function relay(
     } else {
       res.destroy(error);
     }
+    return false;
   }
 }
 

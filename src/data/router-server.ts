@@ -13,6 +13,7 @@ import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
 import type { EndpointSelector } from './endpoint-selector.ts';
 import { forwardInference } from './forward.ts';
 import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
+import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER } from './request-hints.ts';
 import type { Upstreams } from './upstreams.ts';
 
 export interface RouterServerOptions {
@@ -89,6 +90,15 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         { path, query: url.searchParams, headers: req.headers, body: json },
         { modelsSpeaking: (p) => options.selector.servedModels(p) },
       );
+      // Read once from the one parse: prompt size, prefix blocks, output budget, SLO class, timeout.
+      const hints = requestHints(
+        json,
+        {
+          [SLO_CLASS_HEADER]: headerValue(req, SLO_CLASS_HEADER),
+          [TIMEOUT_HEADER]: headerValue(req, TIMEOUT_HEADER),
+        },
+        options.selector.blockTokens,
+      );
       const headers: Record<string, string> = { 'x-request-id': requestId };
       for (const name of FORWARDED_HEADERS) {
         const value = headerValue(req, name);
@@ -107,6 +117,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         path: route.upstreamPath,
         stream: route.streams(json),
         body,
+        hints,
         headers,
         startedAt,
         log,

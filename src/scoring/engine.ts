@@ -29,6 +29,12 @@ export interface ScoringEngineOptions {
   serviceRates?: Readonly<Record<string, number>>;
   prefixBlockTokens?: number;
   prefixCapacityBlocks?: number;
+  /**
+   * Context length (tokens) at which a prompt token's attention costs as much as its linear layers;
+   * makes long prefills cost what they do (`prefillWork`). Default 16,384 (8B class: FLOP ratio
+   * 2·params ÷ (4·layers·d_model) ≈ 30k, halved for attention's lower efficiency).
+   */
+  attentionKneeTokens?: number;
   /** Candidates kept in an explanation. Default 3. */
   explainTop?: number;
   /** Clock in ms (injectable for virtual time). Default `performance.now`-based wall ms. */
@@ -88,11 +94,13 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
   const ctx: ScoringContext = {
     now: () => (Number.isNaN(decisionNow) ? now() : decisionNow),
     random,
-    serviceRate: (v) => rates.rate(v.state.gpuType),
+    // Read once per candidate per scorer: a field load, not a map lookup (fleet clears the cell).
+    serviceRate: (v) => (v.rateCell ??= rates.cell(v.state.gpuType)).value,
     networkMs: (from, v, bytes) => zones.costMs(from, v.zone, bytes),
     epoch: () => epoch,
     hasZones: (options.zones?.links?.length ?? 0) > 0,
     blockTokens,
+    attentionKneeTokens: options.attentionKneeTokens ?? 16_384,
   };
   const profiles = compileProfiles(
     { ...BUILTIN_PROFILES, ...options.profiles },
@@ -147,21 +155,21 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     const ns = p.scorers.length;
     grow(list.length, ns);
 
-    // Filters, one pass each, compacting the candidate list in place.
+    // Exclusions and every filter fused into one pass: each view is read once, and the first
+    // filter that drops it ends its checks.
+    const tf = performance.now();
     let n = 0;
     const exclude = req.exclude;
-    for (const v of list) if (!exclude || !exclude.has(v.endpointId)) cands[n++] = v;
-    for (const f of p.filters) {
-      const t0 = performance.now();
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        const v = cands[i]!;
-        if (f.plugin.keep(v, req, ctx)) cands[m++] = v;
-      }
-      n = m;
-      f.calls++;
-      f.totalMs += performance.now() - t0;
+    const filters = p.filterPlugins;
+    const nf = filters.length;
+    outer: for (let i = 0; i < list.length; i++) {
+      const v = list[i]!;
+      if (exclude !== undefined && exclude.has(v.endpointId)) continue;
+      for (let j = 0; j < nf; j++) if (!filters[j]!.keep(v, req, ctx)) continue outer;
+      cands[n++] = v;
     }
+    p.filterTiming.calls++;
+    p.filterTiming.totalMs += performance.now() - tf;
     if (n === 0) {
       throw new MeshError('no_healthy_endpoint', `no healthy endpoint serves model \`${req.model}\``, {
         endpoints: list.length,
@@ -290,8 +298,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     timings() {
       const out: PluginTiming[] = [{ profile: '*', kind: 'index', name: 'prefix-index', ...indexTiming }];
       for (const [name, p] of profiles) {
-        for (const f of p.filters)
-          out.push({ profile: name, kind: 'filter', name: f.name, calls: f.calls, totalMs: f.totalMs });
+        out.push({ profile: name, kind: 'filter', ...p.filterTiming });
         for (const s of p.scorers)
           out.push({ profile: name, kind: 'scorer', name: s.name, calls: s.calls, totalMs: s.totalMs });
         out.push({ profile: name, kind: 'picker', name: p.picker.name, ...p.pickerTiming });
@@ -301,7 +308,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     resetTimings() {
       indexTiming.calls = indexTiming.totalMs = 0;
       for (const p of profiles.values()) {
-        for (const x of [...p.filters, ...p.scorers, p.pickerTiming]) x.calls = x.totalMs = 0;
+        for (const x of [p.filterTiming, ...p.scorers, p.pickerTiming]) x.calls = x.totalMs = 0;
       }
     },
     forget(endpointId, model) {

@@ -33,6 +33,7 @@ export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet 
 
   const derive = (v: EndpointView, s: ModelState) => {
     v.state = s;
+    v.rateCell = undefined; // the GPU type may have changed: the engine looks its rate up again
     v.zone = zoneOf(s.node);
     const gpu = gpus.get(s.endpointId);
     if (gpu) v.gpu = gpu;
@@ -62,6 +63,7 @@ export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet 
           prefixBlocks: 0,
           maxBatch: 0,
           kvTokens: 0,
+          rateCell: undefined,
         };
         views.set(key, v);
         let list = byModel.get(state.model);

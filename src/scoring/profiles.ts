@@ -35,8 +35,10 @@ export const STANDARD_FILTERS: readonly PluginSpec[] = [
 export const BUILTIN_PROFILES: Readonly<Record<string, ProfileSpec>> = {
   default: {
     scorers: [
-      // Predicted TTFT in real units carries queue, prefix reuse and GPU speed together.
-      { type: 'work-left', weight: 1, params: { halfMs: 1000 } },
+      // Predicted TTFT in real units carries queue, prefix reuse, GPU speed and prompt length
+      // together; scored against the best candidate, so a 2× slower target loses as much on an
+      // 80k-token prompt as on a short one (absolute scores flatten out where TTFTs are long).
+      { type: 'work-left', weight: 1, params: { halfMs: 1000, relative: true } },
       // Keeps a margin from KV exhaustion (preemption recomputes whole prompts).
       { type: 'kv-pressure', weight: 0.2, params: { knee: 1 } },
       // Spreads requests the prompt says little about (short prompts, no hints) by outstanding count.

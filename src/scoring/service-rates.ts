@@ -14,9 +14,16 @@ export const DEFAULT_PRIOR_RATES: Readonly<Record<string, number>> = {
   default: 20_000,
 };
 
+/** The live estimate of one GPU type, updated in place: views hold it to read a rate with no lookup. */
+export interface RateCell {
+  readonly value: number;
+}
+
 export interface ServiceRates {
   /** Current estimate for `gpuType` (unknown types use the `default` prior). */
   rate(gpuType: string | undefined): number;
+  /** The cell that always holds `rate(gpuType)`. */
+  cell(gpuType: string | undefined): RateCell;
   /** Feeds one outcome: `tokens` prefilled in `serviceMs` on `gpuType`. */
   observe(gpuType: string | undefined, tokens: number, serviceMs: number): void;
   snapshot(): Record<string, number>;
@@ -28,6 +35,7 @@ export function createServiceRates(
 ): ServiceRates {
   const prior = { ...DEFAULT_PRIOR_RATES, ...priors };
   const learned = new Map<string, number>();
+  const cells = new Map<string, { value: number }>();
   // Normalised keys memoised per raw label: rate() runs once per candidate per decision.
   const keys = new Map<string, string>();
   const keyOf = (t: string | undefined) => {
@@ -42,13 +50,22 @@ export function createServiceRates(
       const k = keyOf(gpuType);
       return learned.get(k) ?? priorOf(k);
     },
+    cell(gpuType) {
+      const k = keyOf(gpuType);
+      let c = cells.get(k);
+      if (!c) cells.set(k, (c = { value: learned.get(k) ?? priorOf(k) }));
+      return c;
+    },
     observe(gpuType, tokens, serviceMs) {
       if (!(tokens > 256) || !(serviceMs > 0)) return; // short prompts say more about overhead than rate
       const k = keyOf(gpuType);
       const p = priorOf(k);
       const sample = Math.min(p * 4, Math.max(p / 4, (tokens * 1000) / serviceMs));
       const cur = learned.get(k) ?? p;
-      learned.set(k, cur + alpha * (sample - cur));
+      const next = cur + alpha * (sample - cur);
+      learned.set(k, next);
+      const c = cells.get(k);
+      if (c) c.value = next;
     },
     snapshot() {
       const out: Record<string, number> = {};

@@ -67,6 +67,8 @@ export interface EndpointView {
   maxBatch: number;
   /** KV capacity in tokens, when known (0 = unknown). */
   kvTokens: number;
+  /** The engine's service-rate cell for this GPU type; cleared on every state refresh. */
+  rateCell: { readonly value: number } | undefined;
 }
 
 /** Shared, read-mostly context handed to plugins on every call. */
@@ -84,6 +86,8 @@ export interface ScoringContext {
   readonly hasZones: boolean;
   /** Tokens per block of the router's prefix index. */
   readonly blockTokens: number;
+  /** Context length at which attention costs as much as the linear layers per token (`prefillWork`). */
+  readonly attentionKneeTokens: number;
 }
 
 /** Keeps or drops an endpoint. Must be pure and cheap. */

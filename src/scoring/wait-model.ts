@@ -6,6 +6,8 @@
  *   wait = max(0, busyUntil − now)                         prefill work the router already sent
  *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
  *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic)
+ *
+ * A request's own prefill is `prefillWork(uncached, prompt, knee) × 1000 / rate` ms.
  */
 import type { EndpointView, ScoringContext } from './types.ts';
 
@@ -27,4 +29,16 @@ export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
 export function uncachedTokens(v: EndpointView, promptTokens: number, ctx: ScoringContext): number {
   const cached = v.prefixEpoch === ctx.epoch() ? v.prefixMatch * ctx.blockTokens : 0;
   return Math.max(0, promptTokens - cached);
+}
+
+/**
+ * Prefill work of a prompt in "linear tokens": the `uncached` tokens computed, each also attending
+ * to every earlier token of the prompt (causal attention, quadratic in length). On average a new
+ * token attends to `prompt − uncached/2` keys; `kneeTokens` is the context length at which one
+ * token's attention costs as much as its linear layers (model shape and GPU efficiency). So
+ * `work × 1000 / rate` is the prefill in ms, and a 120k-token prompt costs what it really does,
+ * several times its token count, not one.
+ */
+export function prefillWork(uncached: number, promptTokens: number, kneeTokens: number): number {
+  return uncached * (1 + Math.max(0, promptTokens - uncached / 2) / kneeTokens);
 }

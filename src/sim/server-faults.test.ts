@@ -110,3 +110,19 @@ test('a slow reader gets merged deltas (backpressure), and the full text arrives
   assert.equal(text, expected);
   assert.ok(events.length < 6000, `deltas were merged while the reader was paused (${events.length} events)`);
 });
+
+test('/sim/gpu-fault sets, shows and clears the readings forced onto the simulated GPU', async () => {
+  const set = await post('/sim/gpu-fault', { temperatureC: 97, xidLast: 79 });
+  assert.equal(set.status, 200);
+  assert.deepEqual(await set.json(), { temperatureC: 97, xidLast: 79 });
+  assert.deepEqual(sim.gpuFault(), { temperatureC: 97, xidLast: 79 });
+  assert.deepEqual(await (await fetch(`${sim.url}/sim/gpu-fault`)).json(), { temperatureC: 97, xidLast: 79 });
+  for (const bad of [{ temperature: 97 }, { xidLast: -1 }, { healthy: 'no' }, [1]]) {
+    const res = await post('/sim/gpu-fault', bad);
+    assert.equal(res.status, 400, JSON.stringify(bad));
+    await res.text();
+  }
+  assert.deepEqual(sim.gpuFault(), { temperatureC: 97, xidLast: 79 }, 'a refused fault changes nothing');
+  assert.equal((await post('/sim/gpu-fault', {})).status, 200);
+  assert.deepEqual(sim.gpuFault(), {});
+});

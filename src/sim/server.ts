@@ -1,7 +1,8 @@
 /**
  * The simulator's HTTP server: vLLM's OpenAI-compatible API (`/v1/chat/completions`,
  * `/v1/completions`, `/v1/models`), its operational endpoints (`/health`, `/load`, `/version`,
- * `/metrics`) and a fault-injection endpoint (`/sim/fault`) for router tests. One engine per server,
+ * `/metrics`) and fault-injection endpoints for tests: `/sim/fault` (inference requests fail) and
+ * `/sim/gpu-fault` (the simulated GPU's readings, which meshd's `sim` GPU source reports). One engine per server,
  * on real timers unless a clock is injected. With `flavor: 'tgi' | 'triton'` the same engine
  * speaks that runtime's API instead (`flavors/`); `/sim/*` stays the same for every flavour.
  */
@@ -12,6 +13,7 @@ import type { SimulatorConfig } from '../core/config.ts';
 import type { SimClock } from './clock.ts';
 import { createSimEngine, type SimEngine } from './engine.ts';
 import { createFaultState, parseFault, type Fault, type FaultMode } from './faults.ts';
+import { parseGpuFault, type GpuFault } from './gpu-fault.ts';
 import { sendError, sendJson, serveInference } from './inference-handler.ts';
 import { renderSimMetrics } from './metrics-page.ts';
 import { parseInferenceRequest, SimHttpError } from './openai-request.ts';
@@ -42,6 +44,8 @@ export interface SimServer {
   flavor: SimFlavor;
   engine: SimEngine;
   setFault(fault: Fault): void;
+  /** Readings forced onto the simulated GPU (`POST /sim/gpu-fault`); `{}` when it is fine. */
+  gpuFault(): GpuFault;
   /** Stops accepting, aborts running requests, drops every connection. */
   close(): Promise<void>;
 }
@@ -71,6 +75,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const faults = createFaultState();
+  let gpuFault: GpuFault = {};
   const createdSec = Date.now() / 1000;
   const maxBody = options.maxBodyBytes ?? 32 * 1024 * 1024;
   const sockets = new Set<Socket>();
@@ -107,6 +112,15 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
       const fault = body.ok ? parseFault(body.value) : 'malformed JSON';
       if (typeof fault === 'string') return sendError(res, new SimHttpError(400, 'BadRequestError', fault));
       return sendJson(res, 200, faults.set(fault));
+    }
+    if (path === '/sim/gpu-fault') {
+      if (method === 'GET') return sendJson(res, 200, gpuFault);
+      if (method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' });
+      const body = await readJson(req, maxBody);
+      const fault = body.ok ? parseGpuFault(body.value) : 'malformed JSON';
+      if (typeof fault === 'string') return sendError(res, new SimHttpError(400, 'BadRequestError', fault));
+      gpuFault = fault;
+      return sendJson(res, 200, gpuFault);
     }
     if (method !== 'GET' && !(path === '/ping' && method === 'POST')) {
       return sendJson(res, path in GET_ROUTES ? 405 : 404, {
@@ -189,6 +203,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
       if (typeof checked === 'string') throw new TypeError(checked);
       faults.set(checked);
     },
+    gpuFault: () => gpuFault,
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -51,9 +51,31 @@ export interface ChildHandle {
   stop(): Promise<number | null>;
 }
 
+/**
+ * A TypeScript file of the repo (path from the repo root) as a child process through tsx; resolves
+ * once its output contains `readyText`. `stdin: 'pipe'` keeps a pipe open to the child, so a child
+ * that watches its stdin can stop when this process dies, however it dies.
+ */
+export async function spawnScript(
+  file: string,
+  args: string[],
+  readyText: string,
+  opts: { timeoutMs?: number; stdin?: 'ignore' | 'pipe' } = {},
+): Promise<ChildHandle> {
+  return spawnUntil(['--import', 'tsx', file, ...args], readyText, opts.timeoutMs ?? 20_000, opts.stdin);
+}
+
 /** Spawns one of the package's bins and waits until its output contains `readyText`. */
-async function spawnUntil(args: string[], readyText: string, timeoutMs: number): Promise<ChildHandle> {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+async function spawnUntil(
+  args: string[],
+  readyText: string,
+  timeoutMs: number,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+): Promise<ChildHandle> {
+  const child =
+    stdin === 'pipe'
+      ? spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

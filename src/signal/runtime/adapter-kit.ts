@@ -14,11 +14,12 @@ import {
   type Exposition,
 } from './prometheus/index.ts';
 import { ScrapeError } from './scrape-error.ts';
+import type { AdapterOptions } from './types.ts';
 
 /** Plain text first: OpenMetrics would rename `vllm:`/`sglang:` to `_` in prometheus_client output. */
 export const ACCEPT_METRICS = 'text/plain;version=0.0.4;q=1,text/plain;version=1.0.0;q=0.9,*/*;q=0.1';
 /** Limit on JSON and health bodies. */
-export const MAX_SMALL_BODY = 1024 * 1024;
+const MAX_SMALL_BODY = 1024 * 1024;
 /** Default limit on a /metrics body. */
 export const MAX_METRICS_BODY = 8 * 1024 * 1024;
 
@@ -55,7 +56,7 @@ export function getAll(
 }
 
 /** The response of a required request: transport failures rethrown, non-2xx → `http_status`. */
-export function required(answer: Answer, url: string): TextResponse {
+function required(answer: Answer, url: string): TextResponse {
   if (answer.status === 'rejected') throw ScrapeError.from(answer.reason);
   const { status } = answer.value;
   if (status < 200 || status > 299)
@@ -67,18 +68,16 @@ export function required(answer: Answer, url: string): TextResponse {
 export const isOk = (answer: Answer | undefined): boolean =>
   answer?.status === 'fulfilled' && answer.value.status >= 200 && answer.value.status <= 299;
 
-/**
- * A metrics page that may legitimately be switched off (404: OVMS without `--metrics_enable`, TF
- * Serving without a monitoring config): `undefined` then, so load signals stay absent. Any other
- * failure — 5xx, timeout, truncated body, garbage — fails the scrape like a required request.
- */
-export function optionalMetrics(answer: Answer, url: string): Exposition | undefined {
-  if (answer.status === 'fulfilled' && answer.value.status === 404) return undefined;
-  return parseMetrics(required(answer, url), url);
-}
+/** The GET of a metrics page: plain text asked for, under the endpoint's size limit. */
+export const metricsRequest = (url: string, options: AdapterOptions) => ({
+  url,
+  maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY,
+  accept: ACCEPT_METRICS,
+});
 
-/** Parses a Prometheus/OpenMetrics body; anything that is not one fails with reason `parse`. */
-export function parseMetrics(res: TextResponse, url: string): Exposition {
+/** A required metrics page, parsed; anything that is not Prometheus text fails with reason `parse`. */
+export function requiredMetrics(answer: Answer, url: string): Exposition {
+  const res = required(answer, url);
   try {
     return parsePrometheus(res.body, { format: formatFromContentType(res.contentType) });
   } catch (err) {
@@ -87,8 +86,24 @@ export function parseMetrics(res: TextResponse, url: string): Exposition {
   }
 }
 
-/** Parses a JSON body against a schema; a body that is not that shape fails with reason `parse`. */
-export function parseJson<T>(res: TextResponse, url: string, schema: z.ZodType<T>, what: string): T {
+/**
+ * The per-model readings of a metrics page that may legitimately be switched off (404: OVMS
+ * without `--metrics_enable`, TF Serving without a monitoring config): none then, so load signals
+ * stay absent. Any other failure — 5xx, timeout, truncated body, garbage — fails the scrape like a
+ * required request.
+ */
+export function optionalReadings<R>(
+  answer: Answer,
+  url: string,
+  extract: (exposition: Exposition) => Map<string, R>,
+): Map<string, R> {
+  if (answer.status === 'fulfilled' && answer.value.status === 404) return new Map();
+  return extract(requiredMetrics(answer, url));
+}
+
+/** A required JSON answer checked against a schema; a body not of that shape fails with reason `parse`. */
+export function requiredJson<T>(answer: Answer, url: string, schema: z.ZodType<T>, what: string): T {
+  const res = required(answer, url);
   let json: unknown;
   try {
     json = JSON.parse(res.body);
@@ -106,6 +121,16 @@ export interface RecordBase {
   endpointUrl: string;
   node: string;
   gpuType?: string;
+}
+
+/** The identity every record of an endpoint carries (`endpointUrl` without a trailing slash). */
+export function recordBase(options: AdapterOptions): RecordBase {
+  return {
+    endpointId: options.endpointId,
+    endpointUrl: trimBase(options.url),
+    node: options.node,
+    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
+  };
 }
 
 /** Copies only the defined values into a record: a missing signal stays absent. */

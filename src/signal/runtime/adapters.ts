@@ -11,7 +11,7 @@ import { createTfServingAdapter } from './tfserving/adapter.ts';
 import { createTgiAdapter } from './tgi/adapter.ts';
 import { createTorchServeAdapter } from './torchserve/adapter.ts';
 import { createTritonAdapter } from './triton/adapter.ts';
-import type { RuntimeAdapter, RuntimeEndpoint } from './types.ts';
+import type { AdapterOptions, RuntimeAdapter, RuntimeEndpoint } from './types.ts';
 import { createVllmAdapter } from './vllm/adapter.ts';
 
 export interface AdapterContext {
@@ -24,43 +24,39 @@ export interface AdapterContext {
   minWindowMs?: number;
 }
 
-type AdapterFactory = (endpoint: RuntimeEndpoint, ctx: AdapterContext) => RuntimeAdapter;
+/** What any adapter may take; each reads only the options its runtime has. */
+type AnyAdapterOptions = AdapterOptions & {
+  send?: SendRequest;
+  metricsUrl?: string;
+  managementUrl?: string;
+  models?: string[];
+};
 
-/** Options every adapter takes, from the endpoint config and the scraper. */
-function common(endpoint: RuntimeEndpoint, ctx: AdapterContext) {
+/** The options of an endpoint's adapter, from the endpoint config and the scraper. */
+function optionsOf(ep: RuntimeEndpoint, ctx: AdapterContext): AnyAdapterOptions {
   return {
     endpointId: ctx.endpointId,
     node: ctx.node,
-    url: endpoint.url,
+    url: ep.url,
     getText: ctx.getText,
-    ...(endpoint.gpuType === undefined ? {} : { gpuType: endpoint.gpuType }),
+    ...(ep.gpuType === undefined ? {} : { gpuType: ep.gpuType }),
     ...(ctx.maxBodyBytes === undefined ? {} : { maxMetricsBytes: ctx.maxBodyBytes }),
     ...(ctx.minWindowMs === undefined ? {} : { minWindowMs: ctx.minWindowMs }),
+    ...(ctx.send ? { send: ctx.send } : {}),
+    ...(ep.metricsUrl ? { metricsUrl: ep.metricsUrl } : {}),
+    ...(ep.managementUrl ? { managementUrl: ep.managementUrl } : {}),
+    ...(ep.models ? { models: ep.models } : {}),
   };
 }
 
-const send = (ctx: AdapterContext) => (ctx.send ? { send: ctx.send } : {});
-const metricsUrl = (ep: RuntimeEndpoint) => (ep.metricsUrl ? { metricsUrl: ep.metricsUrl } : {});
-
-const FACTORIES: Record<RuntimeKind, AdapterFactory> = {
-  vllm: (ep, ctx) => createVllmAdapter({ ...common(ep, ctx), ...send(ctx) }),
-  sglang: (ep, ctx) => createSglangAdapter(common(ep, ctx)),
-  tgi: (ep, ctx) => createTgiAdapter(common(ep, ctx)),
-  triton: (ep, ctx) => createTritonAdapter({ ...common(ep, ctx), ...metricsUrl(ep), ...send(ctx) }),
-  torchserve: (ep, ctx) =>
-    createTorchServeAdapter({
-      ...common(ep, ctx),
-      ...metricsUrl(ep),
-      ...(ep.managementUrl ? { managementUrl: ep.managementUrl } : {}),
-      ...send(ctx),
-    }),
-  tfserving: (ep, ctx) =>
-    createTfServingAdapter({
-      ...common(ep, ctx),
-      ...metricsUrl(ep),
-      ...(ep.models ? { models: ep.models } : {}),
-    }),
-  ovms: (ep, ctx) => createOvmsAdapter({ ...common(ep, ctx), ...metricsUrl(ep) }),
+const FACTORIES: Record<RuntimeKind, (options: AnyAdapterOptions) => RuntimeAdapter> = {
+  vllm: createVllmAdapter,
+  sglang: createSglangAdapter,
+  tgi: createTgiAdapter,
+  triton: createTritonAdapter,
+  torchserve: createTorchServeAdapter,
+  tfserving: createTfServingAdapter,
+  ovms: createOvmsAdapter,
 };
 
 /** Runtimes that have an adapter. */
@@ -71,6 +67,8 @@ export function createRuntimeAdapter(
   endpoint: RuntimeEndpoint,
   ctx: AdapterContext,
 ): RuntimeAdapter | undefined {
-  const factory = (FACTORIES as Partial<Record<string, AdapterFactory>>)[endpoint.runtime];
-  return factory?.(endpoint, ctx);
+  const factory = (FACTORIES as Partial<Record<string, (options: AnyAdapterOptions) => RuntimeAdapter>>)[
+    endpoint.runtime
+  ];
+  return factory?.(optionsOf(endpoint, ctx));
 }

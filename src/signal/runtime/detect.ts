@@ -16,7 +16,7 @@
  */
 import { MeshError } from '../../core/errors.ts';
 import type { RuntimeKind } from '../../core/types.ts';
-import { ACCEPT_METRICS, getAll, trimBase, type Answer } from './adapter-kit.ts';
+import { ACCEPT_METRICS, MAX_METRICS_BODY, getAll, isOk, trimBase, type Answer } from './adapter-kit.ts';
 import type { GetText } from './http.ts';
 
 export interface Detection {
@@ -34,9 +34,7 @@ const jsonOf = (a: Answer | undefined): Record<string, unknown> | undefined => {
     return undefined;
   }
 };
-const ok = (a: Answer | undefined) =>
-  a?.status === 'fulfilled' && a.value.status >= 200 && a.value.status < 300;
-const okJson = (a: Answer | undefined) => (ok(a) ? jsonOf(a) : undefined);
+const okJson = (a: Answer | undefined) => (isOk(a) ? jsonOf(a) : undefined);
 
 /**
  * Detects the runtime at `url`. `model` helps TF Serving (it cannot list models). Throws
@@ -62,7 +60,7 @@ export async function detectRuntime(
   const answers = await getAll(getText, signal, [
     ...paths.map((p) => ({
       url: `${base}${p}`,
-      ...(p === '/metrics' ? { accept: ACCEPT_METRICS, maxBytes: 8 << 20 } : {}),
+      ...(p === '/metrics' ? { accept: ACCEPT_METRICS, maxBytes: MAX_METRICS_BODY } : {}),
     })),
     { url: `${base}/v1/models/${encodeURIComponent(model)}` },
   ]);
@@ -72,9 +70,10 @@ export async function detectRuntime(
     return { runtime: 'tgi', evidence: 'GET /info has model_id and router "text-generation-router"' };
   if (typeof okJson(modelInfo)?.model_path === 'string')
     return { runtime: 'sglang', evidence: 'GET /get_model_info has model_path' };
-  const vllmMetrics = ok(metrics) && metrics?.status === 'fulfilled' && /^vllm[:_]/m.test(metrics.value.body);
+  const vllmMetrics =
+    isOk(metrics) && metrics?.status === 'fulfilled' && /^vllm[:_]/m.test(metrics.value.body);
   const ownedByVllm =
-    ok(models) && models?.status === 'fulfilled' && models.value.body.includes('"owned_by":"vllm"');
+    isOk(models) && models?.status === 'fulfilled' && models.value.body.includes('"owned_by":"vllm"');
   if (typeof okJson(version)?.version === 'string' && (vllmMetrics || ownedByVllm))
     return {
       runtime: 'vllm',
@@ -92,7 +91,7 @@ export async function detectRuntime(
     return { runtime: 'torchserve', evidence: 'GET /ping is {"status": "Healthy"|"Unhealthy"}' };
   const status = jsonOf(tfs);
   if (
-    (ok(tfs) && Array.isArray(status?.model_version_status)) ||
+    (isOk(tfs) && Array.isArray(status?.model_version_status)) ||
     (typeof status?.error === 'string' && /servable/i.test(status.error))
   )
     return { runtime: 'tfserving', evidence: 'GET /v1/models/<model> is a TF Serving model status' };

@@ -33,25 +33,26 @@ export const byLabel =
     labels[label];
 
 /** How a gauge is folded over the series of one model. */
-export type Fold = 'sum' | 'mean' | 'max';
+export type Fold = 'sum' | 'mean';
 
 /** One number per model from a gauge (non-finite samples skipped). */
 export function gauge(get: Lookup, name: string, modelOf: ModelOf, fold: Fold = 'sum'): Map<string, number> {
-  const acc = new Map<string, { sum: number; n: number; max: number }>();
+  const acc = new Map<string, { sum: number; n: number }>();
   for (const s of get(name)) {
     const model = modelOf(s.labels);
     if (model === undefined || !Number.isFinite(s.value)) continue;
-    const a = acc.get(model) ?? { sum: 0, n: 0, max: -Infinity };
+    const a = acc.get(model) ?? { sum: 0, n: 0 };
     a.sum += s.value;
     a.n++;
-    a.max = Math.max(a.max, s.value);
     acc.set(model, a);
   }
   const out = new Map<string, number>();
-  for (const [model, a] of acc)
-    out.set(model, fold === 'sum' ? a.sum : fold === 'mean' ? a.sum / a.n : a.max);
+  for (const [model, a] of acc) out.set(model, fold === 'sum' ? a.sum : a.sum / a.n);
   return out;
 }
+
+/** `x_total` → `x_created` (prometheus_client's creation-time gauge of a counter). */
+export const createdOf = (counterName: string) => counterName.replace(/_total$/, '_created');
 
 /**
  * A counter per model, every series kept. `createdName` is the `_created` gauge prometheus_client
@@ -112,14 +113,20 @@ export function firstOf<T>(names: readonly string[], read: (name: string) => Map
   return out;
 }
 
-/** The quantile of a summary per model (e.g. Triton's `_summary_us{quantile="0.95"}`), max over series. */
-export function summaryQuantile(get: Lookup, name: string, q: number, modelOf: ModelOf): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const s of get(name)) {
-    const model = modelOf(s.labels);
-    if (model === undefined || parseValue(s.labels.quantile ?? '') !== q || !Number.isFinite(s.value))
-      continue;
-    out.set(model, Math.max(out.get(model) ?? -Infinity, s.value));
-  }
+/**
+ * One readings object per model from per-model maps, one map per field (models in the order they
+ * first appear). `init` starts a model's object.
+ */
+export function joinByModel<R extends object>(
+  fields: { [K in keyof R]?: Map<string, R[K]> },
+  init: (model: string) => R = () => ({}) as R,
+): Map<string, R> {
+  const out = new Map<string, R>();
+  for (const key of Object.keys(fields) as Array<keyof R>)
+    for (const [model, value] of fields[key] ?? []) {
+      let readings = out.get(model);
+      if (!readings) out.set(model, (readings = init(model)));
+      readings[key] = value;
+    }
   return out;
 }

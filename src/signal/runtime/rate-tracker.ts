@@ -4,6 +4,7 @@
  * the window between two successful scrapes (reset rules: window.ts). Each runtime supplies only
  * `derive`, the arithmetic on its own readings.
  */
+import type { ModelState } from '../../core/types.ts';
 import {
   counterDelta,
   histogramDelta,
@@ -11,6 +12,12 @@ import {
   type CounterReading,
   type HistogramReading,
 } from './window.ts';
+
+/** The record fields computed over a window (absent = unknown for this window). */
+export type WindowSignals = Pick<
+  ModelState,
+  'requestRate' | 'tokenRate' | 'prefixCacheHitRate' | 'ttftP95Ms' | 'e2eP95Ms' | 'itlP95Ms'
+>;
 
 export interface RateTrackerOptions {
   /**
@@ -66,6 +73,10 @@ export function ratePerS(
   const d = counterDelta(prev, cur);
   return d === undefined || !(windowS > 0) || !Number.isFinite(windowS) ? undefined : d / windowS;
 }
+
+/** The sum of two rates (prompt + generated tokens), or undefined when either is unknown. */
+export const addRates = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined ? undefined : a + b;
 
 /** The p95 of a histogram's observations in the window, in ms (`unitMs` = ms per histogram unit). */
 export function p95Ms(

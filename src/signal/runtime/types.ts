@@ -3,6 +3,7 @@
  * metric names; the scraper owns timing, timeouts, health and the state store.
  */
 import type { EndpointHealth, ModelState, RuntimeKind } from '../../core/types.ts';
+import type { GetText } from './http.ts';
 import type { ScrapeErrorReason } from './scrape-error.ts';
 
 /** One runtime endpoint of this node, as configured. */
@@ -24,6 +25,20 @@ export interface RuntimeEndpoint {
   managementUrl?: string;
   /** Models to ask for, for runtimes that cannot list theirs (TF Serving). */
   models?: string[];
+}
+
+/** Options every adapter takes (adapters.ts fills them from the endpoint config and the scraper). */
+export interface AdapterOptions {
+  endpointId: string;
+  node: string;
+  /** Base URL of the runtime's inference API, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  gpuType?: string;
+  getText: GetText;
+  /** Limit on the metrics body (default 8 MiB). */
+  maxMetricsBytes?: number;
+  /** Shortest rate window (rate-tracker.ts; default 200 ms). */
+  minWindowMs?: number;
 }
 
 export interface ScrapeContext {

@@ -26,6 +26,7 @@ const full: ModelState = {
   kvBlockSize: 16,
   kvBlocksTotal: 4096,
   gpuType: 'H100',
+  gpuUuids: ['GPU-aaaa', 'MIG-bbbb'],
   itlP95Ms: 12.5,
   loraAdapters: ['sql-lora'],
   protocols: ['openai', 'tgi'],

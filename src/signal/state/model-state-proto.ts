@@ -57,6 +57,7 @@ export function modelStateToProto(state: ModelState): PbModelState {
     protocols: state.protocols ? [...state.protocols] : [],
     canLoad: state.canLoad,
     canUnload: state.canUnload,
+    gpuUuids: state.gpuUuids ? [...state.gpuUuids] : [],
   });
 }
 
@@ -125,6 +126,7 @@ export function modelStateFromProto(pb: PbModelState): ModelState {
     protocols: pb.protocols.length > 0 ? pb.protocols.filter(isProtocol) : undefined,
     canLoad: pb.canLoad,
     canUnload: pb.canUnload,
+    gpuUuids: pb.gpuUuids.length > 0 ? [...pb.gpuUuids] : undefined,
   } satisfies Partial<ModelState>;
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) Object.assign(state, { [key]: value });

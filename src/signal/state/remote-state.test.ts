@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApiServer, type ApiServer } from '../../agent/api-server.ts';
+import type { GpuState } from '../../core/gpu.ts';
 import type { ModelState } from '../../core/types.ts';
+import { createGpuStore, type GpuStore } from './gpu-store.ts';
 import { createRemoteStateSubscriber } from './remote-state.ts';
 import { statePlaneRoutes } from './state-plane-service.ts';
 import { createStateStore, type StateStore } from './state-store.ts';
@@ -28,8 +30,8 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
   }
 }
 
-const serve = (store: StateStore, nodeId: string, port = 0): Promise<ApiServer> =>
-  createApiServer({ host: '127.0.0.1', port, routes: statePlaneRoutes({ store, nodeId }) });
+const serve = (store: StateStore, nodeId: string, port = 0, gpus?: GpuStore): Promise<ApiServer> =>
+  createApiServer({ host: '127.0.0.1', port, routes: statePlaneRoutes({ store, nodeId, gpus }) });
 
 /** `endpointId:health` of every record, sorted: what the router sees. */
 const view = (store: StateStore) =>
@@ -115,4 +117,63 @@ test('keeps retrying with bounded backoff while the peer is not there yet', asyn
   // With the delay capped at 80 ms (±20 %), the subscriber finds the peer quickly.
   await until('connected to late peer', () => sub.connected(), 2000);
   assert.deepEqual(view(local), ['late/1:healthy']);
+});
+
+const gpu = (uuid: string, extra: Partial<GpuState> = {}): GpuState => ({
+  uuid,
+  index: 0,
+  name: 'H100',
+  node: 'a',
+  healthy: true,
+  updatedAt: 1000,
+  source: 'sim',
+  ...extra,
+});
+
+/** `uuid:healthy[:reason]` of every GPU record: what the router's endpoint gate sees. */
+const gpuView = (gpus: GpuStore) =>
+  gpus.list().map((g) => [g.uuid, g.healthy, g.quarantineReason].filter((x) => x !== undefined).join(':'));
+
+test('mirrors the peer’s GPU states, quarantine included, with the same break and stop rules', async (t) => {
+  const peerGpus = createGpuStore();
+  peerGpus.upsert(gpu('GPU-1'));
+  peerGpus.upsert(gpu('GPU-2', { index: 1 }));
+  let api = await serve(createStateStore(), 'a', 0, peerGpus);
+  t.after(() => api.close());
+
+  const gpus = createGpuStore();
+  gpus.upsert(gpu('GPU-local', { node: 'router' }));
+  const sub = createRemoteStateSubscriber({
+    url: api.url,
+    store: createStateStore(),
+    gpus,
+    reconnectMs: 20,
+    maxReconnectMs: 100,
+  });
+  t.after(() => sub.stop());
+  sub.start();
+  await until('GPU snapshot', () => gpus.list().length === 3);
+  assert.deepEqual(gpus.get('a', 'GPU-2'), peerGpus.get('a', 'GPU-2'));
+
+  // The peer quarantines a GPU, then the operator releases it.
+  peerGpus.upsert(gpu('GPU-1', { healthy: false, quarantineReason: 'temperature: 97 C >= 90 C' }));
+  await until('quarantine mirrored', () => gpus.get('a', 'GPU-1')?.healthy === false);
+  assert.deepEqual(gpuView(gpus), ['GPU-1:false:temperature: 97 C >= 90 C', 'GPU-2:true', 'GPU-local:true']);
+  peerGpus.upsert(gpu('GPU-1'));
+  await until('release mirrored', () => gpus.get('a', 'GPU-1')?.healthy === true);
+
+  // The peer goes away: its GPUs are kept but no longer trusted; the router's own are untouched.
+  const port = api.port;
+  await api.close();
+  await until('unhealthy after break', () => gpus.get('a', 'GPU-2')?.healthy === false);
+  assert.deepEqual(gpuView(gpus), ['GPU-1:false', 'GPU-2:false', 'GPU-local:true']);
+
+  // Back with one GPU fewer: the snapshot replaces what was held.
+  peerGpus.remove('a', 'GPU-2');
+  api = await serve(createStateStore(), 'a', port, peerGpus);
+  await until('reconnected', () => gpus.get('a', 'GPU-1')?.healthy === true);
+  assert.deepEqual(gpuView(gpus), ['GPU-1:true', 'GPU-local:true']);
+
+  await sub.stop();
+  assert.deepEqual(gpuView(gpus), ['GPU-local:true']);
 });

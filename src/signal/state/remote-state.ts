@@ -1,28 +1,39 @@
 /**
- * A router's mirror of a peer's model states: opens `StatePlane.WatchModelStates` over gRPC to the
- * peer's API URL and copies every record into the local `StateStore`.
+ * A router's mirror of a peer's state: opens `StatePlane.WatchModelStates` (and, given a GPU
+ * store, `WatchGpuStates`) over one gRPC connection to the peer's API URL and copies every record
+ * into the local stores. The GPU states are what lets a router on another node keep traffic off a
+ * quarantined or lost GPU (`createEndpointGpuGate`).
  *
- * When the stream breaks, the peer's records are kept but marked `health: 'unhealthy'` rather than
- * removed: the router then knows the model exists and answers 503 `no_healthy_endpoint` (retry
- * later) instead of 404 `model_not_found`, and the scoring filters skip those endpoints. On
- * reconnect the new snapshot replaces them: records not in it are removed. `stop()` removes every
- * record this subscriber wrote, since nothing will keep them fresh any more.
+ * Both streams follow `stream-mirror.ts`: when a stream breaks, the peer's records are kept but
+ * marked unreachable (model: `health: 'unhealthy'`, GPU: `healthy: false`) rather than removed:
+ * the router then knows the model exists and answers 503 `no_healthy_endpoint` (retry later)
+ * instead of 404 `model_not_found`, and the scoring filters skip those endpoints. On reconnect
+ * the new snapshot replaces them. `stop()` removes every record this subscriber wrote.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import type { GpuState } from '../../core/gpu.ts';
 import type { ModelState } from '../../core/types.ts';
-import { StatePlane, type ModelStateEvent } from '../../gen/infermesh/state/v1/state_pb.ts';
+import {
+  StatePlane,
+  type GpuStateEvent,
+  type ModelStateEvent,
+} from '../../gen/infermesh/state/v1/state_pb.ts';
 import type { Logger } from '../../observability/log.ts';
+import { gpuStateFromProto } from './gpu-state-proto.ts';
+import type { GpuStore } from './gpu-store.ts';
 import { modelStateFromProto } from './model-state-proto.ts';
 import type { StateStore } from './state-store.ts';
+import { createStreamMirror, type MirrorEvent, type StreamMirror } from './stream-mirror.ts';
 
 /** Options of `createRemoteStateSubscriber`. */
 export interface RemoteStateSubscriberOptions {
   /** The peer's API URL, e.g. `http://127.0.0.1:50061`. */
   url: string;
-  /** The local store the peer's records are mirrored into. */
+  /** The local store the peer's model states are mirrored into. */
   store: StateStore;
+  /** The local store the peer's GPU states are mirrored into; without it they are not watched. */
+  gpus?: GpuStore;
   logger?: Logger;
   /** First reconnect delay; doubles per failed attempt up to `maxReconnectMs`. Default 250. */
   reconnectMs?: number;
@@ -34,23 +45,34 @@ export interface RemoteStateSubscriberOptions {
 
 /** A running (or stopped) mirror of one peer. */
 export interface RemoteStateSubscriber {
-  /** Starts the watch loop in the background; returns at once. */
+  /** Starts the watch loops in the background; returns at once. */
   start(): void;
-  /** Ends the stream, stops reconnecting and removes the mirrored records. */
+  /** Ends the streams, stops reconnecting and removes the mirrored records. */
   stop(): Promise<void>;
-  /** True between a complete snapshot and the next break of the stream. */
+  /** True between a complete model state snapshot and the next break of that stream. */
   connected(): boolean;
   /** The node id the peer announced in its last snapshot, if any. */
   peerNodeId(): string | undefined;
 }
 
-const keyOf = (s: ModelState) => `${s.endpointId}\u0000${s.model}`;
+/** Wire event → mirror event; the same shape for both kinds of state. */
+function decoder<P, T>(fromProto: (pb: P) => T) {
+  return (event: {
+    event:
+      | { case: 'upsert' | 'remove'; value: P }
+      | { case: 'snapshotDone'; value: { nodeId: string } }
+      | { case: undefined };
+  }): MirrorEvent<T> | undefined => {
+    const e = event.event;
+    if (e.case === 'snapshotDone') return { type: 'done', nodeId: e.value.nodeId };
+    if (e.case === undefined) return undefined;
+    return { type: e.case, state: fromProto(e.value) };
+  };
+}
 
 /** Creates a subscriber; nothing connects until `start()`. */
 export function createRemoteStateSubscriber(options: RemoteStateSubscriberOptions): RemoteStateSubscriber {
-  const { url, store, logger } = options;
-  const reconnectMs = options.reconnectMs ?? 250;
-  const maxReconnectMs = Math.max(options.maxReconnectMs ?? 5000, reconnectMs);
+  const { url, store, gpus, logger } = options;
   const pingIntervalMs = options.pingIntervalMs ?? 10_000;
   // Our own session manager, so stop() can close the connection and let the process exit.
   const sessions = new Http2SessionManager(url, {
@@ -58,98 +80,57 @@ export function createRemoteStateSubscriber(options: RemoteStateSubscriberOption
     pingTimeoutMs: Math.min(pingIntervalMs, 5000),
   });
   const client = createClient(StatePlane, createGrpcTransport({ baseUrl: url, sessionManager: sessions }));
+  const common = {
+    url,
+    logger,
+    reconnectMs: options.reconnectMs ?? 250,
+    maxReconnectMs: options.maxReconnectMs ?? 5000,
+  };
 
-  /** What this subscriber last wrote to the store, by record key. */
-  const mirrored = new Map<string, ModelState>();
+  const models = createStreamMirror<ModelState, ModelStateEvent>({
+    ...common,
+    what: 'model state',
+    watch: (signal) => client.watchModelStates({}, { signal }),
+    decode: decoder(modelStateFromProto),
+    target: {
+      key: (s) => `${s.endpointId}\u0000${s.model}`,
+      upsert: (s) => store.upsert(s),
+      remove: (s) => void store.remove(s.endpointId, s.model),
+      unreachable: (s) => (s.health === 'unhealthy' ? undefined : { ...s, health: 'unhealthy' }),
+    },
+  });
+  const mirrors: StreamMirror[] = [models];
+  if (gpus) {
+    mirrors.push(
+      createStreamMirror<GpuState, GpuStateEvent>({
+        ...common,
+        what: 'GPU state',
+        watch: (signal) => client.watchGpuStates({}, { signal }),
+        decode: decoder(gpuStateFromProto),
+        target: {
+          key: (g) => `${g.node}\u0000${g.uuid}`,
+          upsert: (g) => gpus.upsert(g),
+          remove: (g) => void gpus.remove(g.node, g.uuid),
+          // A GPU we cannot hear from is not trusted with traffic, like its endpoints.
+          unreachable: (g) => (g.healthy ? { ...g, healthy: false } : undefined),
+        },
+      }),
+    );
+  }
+
   const stopping = new AbortController();
-  let loop: Promise<void> | undefined;
-  let isConnected = false;
-  let peerId: string | undefined;
-
-  const write = (state: ModelState) => {
-    mirrored.set(keyOf(state), state);
-    store.upsert(state);
-  };
-  const drop = (key: string) => {
-    const state = mirrored.get(key);
-    if (!state) return;
-    mirrored.delete(key);
-    store.remove(state.endpointId, state.model);
-  };
-
-  /** Applies one event; returns true when it completed the snapshot. */
-  const apply = (event: ModelStateEvent, snapshotKeys: Set<string> | undefined): boolean => {
-    const { event: e } = event;
-    if (e.case === 'snapshotDone') {
-      // Whatever we held that the new snapshot does not mention is gone on the peer.
-      for (const key of [...mirrored.keys()]) if (!snapshotKeys?.has(key)) drop(key);
-      peerId = e.value.nodeId || peerId;
-      return true;
-    }
-    if (e.case === 'upsert') {
-      const state = modelStateFromProto(e.value);
-      write(state);
-      snapshotKeys?.add(keyOf(state));
-    } else if (e.case === 'remove') {
-      drop(keyOf(modelStateFromProto(e.value)));
-    }
-    return false;
-  };
-
-  const markUnhealthy = () => {
-    for (const state of [...mirrored.values()])
-      if (state.health !== 'unhealthy') write({ ...state, health: 'unhealthy' });
-  };
-
-  async function watchOnce(): Promise<boolean> {
-    let snapshotKeys: Set<string> | undefined = new Set<string>();
-    let gotSnapshot = false;
-    try {
-      for await (const event of client.watchModelStates({}, { signal: stopping.signal })) {
-        try {
-          if (apply(event, snapshotKeys)) {
-            snapshotKeys = undefined;
-            gotSnapshot = isConnected = true;
-            logger?.info({ url, peer: peerId, records: mirrored.size }, 'mirroring peer state');
-          }
-        } catch (err) {
-          // One record we cannot read (e.g. a runtime kind from a newer peer) must not cut the stream.
-          logger?.warn({ err, url }, 'skipped a model state from peer');
-        }
-      }
-      if (!stopping.signal.aborted) logger?.warn({ url }, 'peer ended the state stream');
-    } catch (err) {
-      if (!stopping.signal.aborted)
-        logger?.warn({ url, err: (err as Error).message }, 'state stream from peer failed');
-    }
-    isConnected = false;
-    return gotSnapshot;
-  }
-
-  async function run(): Promise<void> {
-    let delay = reconnectMs;
-    while (!stopping.signal.aborted) {
-      if (await watchOnce()) delay = reconnectMs;
-      if (stopping.signal.aborted) break;
-      markUnhealthy();
-      // Jitter keeps many routers from reconnecting to a restarted peer in lockstep.
-      const wait = delay * (0.8 + 0.4 * Math.random());
-      await sleep(wait, undefined, { signal: stopping.signal }).catch(() => undefined);
-      delay = Math.min(delay * 2, maxReconnectMs);
-    }
-  }
-
+  let loops: Promise<unknown> | undefined;
   return {
     start() {
-      loop ??= run();
+      loops ??= Promise.all(mirrors.map((m) => m.run(stopping.signal)));
     },
     async stop() {
       stopping.abort();
-      await loop;
+      await loops;
       sessions.abort();
-      for (const key of [...mirrored.keys()]) drop(key);
+      for (const m of mirrors) m.clear();
     },
-    connected: () => isConnected,
-    peerNodeId: () => peerId,
+    connected: () => models.connected(),
+    peerNodeId: () => models.peerNodeId(),
   };
 }

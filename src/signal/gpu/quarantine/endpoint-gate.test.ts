@@ -42,3 +42,20 @@ test('an endpoint is out when one of its GPUs, or a MIG instance’s parent, is 
     'an unknown GPU is not evidence',
   );
 });
+
+test('on a gpu node its own quarantine registry wins over the stored GPU state', () => {
+  const gpus = createGpuStore();
+  // A reporter pushed the GPU back as healthy, but it was never released.
+  gpus.upsert(gpu('GPU-a'));
+  const held = new Set(['GPU-a']);
+  const quarantine = { get: (uuid: string) => (held.has(uuid) ? ({ uuid } as never) : undefined) };
+  const gate = createEndpointGpuGate(gpus, new Map(), { node: 'n1', quarantine });
+  assert.equal(gate({ ...endpoint('a'), gpuUuids: ['GPU-a'] }), true);
+  assert.equal(
+    gate({ ...endpoint('a'), node: 'n2', gpuUuids: ['GPU-a'] }),
+    false,
+    'another node’s GPU with the same uuid is judged by its own state',
+  );
+  held.delete('GPU-a');
+  assert.equal(gate({ ...endpoint('a'), gpuUuids: ['GPU-a'] }), false);
+});

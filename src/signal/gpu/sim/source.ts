@@ -1,7 +1,9 @@
 /**
  * The simulated GPU source for the simulator fleet: one H100- or A100-like GPU per simulated
  * endpoint, with steady readings, and `inject` to make one misbehave (overheat, ECC errors, an
- * XID, throttling, loss) so quarantine can be exercised without hardware.
+ * XID, throttling, loss) so quarantine can be exercised without hardware. In meshd each GPU also
+ * reports what its simulator's `POST /sim/gpu-fault` forces (`fault`), so a test in another process
+ * can do the same over HTTP.
  */
 import type { GpuState } from '../../../core/gpu.ts';
 import type { GpuSourceContext, GpuTelemetrySource } from '../types.ts';
@@ -11,6 +13,8 @@ export interface SimGpuSpec {
   uuid: string;
   name?: string;
   memoryTotalBytes?: number;
+  /** Readings the simulated device forces right now (its simulator's `/sim/gpu-fault`). */
+  fault?: () => SimGpuFault | undefined;
 }
 
 /** Readings a test or operator can force onto a simulated GPU until cleared. */
@@ -61,6 +65,7 @@ export function createSimGpuSource(options: GpuSourceContext & { gpus: SimGpuSpe
             healthy: true,
             updatedAt: t,
             source: 'sim',
+            ...g.fault?.(),
             ...faults.get(g.uuid),
           };
         }),

@@ -8,23 +8,27 @@
 import { z } from 'zod';
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   fraction,
   getAll,
   makeRecord,
-  optionalMetrics,
-  parseJson,
-  required,
-  trimBase,
-  type RecordBase,
+  metricsRequest,
+  optionalReadings,
+  recordBase,
+  requiredJson,
 } from '../adapter-kit.ts';
-import type { GetText } from '../http.ts';
-import { byLabel, counter, gauge, histogram, lookupOf, type ModelOf } from '../metric-readers.ts';
+import {
+  byLabel,
+  counter,
+  gauge,
+  histogram,
+  joinByModel,
+  lookupOf,
+  type ModelOf,
+} from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
 import { createRateTracker, p95Ms, ratePerS } from '../rate-tracker.ts';
 import { lifecycleOf, modelStatusSchema } from '../tfserving/model-status.ts';
-import type { RuntimeAdapter, ScrapeContext } from '../types.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import type { CounterReading, HistogramReading } from '../window.ts';
 
 export const configStatusSchema = z.record(z.string(), modelStatusSchema);
@@ -53,16 +57,13 @@ export function extractOvms(exposition: Exposition): Map<string, OvmsReadings> {
   const name = byLabel('name');
   const inference: ModelOf = (l) => (INFERENCE_METHODS.has(l.method ?? '') ? l.name : undefined);
   const M = OVMS_METRICS;
-  const out = new Map<string, OvmsReadings>();
-  const put = <K extends keyof OvmsReadings>(key: K, values: Map<string, OvmsReadings[K]>) => {
-    for (const [m, v] of values) out.set(m, { ...out.get(m), [key]: v });
-  };
-  put('current', gauge(get, M.current, name));
-  put('active', gauge(get, M.active, name));
-  put('nireq', gauge(get, M.nireq, name));
-  put('success', counter(get, M.success, inference));
-  put('requestTime', histogram(get, M.requestTimeUs, inference));
-  return out;
+  return joinByModel<OvmsReadings>({
+    current: gauge(get, M.current, name),
+    active: gauge(get, M.active, name),
+    nireq: gauge(get, M.nireq, name),
+    success: counter(get, M.success, inference),
+    requestTime: histogram(get, M.requestTimeUs, inference),
+  });
 }
 
 const derive = (prev: OvmsReadings | undefined, cur: OvmsReadings, windowS: number) =>
@@ -73,42 +74,30 @@ const derive = (prev: OvmsReadings | undefined, cur: OvmsReadings, windowS: numb
       }
     : {};
 
-export interface OvmsAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
+export interface OvmsAdapterOptions extends AdapterOptions {
+  /** Default `${url}/metrics` (the REST port). */
   metricsUrl?: string;
-  gpuType?: string;
-  getText: GetText;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
 }
 
 /** An adapter for one OVMS endpoint (its REST port). */
 export function createOvmsAdapter(options: OvmsAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
   const metricsUrl = options.metricsUrl ?? `${baseUrl}/metrics`;
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(derive, { minWindowMs: options.minWindowMs });
+  const tracker = createRateTracker(derive, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [config, metrics] = await getAll(options.getText, signal, [
         { url: `${baseUrl}/v1/config`, accept: 'application/json' },
-        { url: metricsUrl, maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY, accept: ACCEPT_METRICS },
+        metricsRequest(metricsUrl, options),
       ]);
-      const status = parseJson(
-        required(config!, `${baseUrl}/v1/config`),
+      const status = requiredJson(
+        config!,
         `${baseUrl}/v1/config`,
         configStatusSchema,
         'an OVMS config status',
       );
-      const exposition = optionalMetrics(metrics!, metricsUrl);
-      const readings = exposition ? extractOvms(exposition) : new Map<string, OvmsReadings>();
+      const readings = optionalReadings(metrics!, metricsUrl, extractOvms);
       const derived = tracker.update(readings, now);
       return Object.keys(status).map((model) => {
         const r = readings.get(model);

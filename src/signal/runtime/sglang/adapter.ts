@@ -11,23 +11,28 @@
  */
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   fraction,
   getAll,
   isOk,
   makeRecord,
-  parseJson,
-  parseMetrics,
-  required,
-  trimBase,
-  type RecordBase,
+  metricsRequest,
+  recordBase,
+  requiredJson,
+  requiredMetrics,
 } from '../adapter-kit.ts';
-import type { GetText } from '../http.ts';
-import { byLabel, counter, firstOf, gauge, histogram, lookupOf } from '../metric-readers.ts';
+import {
+  byLabel,
+  counter,
+  createdOf,
+  firstOf,
+  gauge,
+  histogram,
+  joinByModel,
+  lookupOf,
+} from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
-import { createRateTracker, p95Ms, ratePerS } from '../rate-tracker.ts';
-import type { RuntimeAdapter, ScrapeContext } from '../types.ts';
+import { addRates, createRateTracker, p95Ms, ratePerS, type WindowSignals } from '../rate-tracker.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import { modelListSchema } from '../vllm/models.ts';
 import type { CounterReading, HistogramReading } from '../window.ts';
 
@@ -58,93 +63,59 @@ export interface SglangReadings {
 }
 
 const model = byLabel('model_name');
-const created = (name: string) => name.replace(/_total$/, '_created');
 
 /** Per-model readings of one SGLang page. */
 export function extractSglang(exposition: Exposition): Map<string, SglangReadings> {
   const get = lookupOf(exposition, (n) => n.replaceAll(':', '_'));
   const M = SGLANG_METRICS;
-  const out = new Map<string, SglangReadings>();
-  const put = <K extends keyof SglangReadings>(key: K, values: Map<string, SglangReadings[K]>) => {
-    for (const [m, v] of values) {
-      let r = out.get(m);
-      if (!r) out.set(m, (r = {}));
-      r[key] = v;
-    }
-  };
-  put('running', gauge(get, M.running, model));
-  put('queue', gauge(get, M.queue, model));
-  put('tokenUsage', gauge(get, M.tokenUsage, model, 'mean'));
-  put('cacheHitRate', gauge(get, M.cacheHitRate, model, 'mean'));
-  put('promptTokens', counter(get, M.promptTokens, model, created(M.promptTokens)));
-  put('generationTokens', counter(get, M.generationTokens, model, created(M.generationTokens)));
-  put('requests', counter(get, M.requests, model, created(M.requests)));
-  put('ttft', histogram(get, M.ttft, model));
-  put('e2e', histogram(get, M.e2e, model));
-  put(
-    'itl',
-    firstOf(M.itl, (n) => histogram(get, n, model)),
-  );
-  return out;
+  return joinByModel<SglangReadings>({
+    running: gauge(get, M.running, model),
+    queue: gauge(get, M.queue, model),
+    tokenUsage: gauge(get, M.tokenUsage, model, 'mean'),
+    cacheHitRate: gauge(get, M.cacheHitRate, model, 'mean'),
+    promptTokens: counter(get, M.promptTokens, model, createdOf(M.promptTokens)),
+    generationTokens: counter(get, M.generationTokens, model, createdOf(M.generationTokens)),
+    requests: counter(get, M.requests, model, createdOf(M.requests)),
+    ttft: histogram(get, M.ttft, model),
+    e2e: histogram(get, M.e2e, model),
+    itl: firstOf(M.itl, (n) => histogram(get, n, model)),
+  });
 }
 
-interface SglangDerived {
-  requestRate?: number;
-  tokenRate?: number;
-  ttftP95Ms?: number;
-  e2eP95Ms?: number;
-  itlP95Ms?: number;
-}
-
-function derive(prev: SglangReadings | undefined, cur: SglangReadings, windowS: number): SglangDerived {
+/** No `prefixCacheHitRate`: SGLang's own gauge gives it (a key here would override it in the record). */
+function derive(
+  prev: SglangReadings | undefined,
+  cur: SglangReadings,
+  windowS: number,
+): Omit<WindowSignals, 'prefixCacheHitRate'> {
   if (!prev) return {};
-  const prompt = ratePerS(prev.promptTokens, cur.promptTokens, windowS);
-  const generated = ratePerS(prev.generationTokens, cur.generationTokens, windowS);
   return {
     requestRate: ratePerS(prev.requests, cur.requests, windowS),
-    tokenRate: prompt === undefined || generated === undefined ? undefined : prompt + generated,
+    tokenRate: addRates(
+      ratePerS(prev.promptTokens, cur.promptTokens, windowS),
+      ratePerS(prev.generationTokens, cur.generationTokens, windowS),
+    ),
     ttftP95Ms: p95Ms(prev.ttft, cur.ttft),
     e2eP95Ms: p95Ms(prev.e2e, cur.e2e),
     itlP95Ms: p95Ms(prev.itl, cur.itl),
   };
 }
 
-export interface SglangAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
-  gpuType?: string;
-  getText: GetText;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
-}
-
 /** An adapter for one SGLang endpoint. */
-export function createSglangAdapter(options: SglangAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(derive, { minWindowMs: options.minWindowMs });
+export function createSglangAdapter(options: AdapterOptions): RuntimeAdapter {
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
+  const tracker = createRateTracker(derive, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [metrics, models, health] = await getAll(options.getText, signal, [
-        {
-          url: `${baseUrl}/metrics`,
-          maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY,
-          accept: ACCEPT_METRICS,
-        },
+        metricsRequest(`${baseUrl}/metrics`, options),
         { url: `${baseUrl}/v1/models`, accept: 'application/json' },
         { url: `${baseUrl}/health` },
       ]);
-      const readings = extractSglang(
-        parseMetrics(required(metrics!, `${baseUrl}/metrics`), `${baseUrl}/metrics`),
-      );
-      const listed = parseJson(
-        required(models!, `${baseUrl}/v1/models`),
+      const readings = extractSglang(requiredMetrics(metrics!, `${baseUrl}/metrics`));
+      const listed = requiredJson(
+        models!,
         `${baseUrl}/v1/models`,
         modelListSchema,
         'an OpenAI model list',

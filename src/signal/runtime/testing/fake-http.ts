@@ -5,7 +5,7 @@
  * `hang` (accept, never answer), `error500`, `truncate` (declared length not delivered, connection
  * dropped) and `garbage` (200 with an HTML page).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type FakeMode = 'ok' | 'hang' | 'error500' | 'truncate' | 'garbage';
@@ -47,6 +47,31 @@ function send(res: ServerResponse, reply: FakeReply) {
   res.end(reply.body);
 }
 
+/** Answers 200, declares more bytes than it sends, sends half of `body`, then drops the connection. */
+export function sendTruncated(res: ServerResponse, body: string, type: string): void {
+  const bytes = Buffer.from(body);
+  res.writeHead(200, { 'content-type': type, 'content-length': bytes.length + 4096 });
+  res.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
+  setTimeout(() => res.destroy(), 5);
+}
+
+/** Starts `server` on 127.0.0.1, port 0; `close` drops open connections (a `hang` request) first. */
+export async function listenLocal(
+  server: Server,
+): Promise<{ url: string; port: number; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 /**
  * Starts a fake. `route` answers a request or returns undefined (→ `notFound`). `isMetrics` says
  * which paths the failure modes hit.
@@ -70,30 +95,11 @@ export async function startFakeHttp(options: {
         if (fake.mode === 'garbage')
           return send(res, text(200, '<html><body><h1>502 Bad Gateway</h1></body></html>\n'));
         const reply = options.route(req, raw, url) ?? text(200, '# HELP x y\n');
-        const body = Buffer.from(reply.body);
-        res.writeHead(200, {
-          'content-type': reply.type ?? 'text/plain',
-          'content-length': body.length + 4096,
-        });
-        res.write(body.subarray(0, Math.floor(body.length / 2)));
-        setTimeout(() => res.destroy(), 5);
-        return;
+        return sendTruncated(res, reply.body, reply.type ?? 'text/plain');
       }
       send(res, options.route(req, raw, url) ?? notFound);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const fake: FakeHttpServer = {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    mode: 'ok',
-    hits: new Map(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const fake: FakeHttpServer = { ...(await listenLocal(server)), mode: 'ok', hits: new Map() };
   return fake;
 }

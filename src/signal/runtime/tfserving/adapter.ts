@@ -9,21 +9,17 @@
  */
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   getAll,
   makeRecord,
-  optionalMetrics,
-  parseJson,
-  required,
-  trimBase,
-  type RecordBase,
+  metricsRequest,
+  optionalReadings,
+  recordBase,
+  requiredJson,
 } from '../adapter-kit.ts';
-import type { GetText } from '../http.ts';
-import { byLabel, counter, histogram, lookupOf } from '../metric-readers.ts';
+import { byLabel, counter, histogram, joinByModel, lookupOf } from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
 import { createRateTracker, p95Ms, ratePerS } from '../rate-tracker.ts';
-import type { RuntimeAdapter, ScrapeContext } from '../types.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import type { CounterReading, HistogramReading } from '../window.ts';
 import { lifecycleOf, modelStatusSchema } from './model-status.ts';
 
@@ -41,11 +37,10 @@ interface TfsReadings {
 export function extractTfServing(exposition: Exposition): Map<string, TfsReadings> {
   const get = lookupOf(exposition);
   const model = byLabel('model_name');
-  const out = new Map<string, TfsReadings>();
-  for (const [m, v] of counter(get, TFS_METRICS.requests, model)) out.set(m, { requests: v });
-  for (const [m, v] of histogram(get, TFS_METRICS.latencyUs, model))
-    out.set(m, { ...out.get(m), latency: v });
-  return out;
+  return joinByModel<TfsReadings>({
+    requests: counter(get, TFS_METRICS.requests, model),
+    latency: histogram(get, TFS_METRICS.latencyUs, model),
+  });
 }
 
 const derive = (prev: TfsReadings | undefined, cur: TfsReadings, windowS: number) =>
@@ -56,51 +51,35 @@ const derive = (prev: TfsReadings | undefined, cur: TfsReadings, windowS: number
       }
     : {};
 
-export interface TfServingAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
+export interface TfServingAdapterOptions extends AdapterOptions {
+  /** The models to ask for (TF Serving cannot list them). */
   models?: string[];
+  /** Default `${url}/monitoring/prometheus/metrics`. */
   metricsUrl?: string;
-  gpuType?: string;
-  getText: GetText;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
 }
 
 /** An adapter for one TF Serving endpoint. */
 export function createTfServingAdapter(options: TfServingAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
   const metricsUrl = options.metricsUrl ?? `${baseUrl}/monitoring/prometheus/metrics`;
   const models = options.models ?? [];
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(derive, { minWindowMs: options.minWindowMs });
+  const tracker = createRateTracker(derive, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [metrics, ...statuses] = await getAll(options.getText, signal, [
-        { url: metricsUrl, maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY, accept: ACCEPT_METRICS },
+        metricsRequest(metricsUrl, options),
         ...models.map((m) => ({
           url: `${baseUrl}/v1/models/${encodeURIComponent(m)}`,
           accept: 'application/json',
         })),
       ]);
-      const exposition = optionalMetrics(metrics!, metricsUrl);
-      const derived = tracker.update(
-        exposition ? extractTfServing(exposition) : new Map<string, TfsReadings>(),
-        now,
-      );
+      const derived = tracker.update(optionalReadings(metrics!, metricsUrl, extractTfServing), now);
       return models.map((model, i) => {
         const url = `${baseUrl}/v1/models/${model}`;
         const answer = statuses[i]!;
         const missing = answer.status === 'fulfilled' && answer.value.status === 404;
-        const status = missing
-          ? undefined
-          : parseJson(required(answer, url), url, modelStatusSchema, 'a model status');
+        const status = missing ? undefined : requiredJson(answer, url, modelStatusSchema, 'a model status');
         const d = derived.get(model);
         return makeRecord(
           base,

@@ -9,23 +9,19 @@
 import { z } from 'zod';
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   fraction,
   getAll,
   isOk,
   makeRecord,
-  parseJson,
-  parseMetrics,
-  required,
-  trimBase,
-  type RecordBase,
+  metricsRequest,
+  recordBase,
+  requiredJson,
+  requiredMetrics,
 } from '../adapter-kit.ts';
-import type { GetText } from '../http.ts';
 import { counter, gauge, histogram, lookupOf, type ModelOf } from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
-import { createRateTracker, p95Ms, ratePerS } from '../rate-tracker.ts';
-import type { RuntimeAdapter, ScrapeContext } from '../types.ts';
+import { addRates, createRateTracker, p95Ms, ratePerS, type WindowSignals } from '../rate-tracker.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import type { CounterReading, HistogramReading } from '../window.ts';
 
 /** `GET /info`: only what the signal plane uses; `router` fingerprints TGI (detection). */
@@ -80,63 +76,33 @@ export function extractTgi(exposition: Exposition): TgiReadings {
   };
 }
 
-interface TgiDerived {
-  requestRate?: number;
-  tokenRate?: number;
-  e2eP95Ms?: number;
-  itlP95Ms?: number;
-}
-
-function derive(prev: TgiReadings | undefined, cur: TgiReadings, windowS: number): TgiDerived {
+function derive(prev: TgiReadings | undefined, cur: TgiReadings, windowS: number): WindowSignals {
   if (!prev) return {};
-  const input = ratePerS(prev.inputTokens, cur.inputTokens, windowS);
-  const generated = ratePerS(prev.generatedTokens, cur.generatedTokens, windowS);
   return {
     requestRate: ratePerS(prev.success, cur.success, windowS),
-    tokenRate: input === undefined || generated === undefined ? undefined : input + generated,
+    tokenRate: addRates(
+      ratePerS(prev.inputTokens, cur.inputTokens, windowS),
+      ratePerS(prev.generatedTokens, cur.generatedTokens, windowS),
+    ),
     e2eP95Ms: p95Ms(prev.duration, cur.duration),
     itlP95Ms: p95Ms(prev.timePerToken, cur.timePerToken),
   };
 }
 
-export interface TgiAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
-  gpuType?: string;
-  getText: GetText;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
-}
-
 /** An adapter for one TGI endpoint. */
-export function createTgiAdapter(options: TgiAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(derive, { minWindowMs: options.minWindowMs });
+export function createTgiAdapter(options: AdapterOptions): RuntimeAdapter {
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
+  const tracker = createRateTracker(derive, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [info, metrics, health] = await getAll(options.getText, signal, [
         { url: `${baseUrl}/info`, accept: 'application/json' },
-        {
-          url: `${baseUrl}/metrics`,
-          maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY,
-          accept: ACCEPT_METRICS,
-        },
+        metricsRequest(`${baseUrl}/metrics`, options),
         { url: `${baseUrl}/health` },
       ]);
-      const model = parseJson(
-        required(info!, `${baseUrl}/info`),
-        `${baseUrl}/info`,
-        tgiInfoSchema,
-        'TGI /info',
-      ).model_id;
-      const r = extractTgi(parseMetrics(required(metrics!, `${baseUrl}/metrics`), `${baseUrl}/metrics`));
+      const model = requiredJson(info!, `${baseUrl}/info`, tgiInfoSchema, 'TGI /info').model_id;
+      const r = extractTgi(requiredMetrics(metrics!, `${baseUrl}/metrics`));
       const d = tracker.update(new Map([[model, r]]), now).get(model) ?? {};
       const batchFullness =
         r.batchTokens !== undefined && r.batchMaxTokens !== undefined && r.batchMaxTokens > 0

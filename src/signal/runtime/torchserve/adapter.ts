@@ -6,27 +6,24 @@
  * counter, so its mean per request is Δlatency / Δrequests (kept in `TorchServeDerived`).
  */
 import { z } from 'zod';
-import { MeshError } from '../../../core/errors.ts';
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   getAll,
   makeRecord,
-  optionalMetrics,
-  parseJson,
-  required,
+  metricsRequest,
+  optionalReadings,
+  recordBase,
+  requiredJson,
   trimBase,
   withPort,
-  type RecordBase,
 } from '../adapter-kit.ts';
-import { expectOk, type SendRequest } from '../control-http.ts';
-import type { GetText } from '../http.ts';
-import { byLabel, counter, lookupOf } from '../metric-readers.ts';
+import type { SendRequest } from '../control-http.ts';
+import { byLabel, counter, joinByModel, lookupOf } from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
 import { createRateTracker, meanPer, ratePerS } from '../rate-tracker.ts';
-import type { LoadModelOptions, RuntimeAdapter, RuntimeControl, ScrapeContext } from '../types.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import type { CounterReading } from '../window.ts';
+import { createTorchServeControl } from './management-control.ts';
 
 export const listSchema = z.object({
   models: z.array(z.object({ modelName: z.string().min(1) })),
@@ -57,11 +54,10 @@ export interface TorchServeDerived {
 export function extractTorchServe(exposition: Exposition): Map<string, TsReadings> {
   const get = lookupOf(exposition);
   const model = byLabel('model_name');
-  const out = new Map<string, TsReadings>();
-  for (const [m, v] of counter(get, 'ts_inference_requests_total', model)) out.set(m, { requests: v });
-  for (const [m, v] of counter(get, 'ts_inference_latency_microseconds', model))
-    out.set(m, { ...out.get(m), latencyUs: v });
-  return out;
+  return joinByModel<TsReadings>({
+    requests: counter(get, 'ts_inference_requests_total', model),
+    latencyUs: counter(get, 'ts_inference_latency_microseconds', model),
+  });
 }
 
 function derive(prev: TsReadings | undefined, cur: TsReadings, windowS: number): TorchServeDerived {
@@ -73,70 +69,33 @@ function derive(prev: TsReadings | undefined, cur: TsReadings, windowS: number):
   };
 }
 
-export interface TorchServeAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
+export interface TorchServeAdapterOptions extends AdapterOptions {
+  /** Default: the inference URL's host on port 8081. */
   managementUrl?: string;
+  /** Default: the inference URL's host on port 8082. */
   metricsUrl?: string;
-  gpuType?: string;
-  getText: GetText;
+  /** For register/unregister; without it the adapter has no `control`. */
   send?: SendRequest;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
-}
-
-/** Register (`source` = a .mar URL or model-store name; `config.initial_workers`, default 1) and unregister. */
-export function createTorchServeControl(managementUrl: string, send: SendRequest): RuntimeControl {
-  return {
-    async loadModel(model: string, options: LoadModelOptions = {}) {
-      if (!options.source)
-        throw new MeshError('invalid_request', `registering "${model}" needs a source (.mar URL)`);
-      const q = new URLSearchParams({
-        url: options.source,
-        model_name: model,
-        initial_workers: options.config?.initial_workers ?? '1',
-        synchronous: 'true',
-      });
-      for (const [k, v] of Object.entries(options.config ?? {})) if (k !== 'initial_workers') q.set(k, v);
-      expectOk(
-        await send(`${managementUrl}/models?${q.toString()}`, { method: 'POST' }),
-        `register "${model}"`,
-      );
-    },
-    async unloadModel(model: string) {
-      const res = await send(`${managementUrl}/models/${encodeURIComponent(model)}`, { method: 'DELETE' });
-      expectOk(res, `unregister "${model}"`);
-    },
-  };
 }
 
 /** An adapter for one TorchServe endpoint. */
 export function createTorchServeAdapter(options: TorchServeAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
   const mgmt = trimBase(options.managementUrl ?? withPort(baseUrl, 8081));
   const metricsUrl = options.metricsUrl ?? withPort(baseUrl, 8082, '/metrics');
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(derive, { minWindowMs: options.minWindowMs });
+  const tracker = createRateTracker(derive, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [ping, list, metrics] = await getAll(options.getText, signal, [
         { url: `${baseUrl}/ping`, accept: 'application/json' },
         { url: `${mgmt}/models?limit=1000`, accept: 'application/json' },
-        { url: metricsUrl, maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY, accept: ACCEPT_METRICS },
+        metricsRequest(metricsUrl, options),
       ]);
-      const names = parseJson(
-        required(list!, `${mgmt}/models`),
-        `${mgmt}/models`,
-        listSchema,
-        'a TorchServe model list',
-      ).models.map((m) => m.modelName);
-      const exposition = optionalMetrics(metrics!, metricsUrl);
+      const names = requiredJson(list!, `${mgmt}/models`, listSchema, 'a TorchServe model list').models.map(
+        (m) => m.modelName,
+      );
+      const readings = optionalReadings(metrics!, metricsUrl, extractTorchServe);
       const described = await getAll(
         options.getText,
         signal,
@@ -144,18 +103,10 @@ export function createTorchServeAdapter(options: TorchServeAdapterOptions): Runt
       );
       const healthy =
         ping?.status === 'fulfilled' && ping.value.status === 200 && /"Healthy"/.test(ping.value.body);
-      const derived = tracker.update(
-        exposition ? extractTorchServe(exposition) : new Map<string, TsReadings>(),
-        now,
-      );
+      const derived = tracker.update(readings, now);
       return names.map((model, i) => {
         const url = `${mgmt}/models/${model}`;
-        const versions = parseJson(
-          required(described[i]!, url),
-          url,
-          describeSchema,
-          'a TorchServe model description',
-        );
+        const versions = requiredJson(described[i]!, url, describeSchema, 'a TorchServe model description');
         const workers = versions.flatMap((v) => v.workers);
         const ready = workers.some((w) => w.status === 'READY');
         const pending = versions.some((v) => v.jobQueueStatus)

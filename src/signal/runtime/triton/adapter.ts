@@ -2,30 +2,25 @@
  * The Triton adapter (reference §3): models and their state from the KServe v2 repository
  * extension (`POST /v2/repository/index`), load signals from the metrics port (`metricsUrl`,
  * default the same host on port 8002). Load/unload go through
- * `POST /v2/repository/models/{m}/load|unload`, which Triton accepts only with
- * `--model-control-mode=explicit` (otherwise it refuses: `invalid_request`).
+ * `POST /v2/repository/models/{m}/load|unload` (repository-control.ts).
  */
 import { z } from 'zod';
-import { MeshError } from '../../../core/errors.ts';
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   getAll,
   makeRecord,
-  optionalMetrics,
-  parseJson,
-  required,
-  trimBase,
+  metricsRequest,
+  optionalReadings,
+  recordBase,
+  requiredJson,
   withPort,
-  type RecordBase,
 } from '../adapter-kit.ts';
-import { expectOk, type SendRequest } from '../control-http.ts';
-import type { GetText } from '../http.ts';
+import type { SendRequest } from '../control-http.ts';
 import { createRateTracker, meanPer, p95Ms, ratePerS } from '../rate-tracker.ts';
-import type { LoadModelOptions, RuntimeAdapter, RuntimeControl, ScrapeContext } from '../types.ts';
+import type { AdapterOptions, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import { counterDelta } from '../window.ts';
 import { extractTriton, type TritonReadings } from './extract.ts';
+import { createKserveRepositoryControl } from './repository-control.ts';
 
 /** `POST /v2/repository/index`: `version` is a string and absent for never-loaded models. */
 export const repositoryIndexSchema = z.array(
@@ -70,64 +65,32 @@ export function deriveTriton(
   };
 }
 
-export interface TritonAdapterOptions {
-  endpointId: string;
-  node: string;
-  url: string;
+export interface TritonAdapterOptions extends AdapterOptions {
+  /** Default: the same host on port 8002. */
   metricsUrl?: string;
-  gpuType?: string;
-  getText: GetText;
+  /** For load/unload; without it the adapter has no `control`. */
   send?: SendRequest;
-  maxMetricsBytes?: number;
-  minWindowMs?: number;
-}
-
-/** Load/unload through the repository extension. `options.config` is passed as Triton's `parameters`. */
-export function createKserveRepositoryControl(baseUrl: string, send: SendRequest): RuntimeControl {
-  const call = async (model: string, op: 'load' | 'unload', body: unknown) => {
-    if (!model || model.includes('/'))
-      throw new MeshError('invalid_request', `"${model}" is not a model repository name`);
-    const res = await send(`${baseUrl}/v2/repository/models/${encodeURIComponent(model)}/${op}`, {
-      method: 'POST',
-      body,
-    });
-    // Triton answers 400 for an unknown model as for a refused one; the message says which.
-    if (res.status === 400 && /not found|failed to poll from model repository/i.test(res.body))
-      res.status = 404;
-    expectOk(res, `${op} model "${model}"`);
-  };
-  return {
-    loadModel: (model: string, options: LoadModelOptions = {}) =>
-      call(model, 'load', options.config ? { parameters: options.config } : {}),
-    unloadModel: (model: string) => call(model, 'unload', {}),
-  };
 }
 
 /** An adapter for one Triton endpoint. */
 export function createTritonAdapter(options: TritonAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
   const metricsUrl = options.metricsUrl ?? withPort(baseUrl, 8002, '/metrics');
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const tracker = createRateTracker(deriveTriton, { minWindowMs: options.minWindowMs });
+  const tracker = createRateTracker(deriveTriton, options);
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [index, metrics] = await getAll(options.getText, signal, [
         { url: `${baseUrl}/v2/repository/index`, post: '{}', accept: 'application/json' },
-        { url: metricsUrl, maxBytes: options.maxMetricsBytes ?? MAX_METRICS_BODY, accept: ACCEPT_METRICS },
+        metricsRequest(metricsUrl, options),
       ]);
-      const entries = parseJson(
-        required(index!, `${baseUrl}/v2/repository/index`),
+      const entries = requiredJson(
+        index!,
         `${baseUrl}/v2/repository/index`,
         repositoryIndexSchema,
         'a KServe v2 repository index',
       );
-      const exposition = optionalMetrics(metrics!, metricsUrl);
-      const readings = exposition ? extractTriton(exposition) : new Map<string, TritonReadings>();
+      const readings = optionalReadings(metrics!, metricsUrl, extractTriton);
       const derived = tracker.update(readings, now);
       const states = new Map<string, string[]>();
       for (const e of entries) states.set(e.name, [...(states.get(e.name) ?? []), e.state ?? 'UNAVAILABLE']);

@@ -4,7 +4,7 @@
  * request counter's delta in the same window (rate-tracker `meanPer`). GPU gauges are already
  * fractions (utilisation 0..1) or bytes/watts.
  */
-import { byLabel, counter, gauge, histogram, lookupOf, type Lookup } from '../metric-readers.ts';
+import { byLabel, counter, gauge, histogram, joinByModel, lookupOf, type Lookup } from '../metric-readers.ts';
 import type { Exposition } from '../prometheus/index.ts';
 import type { CounterReading, HistogramReading } from '../window.ts';
 
@@ -51,22 +51,15 @@ const model = byLabel('model');
 export function extractTriton(exposition: Exposition): Map<string, TritonReadings> {
   const get = lookupOf(exposition);
   const M = TRITON_METRICS;
-  const out = new Map<string, TritonReadings>();
-  const put = <K extends keyof TritonReadings>(key: K, values: Map<string, TritonReadings[K]>) => {
-    for (const [m, v] of values) {
-      let r = out.get(m);
-      if (!r) out.set(m, (r = {}));
-      r[key] = v;
-    }
-  };
-  put('pending', gauge(get, M.pending, model));
-  put('success', counter(get, M.success, model));
-  put('inferences', counter(get, M.inferences, model));
-  put('executions', counter(get, M.executions, model));
-  put('requestUs', counter(get, M.requestUs, model));
-  put('queueUs', counter(get, M.queueUs, model));
-  put('firstResponse', histogram(get, M.firstResponseMs, model));
-  return out;
+  return joinByModel<TritonReadings>({
+    pending: gauge(get, M.pending, model),
+    success: counter(get, M.success, model),
+    inferences: counter(get, M.inferences, model),
+    executions: counter(get, M.executions, model),
+    requestUs: counter(get, M.requestUs, model),
+    queueUs: counter(get, M.queueUs, model),
+    firstResponse: histogram(get, M.firstResponseMs, model),
+  });
 }
 
 function perGpu(get: Lookup, name: string): Map<string, number> {

@@ -17,40 +17,28 @@
  */
 import type { ModelState } from '../../../core/types.ts';
 import {
-  ACCEPT_METRICS,
-  MAX_METRICS_BODY,
   getAll,
   isOk,
   makeRecord,
-  parseJson,
-  parseMetrics,
-  required,
-  trimBase,
+  metricsRequest,
+  recordBase,
+  requiredJson,
+  requiredMetrics,
   type RecordBase,
 } from '../adapter-kit.ts';
 import type { SendRequest } from '../control-http.ts';
-import type { GetText } from '../http.ts';
 import type { Exposition } from '../prometheus/index.ts';
-import type { EngineModelState, RuntimeAdapter, ScrapeContext } from '../types.ts';
+import type { AdapterOptions, EngineModelState, RuntimeAdapter, ScrapeContext } from '../types.ts';
 import { engineIds, engineView } from './engines.ts';
 import { extractVllm, type VllmSnapshot } from './extract.ts';
 import { createVllmLoraControl } from './lora-control.ts';
 import { modelListSchema, type ServedModel } from './models.ts';
-import { createVllmTracker, type VllmDerived, type VllmTracker } from './tracker.ts';
+import type { WindowSignals } from '../rate-tracker.ts';
+import { createVllmTracker, type VllmTracker } from './tracker.ts';
 
-export interface VllmAdapterOptions {
-  endpointId: string;
-  node: string;
-  /** Base URL of the vLLM server. */
-  url: string;
-  gpuType?: string;
-  getText: GetText;
+export interface VllmAdapterOptions extends AdapterOptions {
   /** For LoRA load/unload; without it the adapter has no `control`. */
   send?: SendRequest;
-  /** Limit on the /metrics body (default 8 MiB). */
-  maxMetricsBytes?: number;
-  /** Passed to the tracker (see VllmTrackerOptions). */
-  minWindowMs?: number;
 }
 
 /** Which model's series a listed model reads (itself, its LoRA parent, or the server's only model). */
@@ -67,7 +55,7 @@ interface Scraped {
   now: number;
 }
 
-function records(base: RecordBase, snapshot: VllmSnapshot, derived: Map<string, VllmDerived>, s: Scraped) {
+function records(base: RecordBase, snapshot: VllmSnapshot, derived: Map<string, WindowSignals>, s: Scraped) {
   const listed = new Map(s.served.map((m) => [m.id, m]));
   const ids = [...new Set([...listed.keys(), ...snapshot.models.keys()])];
   return ids.map((model): ModelState => {
@@ -113,43 +101,31 @@ function records(base: RecordBase, snapshot: VllmSnapshot, derived: Map<string, 
 
 /** An adapter for one vLLM endpoint; it keeps the previous scrape to compute rates and p95s. */
 export function createVllmAdapter(options: VllmAdapterOptions): RuntimeAdapter {
-  const baseUrl = trimBase(options.url);
-  const base: RecordBase = {
-    endpointId: options.endpointId,
-    endpointUrl: baseUrl,
-    node: options.node,
-    ...(options.gpuType === undefined ? {} : { gpuType: options.gpuType }),
-  };
-  const trackerOptions = { minWindowMs: options.minWindowMs };
-  const tracker = createVllmTracker(trackerOptions);
+  const base = recordBase(options);
+  const baseUrl = base.endpointUrl;
+  const tracker = createVllmTracker(options);
   const engineTrackers = new Map<string, VllmTracker>();
-  const maxMetricsBytes = options.maxMetricsBytes ?? MAX_METRICS_BODY;
   let loraRoutes: boolean | undefined;
   let lastEngines: EngineModelState[] = [];
 
   const perEngine = (exposition: Exposition, s: Scraped): EngineModelState[] =>
     engineIds(exposition).flatMap((engine) => {
       let t = engineTrackers.get(engine);
-      if (!t) engineTrackers.set(engine, (t = createVllmTracker(trackerOptions)));
+      if (!t) engineTrackers.set(engine, (t = createVllmTracker(options)));
       const snapshot = extractVllm(engineView(exposition, engine));
-      return records(base, snapshot, t.update(snapshot, s.now), s).map((r) => ({ ...r, engine }));
+      return records(base, snapshot, t.update(snapshot.models, s.now), s).map((r) => ({ ...r, engine }));
     });
 
   return {
     async scrape({ signal, now }: ScrapeContext): Promise<ModelState[]> {
       const [metrics, models, health, lora] = await getAll(options.getText, signal, [
-        { url: `${baseUrl}/metrics`, maxBytes: maxMetricsBytes, accept: ACCEPT_METRICS },
+        metricsRequest(`${baseUrl}/metrics`, options),
         { url: `${baseUrl}/v1/models`, accept: 'application/json' },
         { url: `${baseUrl}/health` },
         ...(loraRoutes === undefined ? [{ url: `${baseUrl}/v1/load_lora_adapter` }] : []),
       ]);
-      const exposition = parseMetrics(required(metrics!, `${baseUrl}/metrics`), `${baseUrl}/metrics`);
-      const list = parseJson(
-        required(models!, `${baseUrl}/v1/models`),
-        `${baseUrl}/v1/models`,
-        modelListSchema,
-        'an OpenAI model list',
-      );
+      const exposition = requiredMetrics(metrics!, `${baseUrl}/metrics`);
+      const list = requiredJson(models!, `${baseUrl}/v1/models`, modelListSchema, 'an OpenAI model list');
       if (lora?.status === 'fulfilled') loraRoutes = lora.value.status === 405;
       const s: Scraped = {
         served: list.data.map((m) => (m.parent ? { id: m.id, parent: m.parent } : { id: m.id })),
@@ -158,7 +134,7 @@ export function createVllmAdapter(options: VllmAdapterOptions): RuntimeAdapter {
         now,
       };
       const snapshot = extractVllm(exposition);
-      const out = records(base, snapshot, tracker.update(snapshot, now), s);
+      const out = records(base, snapshot, tracker.update(snapshot.models, now), s);
       lastEngines = perEngine(exposition, s);
       return out;
     },

@@ -3,9 +3,20 @@
  * averaged (KV usage) over the `engine` label, so a data-parallel server gives one number per
  * model; counters and histograms keep their series so the tracker can spot a restarted engine.
  */
-import { samplesByName, seriesKey, parseValue, type Exposition, type Sample } from '../prometheus/index.ts';
-import type { CounterReading, HistogramReading, HistogramPoint } from '../window.ts';
-import { VLLM_METRICS as M, createdNameOf } from './metric-names.ts';
+import {
+  byLabel,
+  counter,
+  createdOf,
+  firstOf,
+  gauge,
+  histogram,
+  joinByModel,
+  lookupOf,
+  type Lookup,
+} from '../metric-readers.ts';
+import type { Exposition, Sample } from '../prometheus/index.ts';
+import type { CounterReading, HistogramReading } from '../window.ts';
+import { VLLM_METRICS as M } from './metric-names.ts';
 
 /** What one scrape says about one model (`model_name` label). Absent = not exposed. */
 export interface VllmModelReadings {
@@ -37,78 +48,13 @@ export interface VllmSnapshot {
   loraAdapters?: string[];
 }
 
-type Lookup = (name: string) => Sample[];
+const model = byLabel('model_name');
 
-const modelOf = (s: Sample) => s.labels.model_name;
+/** A ratio gauge averaged over engines and clamped to 0..1. */
+const meanFraction = (get: Lookup, name: string) =>
+  new Map([...gauge(get, name, model, 'mean')].map(([m, v]) => [m, Math.min(1, Math.max(0, v))]));
 
-function sumGauge(get: Lookup, name: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const s of get(name)) {
-    const model = modelOf(s);
-    if (model !== undefined && Number.isFinite(s.value)) out.set(model, (out.get(model) ?? 0) + s.value);
-  }
-  return out;
-}
-
-function meanGauge(get: Lookup, name: string): Map<string, number> {
-  const acc = new Map<string, { sum: number; n: number }>();
-  for (const s of get(name)) {
-    const model = modelOf(s);
-    if (model === undefined || !Number.isFinite(s.value)) continue;
-    const a = acc.get(model) ?? { sum: 0, n: 0 };
-    a.sum += s.value;
-    a.n++;
-    acc.set(model, a);
-  }
-  return new Map([...acc].map(([model, a]) => [model, Math.min(1, Math.max(0, a.sum / a.n))]));
-}
-
-function counters(get: Lookup, name: string): Map<string, CounterReading> {
-  const created = new Map(get(createdNameOf(name)).map((s) => [seriesKey(s.labels), s.value]));
-  const out = new Map<string, CounterReading>();
-  for (const s of get(name)) {
-    const model = modelOf(s);
-    if (model === undefined) continue;
-    let reading = out.get(model);
-    if (!reading) out.set(model, (reading = { name, series: new Map() }));
-    const key = seriesKey(s.labels);
-    const at = created.get(key);
-    reading.series.set(key, at === undefined ? { value: s.value } : { value: s.value, created: at });
-  }
-  return out;
-}
-
-function histograms(get: Lookup, base: string): Map<string, HistogramReading> {
-  const created = new Map(get(`${base}_created`).map((s) => [seriesKey(s.labels), s.value]));
-  const out = new Map<string, HistogramReading>();
-  for (const s of get(`${base}_bucket`)) {
-    const model = modelOf(s);
-    const le = parseValue(s.labels.le ?? '');
-    if (model === undefined || le === undefined || Number.isNaN(le)) continue;
-    let reading = out.get(model);
-    if (!reading) out.set(model, (reading = { name: base, series: new Map() }));
-    const key = seriesKey(s.labels, 'le');
-    let point: HistogramPoint | undefined = reading.series.get(key);
-    if (!point) {
-      point = { buckets: [] };
-      const at = created.get(key);
-      if (at !== undefined) point.created = at;
-      reading.series.set(key, point);
-    }
-    point.buckets.push({ le, count: s.value });
-  }
-  for (const reading of out.values())
-    for (const p of reading.series.values()) p.buckets.sort((a, b) => a.le - b.le);
-  return out;
-}
-
-/** Per model, the first name of `names` that the model has samples under (V1 name before its old name). */
-function firstPresent<T>(names: readonly string[], read: (name: string) => Map<string, T>): Map<string, T> {
-  const out = new Map<string, T>();
-  for (const name of names)
-    for (const [model, value] of read(name)) if (!out.has(model)) out.set(model, value);
-  return out;
-}
+const counters = (get: Lookup, name: string) => counter(get, name, model, createdOf(name));
 
 function cacheConfig(get: Lookup): Pick<VllmSnapshot, 'kvBlockSize' | 'kvBlocksTotal'> {
   const out: Pick<VllmSnapshot, 'kvBlockSize' | 'kvBlocksTotal'> = {};
@@ -138,47 +84,34 @@ function loraInfo(get: Lookup): string[] | undefined {
 
 /** Extracts every model's readings from a parsed vLLM /metrics page (text or OpenMetrics names). */
 export function extractVllm(exposition: Exposition): VllmSnapshot {
-  const byName = samplesByName(exposition);
   // prometheus_client's OpenMetrics output writes `vllm_x` for `vllm:x`; the exact name is tried first.
-  const get: Lookup = (name) => byName.get(name) ?? byName.get(name.replaceAll(':', '_')) ?? [];
-  const models = new Map<string, VllmModelReadings>();
-  const assign = <K extends Exclude<keyof VllmModelReadings, 'model'>>(
-    key: K,
-    perModel: Map<string, VllmModelReadings[K]>,
-  ) => {
-    for (const [model, value] of perModel) {
-      let readings = models.get(model);
-      if (!readings) models.set(model, (readings = { model }));
-      readings[key] = value;
-    }
-  };
-  assign('running', sumGauge(get, M.running));
-  assign('waiting', sumGauge(get, M.waiting));
-  assign(
-    'kvCacheUsage',
-    firstPresent(M.kvUsage, (n) => meanGauge(get, n)),
-  );
-  assign('prefixHitRateV0', meanGauge(get, M.prefixHitRateV0));
-  assign('requests', counters(get, M.requestSuccess));
-  assign('promptTokens', counters(get, M.promptTokens));
-  assign('generationTokens', counters(get, M.generationTokens));
-  assign('ttft', histograms(get, M.ttft));
-  assign('e2e', histograms(get, M.e2e));
-  assign(
-    'itl',
-    firstPresent(M.itl, (n) => histograms(get, n)),
-  );
+  const get = lookupOf(exposition, (name) => name.replaceAll(':', '_'));
   // Hits and queries must come from the same generation of names, so the queries pick the pair.
-  const prefixQueries = firstPresent(M.prefixQueries, (n) => counters(get, n));
+  const prefixQueries = firstOf(M.prefixQueries, (n) => counters(get, n));
   const hitsByName = new Map(M.prefixHits.map((n) => [n as string, counters(get, n)]));
   const prefixHits = new Map<string, CounterReading>();
-  for (const [model, queries] of prefixQueries) {
+  for (const [m, queries] of prefixQueries) {
     const hitsName = M.prefixHits[(M.prefixQueries as readonly string[]).indexOf(queries.name)];
-    const hits = hitsName === undefined ? undefined : hitsByName.get(hitsName)?.get(model);
-    if (hits) prefixHits.set(model, hits);
+    const hits = hitsName === undefined ? undefined : hitsByName.get(hitsName)?.get(m);
+    if (hits) prefixHits.set(m, hits);
   }
-  assign('prefixQueries', prefixQueries);
-  assign('prefixHits', prefixHits);
+  const models = joinByModel<VllmModelReadings>(
+    {
+      running: gauge(get, M.running, model),
+      waiting: gauge(get, M.waiting, model),
+      kvCacheUsage: firstOf(M.kvUsage, (n) => meanFraction(get, n)),
+      prefixHitRateV0: meanFraction(get, M.prefixHitRateV0),
+      requests: counters(get, M.requestSuccess),
+      promptTokens: counters(get, M.promptTokens),
+      generationTokens: counters(get, M.generationTokens),
+      ttft: histogram(get, M.ttft, model),
+      e2e: histogram(get, M.e2e, model),
+      itl: firstOf(M.itl, (n) => histogram(get, n, model)),
+      prefixQueries,
+      prefixHits,
+    },
+    (m) => ({ model: m }),
+  );
   const lora = loraInfo(get);
   return { models, ...cacheConfig(get), ...(lora ? { loraAdapters: lora } : {}) };
 }

@@ -4,7 +4,7 @@
  * with the code so other suites can test against the same failures.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal, sendTruncated } from '../testing/fake-http.ts';
 
 export type FakeVllmMode =
   | 'ok'
@@ -125,19 +125,12 @@ export async function startFakeVllm(
     if (path !== '/metrics') return send(res, 404, '{"detail":"Not Found"}', 'application/json');
     if (mode === 'error500') return send(res, 500, 'Internal Server Error');
     if (mode === 'garbage') return send(res, 200, '<html><body><h1>502 Bad Gateway</h1></body></html>\n');
-    if (mode === 'truncate') {
-      const body = Buffer.from(fake.metrics);
-      res.writeHead(200, { 'content-type': fake.metricsContentType, 'content-length': body.length + 4096 });
-      res.write(body.subarray(0, Math.floor(body.length / 2)));
-      setTimeout(() => res.destroy(), 5);
-      return;
-    }
+    if (mode === 'truncate') return sendTruncated(res, fake.metrics, fake.metricsContentType);
     send(res, 200, fake.metrics, fake.metricsContentType);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url, close } = await listenLocal(server);
   const fake: FakeVllmServer = {
-    url: `http://127.0.0.1:${port}`,
+    url,
     metrics: init.metrics ?? '',
     metricsContentType: 'text/plain; version=0.0.4; charset=utf-8',
     models: init.models ?? vllmModelList([]),
@@ -145,20 +138,14 @@ export async function startFakeVllm(
     hits: new Map(),
     loraRoutes: false,
     loras: new Map(),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
   return fake;
 }
 
 /** A port on 127.0.0.1 that nothing listens on (connection refused). */
 export async function closedPort(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
+  const { url, close } = await listenLocal(createServer());
+  await close();
+  return url;
 }

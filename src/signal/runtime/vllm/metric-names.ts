@@ -25,6 +25,3 @@ export const VLLM_METRICS = {
   /** Info gauge (value = time set) with `running_lora_adapters`/`waiting_lora_adapters` label lists. */
   loraInfo: 'vllm:lora_requests_info',
 } as const;
-
-/** `vllm:x_total` → `vllm:x_created` (prometheus_client's creation-time gauge of a counter). */
-export const createdNameOf = (counterName: string) => counterName.replace(/_total$/, '_created');

@@ -14,16 +14,3 @@ export interface ServedModel {
   /** Base model id for a LoRA adapter; absent for a base model. */
   parent?: string;
 }
-
-/** Parses the /v1/models body; returns undefined when it is not an OpenAI model list. */
-export function parseModelList(body: string): ServedModel[] | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-  const parsed = modelListSchema.safeParse(json);
-  if (!parsed.success) return undefined;
-  return parsed.data.data.map((m) => (m.parent ? { id: m.id, parent: m.parent } : { id: m.id }));
-}

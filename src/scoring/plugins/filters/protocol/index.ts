@@ -4,5 +4,9 @@ import type { Filter, FilterFactory } from '../../../types.ts';
 export const createProtocolFilter: FilterFactory = () =>
   ({
     name: 'protocol',
-    keep: (v, req) => !req.protocol || (v.state.protocols ?? ['openai']).includes(req.protocol),
+    // No array is made for the common case (absent `protocols`): this runs once per candidate.
+    keep: (v, req) => {
+      const spoken = v.state.protocols;
+      return !req.protocol || (spoken ? spoken.includes(req.protocol) : req.protocol === 'openai');
+    },
   }) satisfies Filter;

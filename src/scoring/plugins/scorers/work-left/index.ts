@@ -6,19 +6,29 @@
  */
 import type { Scorer, ScorerFactory } from '../../../types.ts';
 import { numParam } from '../../../plugin-params.ts';
-import { predictWaitMs, uncachedTokens } from '../../../wait-model.ts';
+import { predictWaitMs, prefillWork, uncachedTokens } from '../../../wait-model.ts';
 
 export const createWorkLeftScorer: ScorerFactory = (params) => {
   const halfMs = numParam(params, 'halfMs', 1000);
+  // `relative`: scored against the best candidate of this decision, `(best + halfMs) / (ttft + halfMs)`,
+  // so a target twice as slow scores about half whether the prompt takes 50 ms or 50 s; the
+  // absolute `halfMs / (halfMs + ttft)` flattens long prompts' differences below other scorers'.
+  const relative = params.relative === true;
   return {
     name: 'work-left',
     score(cands, n, req, ctx, out) {
       const prompt = req.promptTokens ?? 0;
+      const knee = ctx.attentionKneeTokens;
+      let best = Infinity;
       for (let i = 0; i < n; i++) {
         const v = cands[i]!;
-        const ttft = predictWaitMs(v, ctx) + (uncachedTokens(v, prompt, ctx) * 1000) / ctx.serviceRate(v);
-        out[i] = halfMs / (halfMs + ttft);
+        const work = prefillWork(uncachedTokens(v, prompt, ctx), prompt, knee);
+        const ttft = predictWaitMs(v, ctx) + (work * 1000) / ctx.serviceRate(v);
+        out[i] = ttft;
+        if (ttft < best) best = ttft;
       }
+      const top = relative ? best + halfMs : halfMs;
+      for (let i = 0; i < n; i++) out[i] = top / (halfMs + out[i]!);
     },
   } satisfies Scorer;
 };

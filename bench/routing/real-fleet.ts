@@ -1,0 +1,203 @@
+/**
+ * The processes of one `--mode real` run: a simulator process per endpoint (`real-sim.ts`, cold
+ * caches every time) and one meshd with roles router + gpu that scrapes them and routes with the
+ * run's scoring profile. Every child is tracked here, so an error, SIGINT or SIGTERM in the
+ * benchmark stops them all (and `exit` SIGKILLs any still alive).
+ */
+import type { ChildHandle } from '../../test/helpers/processes.ts';
+import { spawnMeshd, spawnScript } from '../../test/helpers/processes.ts';
+import { DEFAULT_PRIOR_RATES } from '../../src/scoring/service-rates.ts';
+import { parsePrometheus, samplesByName } from '../../src/signal/runtime/prometheus/index.ts';
+import type { EndpointSpec } from './capacity.ts';
+
+/** Served model name of every simulator. */
+export const REAL_MODEL = 'sim-llama-3-8b';
+
+export interface RealFleetOptions {
+  fleet: readonly EndpointSpec[];
+  /** Simulator speed-up over real time; every wall-clock setting of meshd is divided by it. */
+  timeScale: number;
+  seed: number;
+  /** Scoring profile (`scoring.profile`). */
+  profile: string;
+  /** Scrape interval in simulated ms (becomes `scrapeIntervalMs / timeScale` wall, at least 50). */
+  scrapeIntervalMs: number;
+  /** Router admission (429 past the predicted wait budget); off as in the virtual mode by default. */
+  admission: boolean;
+  /** Wall ms a request may take before the router gives up on its upstream. */
+  requestTimeoutMs: number;
+}
+
+/** Sums of the simulators' own counters (from their `/metrics`). */
+export interface SimCounters {
+  prefixHits: number;
+  prefixQueries: number;
+  preemptions: number;
+  /** Sum and count of the engines' own TTFT histogram (simulated seconds, from engine arrival). */
+  ttftSumS: number;
+  ttftCount: number;
+}
+
+export interface RealFleet {
+  routerUrl: string;
+  /** Endpoint id meshd gives each simulator (`<node>/<name>`), in fleet order. */
+  endpointIds: string[];
+  counters(): Promise<SimCounters>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildHandle>();
+let handlersInstalled = false;
+
+/** Stops every child this module started (SIGINT, then SIGKILL after a bounded wait). */
+export async function stopAllChildren(): Promise<void> {
+  const all = [...live];
+  live.clear();
+  await Promise.allSettled(all.map((c) => c.stop()));
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`bench:routing: ${signal}, stopping ${live.size} child processes\n`);
+    void stopAllChildren().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  // Last resort (uncaught error, process.exit elsewhere): no child may outlive the benchmark.
+  process.once('exit', () => {
+    for (const c of live) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+  });
+}
+
+async function track<T extends ChildHandle>(start: Promise<T>): Promise<T> {
+  const handle = await start;
+  live.add(handle);
+  return handle;
+}
+
+async function untrack(handle: ChildHandle): Promise<void> {
+  live.delete(handle);
+  await handle.stop();
+}
+
+/** Reads one Prometheus counter summed over all its series. */
+function sum(byName: ReturnType<typeof samplesByName>, name: string): number {
+  return (byName.get(name) ?? []).reduce((a, s) => a + s.value, 0);
+}
+
+async function simCounters(url: string): Promise<SimCounters> {
+  const res = await fetch(`${url}/metrics`);
+  const byName = samplesByName(parsePrometheus(await res.text()));
+  return {
+    prefixHits: sum(byName, 'vllm:prefix_cache_hits_total'),
+    prefixQueries: sum(byName, 'vllm:prefix_cache_queries_total'),
+    preemptions: sum(byName, 'vllm:num_preemptions_total'),
+    ttftSumS: sum(byName, 'vllm:time_to_first_token_seconds_sum'),
+    ttftCount: sum(byName, 'vllm:time_to_first_token_seconds_count'),
+  };
+}
+
+/** Waits until meshd reports every endpoint healthy (its first scrapes are done). */
+async function waitHealthy(metricsUrl: string, n: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let healthy = 0;
+  while (Date.now() < deadline) {
+    const text = await (await fetch(`${metricsUrl}/metrics`)).text();
+    healthy = text.split('\n').filter((l) => /^infermesh_model_endpoint_healthy\{.*\} 1$/.test(l)).length;
+    if (healthy >= n) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`meshd saw ${healthy} of ${n} endpoints healthy after ${timeoutMs} ms`);
+}
+
+/** Starts the simulators and meshd for one run; resolves once the router has scraped them all. */
+export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
+  installHandlers();
+  const started: ChildHandle[] = [];
+  try {
+    // allSettled: a simulator that fails to start must not leave its siblings untracked here.
+    const settled = await Promise.allSettled(
+      o.fleet.map(async (spec, i) => {
+        const opts = {
+          profile: spec.gpu,
+          maxNumSeqs: spec.maxNumSeqs,
+          kvBlocks: spec.kvBlocks,
+          timeScale: o.timeScale,
+          seed: o.seed + i,
+        };
+        const handle = await track(
+          spawnScript('bench/routing/real-sim.ts', [JSON.stringify(opts)], 'mesh-sim listening on', {
+            stdin: 'pipe',
+          }),
+        );
+        const url = handle.output().match(/listening on (http:\/\/\S+)/)?.[1] ?? '';
+        return { handle, url, name: `${spec.gpu}-${i}`, gpuType: spec.gpu.toUpperCase() };
+      }),
+    );
+    for (const s of settled) if (s.status === 'fulfilled') started.push(s.value.handle);
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed?.status === 'rejected') throw failed.reason;
+    const sims = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const S = o.timeScale;
+    // The router lives in wall time: its prefill-rate priors and wait budgets are scaled so its
+    // predictions mean the same at any time scale (everything else it learns from outcomes).
+    const serviceRates = Object.fromEntries(
+      Object.entries(DEFAULT_PRIOR_RATES).map(([gpu, rate]) => [gpu, rate * S]),
+    );
+    const meshd = await track(
+      spawnMeshd({
+        apiVersion: 'infermesh/v1',
+        node: { id: 'bench', roles: ['router', 'gpu'] },
+        api: { port: 0 },
+        metrics: { port: 0 },
+        log: { level: 'error' },
+        router: {
+          listen: { port: 0 },
+          maxBodyBytes: 8 * 1024 * 1024, // 126k token ids as JSON are about 1.4 MB
+          upstreamHeadersTimeoutMs: o.requestTimeoutMs,
+          upstreamBodyTimeoutMs: o.requestTimeoutMs,
+        },
+        scoring: {
+          profile: o.profile,
+          serviceRates,
+          admission: {
+            enabled: o.admission,
+            maxWaitMs: { latency: Math.ceil(10_000 / S), throughput: Math.ceil(120_000 / S) },
+          },
+        },
+        gpu: {
+          scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
+          runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
+        },
+      }),
+    );
+    started.push(meshd);
+    await waitHealthy(meshd.urls.metrics, sims.length);
+    return {
+      routerUrl: meshd.urls.router,
+      endpointIds: sims.map((s) => `bench/${s.name}`),
+      async counters() {
+        const all = await Promise.all(sims.map((s) => simCounters(s.url)));
+        const total: SimCounters = {
+          prefixHits: 0,
+          prefixQueries: 0,
+          preemptions: 0,
+          ttftSumS: 0,
+          ttftCount: 0,
+        };
+        for (const c of all) for (const k of Object.keys(total) as Array<keyof SimCounters>) total[k] += c[k];
+        return total;
+      },
+      async stop() {
+        // Router first, so nothing is forwarded to a simulator that is going away.
+        await untrack(meshd);
+        await Promise.all(started.filter((h) => h !== meshd).map(untrack));
+      },
+    };
+  } catch (err) {
+    await Promise.allSettled(started.map(untrack));
+    throw err;
+  }
+}

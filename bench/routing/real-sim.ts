@@ -1,0 +1,35 @@
+/**
+ * One simulated GPU runtime for `bench:routing --mode real`: the same `createSimServer` that
+ * `mesh-sim` runs, started with the one option the `mesh-sim` CLI does not expose, a long
+ * `maxModelLen` (Mooncake prompts reach 126k tokens; mesh-sim's 8,192 would refuse half of them).
+ * Prints mesh-sim's own "listening on" line so the same process fixture can wait for it; stops
+ * on SIGINT/SIGTERM, and when its parent dies (stdin closes), so no simulator outlives a run.
+ *
+ *   node --import tsx bench/routing/real-sim.ts '{"profile":"a100","timeScale":20,...}'
+ */
+import { createSimServer, type SimServerOptions } from '../../src/sim/server.ts';
+
+/** Longest prompt + output the benchmark's simulators accept (the virtual mode uses the same). */
+export const REAL_SIM_MAX_MODEL_LEN = 262_144;
+
+const options = JSON.parse(process.argv[2] ?? '{}') as SimServerOptions;
+const sim = await createSimServer({ maxModelLen: REAL_SIM_MAX_MODEL_LEN, port: 0, ...options });
+process.stdout.write(
+  `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1}\n`,
+);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  sim.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.once('SIGINT', stop);
+process.once('SIGTERM', stop);
+// The parent holds our stdin open; EOF means it is gone (even after a SIGKILL), so stop too.
+process.stdin.on('end', stop);
+process.stdin.on('error', stop);
+process.stdin.resume();

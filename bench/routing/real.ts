@@ -1,0 +1,214 @@
+/**
+ * `npm run bench:routing -- --mode real [--quick] [--trace FILE ...] [--out DIR] [--time-scale S]
+ * [--sims N] [--requests N] [--loads 0.5,0.8] [--strategies a,b] [--admission] [--scrape-ms 1000]`
+ *
+ * Mode (a) of the routing benchmark: the traces replayed over HTTP through the real router
+ * process (meshd, roles router + gpu, scraping the simulators as it would vLLM) in front of a
+ * heterogeneous fleet of simulator processes (H100 and A100 profiles), every strategy in the same
+ * run, fresh processes (cold caches) for every (load, strategy). Simulators run `S` times faster
+ * than real time and arrivals are compressed by the same `S`, so load ratios hold; every latency
+ * is reported in simulated time (wall × S). Results: bench/results/routing-real{-quick}.{json,md}.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fleetCapacity, requestGpuMs, type EndpointSpec } from './capacity.ts';
+import { SLO, summarise } from './metrics.ts';
+import { REAL_MODEL, startRealFleet, stopAllChildren } from './real-fleet.ts';
+import { requestBodies, runLoad } from './real-load.ts';
+import { renderRealMarkdown, type RealRunRow } from './real-report.ts';
+import { toSummaryRecords } from './real-summary.ts';
+import { loadTrace, type Trace, type TraceRequest } from './traces.ts';
+
+export interface RealOptions {
+  traces: readonly string[];
+  quick: boolean;
+  /** `--requests` as given (per trace); default 150 quick, 1,000 full. */
+  requests?: string;
+  loads: readonly number[];
+  strategies: readonly string[];
+  seed: number;
+  out: string;
+  admission: boolean;
+  /** Scrape interval in simulated ms. */
+  scrapeMs: number;
+  /** `--time-scale` as given; default: chosen per trace (see `autoTimeScale`). */
+  timeScale?: string;
+  /** `--sims` as given: simulator processes (alternating H100, A100); default 4. */
+  sims?: string;
+  command: string;
+}
+
+/** Simulated latency limit of one request; the wall limit is this ÷ S. */
+const REQUEST_LIMIT_SIM_MS = 600_000;
+/** Client-side bound on requests in flight. */
+const MAX_CONCURRENCY = 512;
+/**
+ * Output tokens per wall second the machine is asked to stream through router and client at 95%
+ * load. Each token is one SSE chunk relayed by meshd and parsed by the client, so past this the
+ * benchmark measures this machine's CPUs, not routing (2 shared cores here).
+ */
+const WALL_TOKENS_PER_S = 25_000;
+/**
+ * Simulated ms one wall ms may stand for, as a fraction of the mean prefill: client, router and
+ * OS scheduling add wall-clock delays of a few ms on a busy machine, and each becomes S simulated
+ * ms. With S = mean prefill ÷ 100, 1 wall ms is at most 1% of a mean prefill.
+ */
+const PREFILL_MS_PER_S = 100;
+
+/** The run's fleet: `n` simulators alternating H100 and A100, sized as the virtual mode's. */
+export function realFleet(n: number): EndpointSpec[] {
+  return Array.from({ length: n }, (_, i) => ({
+    gpu: i % 2 === 0 ? 'h100' : 'a100',
+    maxNumSeqs: 64,
+    kvBlocks: 32_768,
+  }));
+}
+
+/**
+ * The time scale for a trace on a fleet: mean prefill (simulated ms, averaged over the fleet's
+ * GPUs) ÷ 100, and no more than keeps the streamed tokens per wall second at 95% load under
+ * budget; clamped to [1, 50]. Mooncake's 14k-token prompts allow about 8; Azure's 1k-token
+ * prompts (prefill 25–70 ms) get 1, since at 2 the client-side TTFT already doubled in trials.
+ */
+export function autoTimeScale(fleet: readonly EndpointSpec[], requests: readonly TraceRequest[]): number {
+  const n = requests.length || 1;
+  const meanIn = requests.reduce((a, r) => a + r.inputTokens, 0) / n;
+  const meanOut = requests.reduce((a, r) => a + r.outputTokens, 0) / n;
+  const prefillMs = fleet.reduce((a, spec) => a + requestGpuMs(spec, meanIn, 0), 0) / fleet.length;
+  const byJitter = prefillMs / PREFILL_MS_PER_S;
+  const byTokens = WALL_TOKENS_PER_S / (0.95 * fleetCapacity(fleet, requests) * meanOut);
+  return Math.max(1, Math.min(50, Math.floor(Math.min(byJitter, byTokens))));
+}
+
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
+
+/** Whether the router passes request hints (prompt blocks, sizes) to scoring, read from its source. */
+function routerHintsWired(): boolean {
+  const src = readFileSync(new URL('../../src/data/router-server.ts', import.meta.url), 'utf8');
+  return /requestHints\(/.test(src);
+}
+
+async function runTrace(trace: Trace, o: RealOptions, count: number, sims: number): Promise<RealRunRow[]> {
+  const requests = trace.requests.slice(0, count);
+  const fleet = realFleet(sims);
+  const capacity = fleetCapacity(fleet, requests);
+  const S = o.timeScale ? Number(o.timeScale) : autoTimeScale(fleet, requests);
+  const spanMs = requests[requests.length - 1]!.arrivalMs || 1;
+  const traceRps = requests.length / (spanMs / 1000);
+  const bodies = requestBodies(REAL_MODEL, requests);
+  const rows: RealRunRow[] = [];
+  for (const load of o.loads) {
+    const offered = load * capacity;
+    // Simulated arrival = trace arrival × traceRps/offered; wall = simulated ÷ S.
+    const toWall = traceRps / offered / S;
+    const sendAtMs = requests.map((r) => r.arrivalMs * toWall);
+    for (const strategy of o.strategies) {
+      const t0 = performance.now();
+      const mesh = await startRealFleet({
+        fleet,
+        timeScale: S,
+        seed: o.seed,
+        profile: strategy,
+        scrapeIntervalMs: o.scrapeMs,
+        admission: o.admission,
+        requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+      });
+      try {
+        const before = await mesh.counters();
+        const load$ = await runLoad({
+          routerUrl: mesh.routerUrl,
+          bodies,
+          sendAtMs,
+          maxConcurrency: MAX_CONCURRENCY,
+          timeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+        });
+        const after = await mesh.counters();
+        const queries = after.prefixQueries - before.prefixQueries;
+        const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
+        const s = toSummaryRecords(load$.records, mesh.endpointIds, S);
+        const summary = summarise(s.records, load$.makespanMs * S, hitRate);
+        const total = load$.records.length;
+        const row: RealRunRow = {
+          trace: trace.name,
+          load,
+          endpoints: sims,
+          strategy,
+          offeredRps: offered,
+          // Patched so failures count as requests that missed the SLO.
+          summary: {
+            ...summary,
+            requests: total,
+            goodputFrac: (summary.goodputFrac * s.records.length) / total,
+          },
+          decisionP99Us: NaN, // inside meshd; bench:scoring measures it
+          preemptions: after.preemptions - before.preemptions,
+          wallMs: performance.now() - t0,
+          timeScale: S,
+          timeouts: s.timeouts,
+          errors: s.errors,
+          firstErrors: s.firstErrors,
+          h100Share: s.h100Share,
+          sendLagP99Ms: s.sendLagP99Ms,
+          peakInFlight: load$.peakInFlight,
+          clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
+          engineTtftMeanMs:
+            ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
+          loadAvg1: loadavg()[0] ?? NaN,
+        };
+        rows.push(row);
+        const m = row.summary;
+        console.error(
+          `${trace.name} S=${S} load=${load} ${strategy.padEnd(18)} ttft p50/p99 ${m.ttftP50Ms.toFixed(0)}/${m.ttftP99Ms.toFixed(0)} ms  goodput ${m.goodputRps.toFixed(2)} rps  hit ${(m.prefixHitRate * 100).toFixed(1)}%  fail ${s.timeouts}+${s.errors}  (${(row.wallMs / 1000).toFixed(1)} s)`,
+        );
+      } finally {
+        await mesh.stop();
+      }
+    }
+  }
+  return rows;
+}
+
+/** Runs the whole matrix and writes the results; children are stopped on every way out. */
+export async function runReal(o: RealOptions): Promise<void> {
+  const count = Number(o.requests ?? (o.quick ? 150 : 1000));
+  const sims = Number(o.sims ?? 4);
+  const rows: RealRunRow[] = [];
+  const scales: Record<string, number> = {};
+  try {
+    for (const file of o.traces) {
+      const traceRows = await runTrace(loadTrace(file), o, count, sims);
+      rows.push(...traceRows);
+      if (traceRows[0]) scales[traceRows[0].trace] = traceRows[0].timeScale;
+    }
+  } finally {
+    await stopAllChildren();
+  }
+  const hints = routerHintsWired();
+  const meta = {
+    mode: 'real (meshd router+gpu process, mesh-sim processes, HTTP/1.1 streaming client)',
+    command: o.command,
+    date: new Date().toISOString(),
+    machine: `${hostname()} ${cpus().length}×${cpus()[0]?.model ?? '?'} ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+    seed: o.seed,
+    requestsPerTrace: count,
+    timeScale: o.timeScale
+      ? `${o.timeScale} (--time-scale)`
+      : `per trace, mean prefill (simulated ms) ÷ ${PREFILL_MS_PER_S}, at most ${WALL_TOKENS_PER_S} streamed tokens per wall second at 95% load, in [1, 50]: ${JSON.stringify(scales)}`,
+    latencies:
+      'simulated ms (wall × time scale), measured at the client from SSE chunks, from each request’s scheduled send time; client, router and CPU delays are scaled by S too',
+    scrapeIntervalMs: `${o.scrapeMs} simulated (${JSON.stringify(Object.fromEntries(Object.entries(scales).map(([t, s]) => [t, Math.max(50, Math.round(o.scrapeMs / s))])))} wall)`,
+    admission: o.admission,
+    routerRequestHints: hints
+      ? 'wired: the router passes prompt size and prefix blocks to scoring'
+      : 'NOT wired yet when this ran: the router scored without prompt size or prefix blocks (prefix-affinity, work-left prefill terms and sglang-cache-aware saw no prompt)',
+    slo: SLO,
+    fleet: `${sims} simulator processes: ${Math.ceil(sims / 2)} × H100 profile, ${Math.floor(sims / 2)} × A100 profile (maxNumSeqs 64, 32,768 KV blocks, maxModelLen 262,144)`,
+    client: `undici Pool, ≤ ${MAX_CONCURRENCY} in flight, /v1/completions with token-id prompts, stream + include_usage, ${REQUEST_LIMIT_SIM_MS / 1000} s simulated limit per request`,
+  };
+  mkdirSync(o.out, { recursive: true });
+  const base = join(o.out, o.quick ? 'routing-real-quick' : 'routing-real');
+  writeFileSync(`${base}.json`, JSON.stringify({ meta, rows }, null, 2) + '\n');
+  writeFileSync(`${base}.md`, renderRealMarkdown(meta, rows));
+  console.error(`wrote ${base}.json and ${base}.md`);
+}
