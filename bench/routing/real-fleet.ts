@@ -26,6 +26,8 @@ export interface RealFleetOptions {
   admission: boolean;
   /** Wall ms a request may take before the router gives up on its upstream. */
   requestTimeoutMs: number;
+  /** Checkout to start the processes from (`snapshotCode()`). */
+  codeRoot: string;
 }
 
 /** Sums of the simulators' own counters (from their `/metrics`). */
@@ -130,6 +132,7 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
         const handle = await track(
           spawnScript('bench/routing/real-sim.ts', [JSON.stringify(opts)], 'mesh-sim listening on', {
             stdin: 'pipe',
+            root: o.codeRoot,
           }),
         );
         const url = handle.output().match(/listening on (http:\/\/\S+)/)?.[1] ?? '';
@@ -147,31 +150,35 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
       Object.entries(DEFAULT_PRIOR_RATES).map(([gpu, rate]) => [gpu, rate * S]),
     );
     const meshd = await track(
-      spawnMeshd({
-        apiVersion: 'infermesh/v1',
-        node: { id: 'bench', roles: ['router', 'gpu'] },
-        api: { port: 0 },
-        metrics: { port: 0 },
-        log: { level: 'error' },
-        router: {
-          listen: { port: 0 },
-          maxBodyBytes: 8 * 1024 * 1024, // 126k token ids as JSON are about 1.4 MB
-          upstreamHeadersTimeoutMs: o.requestTimeoutMs,
-          upstreamBodyTimeoutMs: o.requestTimeoutMs,
-        },
-        scoring: {
-          profile: o.profile,
-          serviceRates,
-          admission: {
-            enabled: o.admission,
-            maxWaitMs: { latency: Math.ceil(10_000 / S), throughput: Math.ceil(120_000 / S) },
+      spawnMeshd(
+        {
+          apiVersion: 'infermesh/v1',
+          node: { id: 'bench', roles: ['router', 'gpu'] },
+          api: { port: 0 },
+          metrics: { port: 0 },
+          log: { level: 'error' },
+          router: {
+            listen: { port: 0 },
+            maxBodyBytes: 8 * 1024 * 1024, // 126k token ids as JSON are about 1.4 MB
+            upstreamHeadersTimeoutMs: o.requestTimeoutMs,
+            upstreamBodyTimeoutMs: o.requestTimeoutMs,
+          },
+          scoring: {
+            profile: o.profile,
+            serviceRates,
+            admission: {
+              enabled: o.admission,
+              maxWaitMs: { latency: Math.ceil(10_000 / S), throughput: Math.ceil(120_000 / S) },
+            },
+          },
+          gpu: {
+            scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
+            runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
           },
         },
-        gpu: {
-          scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
-          runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
-        },
-      }),
+        20_000,
+        { root: o.codeRoot },
+      ),
     );
     started.push(meshd);
     await waitHealthy(meshd.urls.metrics, sims.length);

@@ -18,6 +18,7 @@ import { REAL_MODEL, startRealFleet, stopAllChildren } from './real-fleet.ts';
 import { requestBodies, runLoad } from './real-load.ts';
 import { renderRealMarkdown, type RealRunRow } from './real-report.ts';
 import { toSummaryRecords } from './real-summary.ts';
+import { describeCode, snapshotCode } from './real-snapshot.ts';
 import { loadTrace, type Trace, type TraceRequest } from './traces.ts';
 
 export interface RealOptions {
@@ -84,12 +85,18 @@ export function autoTimeScale(fleet: readonly EndpointSpec[], requests: readonly
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
 
 /** Whether the router passes request hints (prompt blocks, sizes) to scoring, read from its source. */
-function routerHintsWired(): boolean {
-  const src = readFileSync(new URL('../../src/data/router-server.ts', import.meta.url), 'utf8');
+function routerHintsWired(codeRoot: string): boolean {
+  const src = readFileSync(join(codeRoot, 'src/data/router-server.ts'), 'utf8');
   return /requestHints\(/.test(src);
 }
 
-async function runTrace(trace: Trace, o: RealOptions, count: number, sims: number): Promise<RealRunRow[]> {
+async function runTrace(
+  trace: Trace,
+  o: RealOptions,
+  count: number,
+  sims: number,
+  codeRoot: string,
+): Promise<RealRunRow[]> {
   const requests = trace.requests.slice(0, count);
   const fleet = realFleet(sims);
   const capacity = fleetCapacity(fleet, requests);
@@ -113,10 +120,11 @@ async function runTrace(trace: Trace, o: RealOptions, count: number, sims: numbe
         scrapeIntervalMs: o.scrapeMs,
         admission: o.admission,
         requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+        codeRoot,
       });
       try {
         const before = await mesh.counters();
-        const load$ = await runLoad({
+        const ran = await runLoad({
           routerUrl: mesh.routerUrl,
           bodies,
           sendAtMs,
@@ -126,9 +134,9 @@ async function runTrace(trace: Trace, o: RealOptions, count: number, sims: numbe
         const after = await mesh.counters();
         const queries = after.prefixQueries - before.prefixQueries;
         const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
-        const s = toSummaryRecords(load$.records, mesh.endpointIds, S);
-        const summary = summarise(s.records, load$.makespanMs * S, hitRate);
-        const total = load$.records.length;
+        const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
+        const summary = summarise(s.records, ran.makespanMs * S, hitRate);
+        const total = ran.records.length;
         const row: RealRunRow = {
           trace: trace.name,
           load,
@@ -150,7 +158,7 @@ async function runTrace(trace: Trace, o: RealOptions, count: number, sims: numbe
           firstErrors: s.firstErrors,
           h100Share: s.h100Share,
           sendLagP99Ms: s.sendLagP99Ms,
-          peakInFlight: load$.peakInFlight,
+          peakInFlight: ran.peakInFlight,
           clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
           engineTtftMeanMs:
             ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
@@ -175,22 +183,26 @@ export async function runReal(o: RealOptions): Promise<void> {
   const sims = Number(o.sims ?? 4);
   const rows: RealRunRow[] = [];
   const scales: Record<string, number> = {};
+  const codeVersion = describeCode();
+  const code = snapshotCode();
+  const hints = routerHintsWired(code.root);
   try {
     for (const file of o.traces) {
-      const traceRows = await runTrace(loadTrace(file), o, count, sims);
+      const traceRows = await runTrace(loadTrace(file), o, count, sims, code.root);
       rows.push(...traceRows);
       if (traceRows[0]) scales[traceRows[0].trace] = traceRows[0].timeScale;
     }
   } finally {
     await stopAllChildren();
+    code.remove();
   }
-  const hints = routerHintsWired();
   const meta = {
-    mode: 'real (meshd router+gpu process, mesh-sim processes, HTTP/1.1 streaming client)',
+    mode: 'real: one meshd process (roles router + gpu), simulator processes (createSimServer, as mesh-sim), HTTP/1.1 streaming client',
     command: o.command,
     date: new Date().toISOString(),
     machine: `${hostname()} ${cpus().length}×${cpus()[0]?.model ?? '?'} ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
     seed: o.seed,
+    code: codeVersion,
     requestsPerTrace: count,
     timeScale: o.timeScale
       ? `${o.timeScale} (--time-scale)`
@@ -204,6 +216,16 @@ export async function runReal(o: RealOptions): Promise<void> {
       : 'NOT wired yet when this ran: the router scored without prompt size or prefix blocks (prefix-affinity, work-left prefill terms and sglang-cache-aware saw no prompt)',
     slo: SLO,
     fleet: `${sims} simulator processes: ${Math.ceil(sims / 2)} × H100 profile, ${Math.floor(sims / 2)} × A100 profile (maxNumSeqs 64, 32,768 KV blocks, maxModelLen 262,144)`,
+    notes: [
+      'fresh simulators and meshd for every (load, strategy): caches start cold',
+      'goodput req/s and out tok/s divide by the makespan, which includes the drain of the last requests (as in the virtual mode); short runs understate them, compare them between strategies only',
+      'Mooncake prefix reuse grows along the trace: its first few hundred requests share few blocks, so cache-aware strategies have little to win in short runs',
+      ...(o.quick
+        ? [
+            `--quick: ${sims} simulators, ${count} requests per trace, all loads and strategies, about 10 minutes on a 2-core machine`,
+          ]
+        : []),
+    ],
     client: `undici Pool, ≤ ${MAX_CONCURRENCY} in flight, /v1/completions with token-id prompts, stream + include_usage, ${REQUEST_LIMIT_SIM_MS / 1000} s simulated limit per request`,
   };
   mkdirSync(o.out, { recursive: true });

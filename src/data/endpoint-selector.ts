@@ -17,18 +17,14 @@ export type { PickHints } from './request-hints.ts';
 
 export interface EndpointSelector {
   /**
-   * Best endpoint for `model` among those that speak `protocol` (default `openai`), skipping
-   * endpoint ids in `exclude` (already tried); `hints` (prompt size, prefix blocks, SLO class,
-   * timeout) sharpen the choice. Throws `model_not_found` when no endpoint knows the model,
-   * `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when the
-   * predicted wait exceeds the request's budget.
+   * Routes a request for `model` to the best endpoint among those that speak `protocol` (default
+   * `openai`), skipping endpoint ids in `exclude` (already tried); `hints` (prompt size, prefix
+   * blocks, SLO class, timeout) sharpen the choice. The request counts against the chosen endpoint
+   * from this moment until its lease ends. Throws `model_not_found` when no endpoint knows the
+   * model, `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when
+   * the predicted wait exceeds the request's budget.
    */
-  pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): ModelState;
-  /**
-   * The request is being sent to `endpointId` (normally the target `pick` just returned): it counts
-   * against the endpoint until the lease ends, and its first token and end teach the engine.
-   */
-  acquire(endpointId: string): RouteLease;
+  pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): Route;
   inFlight(endpointId: string): number;
   /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
   servedModels(protocol?: Protocol): string[];
@@ -36,7 +32,13 @@ export interface EndpointSelector {
   readonly blockTokens: number;
 }
 
-/** One request's hold on an endpoint, from send to end; what it reports feeds the engine. */
+/** Where a request goes, and its hold on that endpoint. */
+export interface Route {
+  state: ModelState;
+  lease: RouteLease;
+}
+
+/** One request's hold on an endpoint, from pick to end; what it reports feeds the engine. */
 export interface RouteLease {
   /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
   firstToken(): void;
@@ -75,8 +77,6 @@ export function createEndpointSelector(
   }
   const scoring = engine;
   const admission = opts.admission ?? DEFAULT_ADMISSION;
-  // pick() counts the request at once; forward.ts calls acquire() for the same target right after.
-  let picked: RouteTicket | undefined;
   const quarantined = opts.isEndpointQuarantined ?? (() => false);
   // Quarantined endpoints join the tried ones, so the engine never considers them.
   const withQuarantined = (model: string, exclude?: ReadonlySet<string>): ReadonlySet<string> | undefined => {
@@ -112,24 +112,8 @@ export function createEndpointSelector(
         admission,
       );
       if (!verdict.admitted) throw admissionError(verdict, model);
-      if (picked && !picked.done) scoring.finished(picked, { ok: false }); // picked but never sent
-      picked = scoring.routed(decision.target, req, decision.predictedWaitMs);
-      return decision.target.state;
-    },
-    acquire(endpointId) {
-      let ticket = picked;
-      picked = undefined;
-      if (!ticket || ticket.view.endpointId !== endpointId) {
-        const view = scoring.fleet.all().find((v) => v.endpointId === endpointId);
-        if (!view) return { firstToken: () => {}, end: () => {} };
-        ticket = scoring.routed(view, { model: view.state.model });
-      }
-      const t = ticket;
-      const sentAt = performance.now();
-      return {
-        firstToken: () => scoring.firstToken(t, performance.now() - sentAt),
-        end: (ok) => scoring.finished(t, ok ? { ok, e2eMs: performance.now() - sentAt } : { ok }),
-      };
+      const ticket = scoring.routed(decision.target, req, decision.predictedWaitMs);
+      return { state: decision.target.state, lease: leaseOf(scoring, ticket) };
     },
     inFlight(endpointId) {
       let n = 0;
@@ -148,5 +132,13 @@ export function createEndpointSelector(
             .map((s) => s.model),
         ),
       ].sort(),
+  };
+}
+
+function leaseOf(scoring: ScoringEngine, ticket: RouteTicket): RouteLease {
+  const sentAt = performance.now();
+  return {
+    firstToken: () => scoring.firstToken(ticket, performance.now() - sentAt),
+    end: (ok) => scoring.finished(ticket, ok ? { ok, e2eMs: performance.now() - sentAt } : { ok }),
   };
 }

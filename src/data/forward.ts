@@ -12,10 +12,9 @@ import type { ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { Dispatcher } from 'undici';
 import { MeshError } from '../core/errors.ts';
-import type { ModelState } from '../core/types.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/log.ts';
-import type { EndpointSelector, PickHints } from './endpoint-selector.ts';
+import type { EndpointSelector, PickHints, Route } from './endpoint-selector.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -60,10 +59,11 @@ export async function forwardInference(
   let lastError: MeshError | undefined;
   try {
     for (let attempt = 0; attempt <= deps.retries; attempt++) {
-      const target = pickTarget(deps, request, tried, lastError);
+      const route = pickTarget(deps, request, tried, lastError);
+      const target = route.state;
       tried.add(target.endpointId);
       if (attempt > 0) deps.metrics.retries.inc({ model: request.model });
-      const outcome = await attemptOn(deps, request, target, res, abort.signal);
+      const outcome = await attemptOn(deps, request, route, res, abort.signal);
       if (outcome.done) return;
       if (abort.signal.aborted) {
         request.log.info({ endpoint: target.endpointId }, 'client went away; upstream request cancelled');
@@ -86,7 +86,7 @@ function pickTarget(
   request: ForwardRequest,
   tried: Set<string>,
   lastError?: MeshError,
-): ModelState {
+): Route {
   try {
     return deps.selector.pick(request.model, tried, request.protocol.speaks, request.hints);
   } catch (err) {
@@ -101,12 +101,11 @@ type AttemptOutcome = { done: true } | { done: false; error: MeshError };
 async function attemptOn(
   deps: ForwardDeps,
   request: ForwardRequest,
-  target: ModelState,
+  { state: target, lease }: Route,
   res: ServerResponse,
   signal: AbortSignal,
 ): Promise<AttemptOutcome> {
   const endpoint = target.endpointId;
-  const lease = deps.selector.acquire(endpoint);
   deps.metrics.inFlight.inc({ endpoint });
   let status = 0;
   let ok = false;

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../core/listen.ts';
 import { MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
@@ -145,19 +145,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host}:${port}`,
-    port,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listen(server, options.host, options.port);
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

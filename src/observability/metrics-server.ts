@@ -3,7 +3,7 @@
  * Kept off the data plane port so scrapes and probes never queue behind inference traffic.
  */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../core/listen.ts';
 import type { Registry } from 'prom-client';
 
 export interface MetricsServer {
@@ -49,17 +49,5 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
       );
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://${options.host}:${port}`,
-    port,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listen(server, options.host, options.port);
 }

@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { listen } from '../core/listen.ts';
 import { randomBytes } from 'node:crypto';
 import type { SimulatorConfig } from '../core/config.ts';
 import type { SimClock } from './clock.ts';
@@ -180,21 +181,11 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  const host = options.host ?? '127.0.0.1';
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const { url, port } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
   let closing: Promise<void> | undefined;
 
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     flavor,
     engine,

@@ -13,7 +13,12 @@ export interface MeshdProcess extends ChildHandle {
   urls: { router: string; api: string; metrics: string };
 }
 
-export async function spawnMeshd(config: object, timeoutMs = 20_000): Promise<MeshdProcess> {
+/** `opts.root`: run the bins of another checkout (e.g. a snapshot of this one) instead of this one. */
+export async function spawnMeshd(
+  config: object,
+  timeoutMs = 20_000,
+  opts: { root?: string } = {},
+): Promise<MeshdProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'meshd-'));
   const file = join(dir, 'meshd.yaml');
   writeFileSync(file, stringify(config));
@@ -21,6 +26,8 @@ export async function spawnMeshd(config: object, timeoutMs = 20_000): Promise<Me
     ['bin/meshd.js', 'start', '--config', file],
     'Ctrl-C stops it.',
     timeoutMs,
+    'ignore',
+    opts.root,
   );
   const out = started.output();
   const pick = (label: RegExp) => out.match(label)?.[1] ?? '';
@@ -60,9 +67,10 @@ export async function spawnScript(
   file: string,
   args: string[],
   readyText: string,
-  opts: { timeoutMs?: number; stdin?: 'ignore' | 'pipe' } = {},
+  opts: { timeoutMs?: number; stdin?: 'ignore' | 'pipe'; root?: string } = {},
 ): Promise<ChildHandle> {
-  return spawnUntil(['--import', 'tsx', file, ...args], readyText, opts.timeoutMs ?? 20_000, opts.stdin);
+  const args2 = ['--import', 'tsx', file, ...args];
+  return spawnUntil(args2, readyText, opts.timeoutMs ?? 20_000, opts.stdin, opts.root);
 }
 
 /** Spawns one of the package's bins and waits until its output contains `readyText`. */
@@ -71,11 +79,12 @@ async function spawnUntil(
   readyText: string,
   timeoutMs: number,
   stdin: 'ignore' | 'pipe' = 'ignore',
+  cwd = root,
 ): Promise<ChildHandle> {
   const child =
     stdin === 'pipe'
-      ? spawn(process.execPath, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
-      : spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      ? spawn(process.execPath, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] })
+      : spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));

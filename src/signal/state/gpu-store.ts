@@ -5,9 +5,10 @@
  * same shape as the model `StateStore`.
  */
 import type { GpuState } from '../../core/gpu.ts';
+import { createKeyedStore, type StoreEvent, type StoreListener } from './keyed-store.ts';
 
-export type GpuStateEvent = { type: 'upsert'; state: GpuState } | { type: 'remove'; state: GpuState };
-export type GpuStateListener = (event: GpuStateEvent) => void;
+export type GpuStateEvent = StoreEvent<GpuState>;
+export type GpuStateListener = StoreListener<GpuState>;
 
 export interface GpuStateFilter {
   node?: string;
@@ -58,40 +59,26 @@ export function compareGpuStates(a: GpuState, b: GpuState): number {
 
 /** Creates an empty GPU store. Records are frozen copies; listeners run synchronously. */
 export function createGpuStore(): GpuStore {
-  const records = new Map<string, GpuState>();
-  const listeners = new Set<GpuStateListener>();
-  const emit = (event: GpuStateEvent) => {
-    for (const listener of listeners) listener(event);
-  };
-
-  const remove = (node: string, uuid: string): boolean => {
-    const key = keyOf(node, uuid);
-    const state = records.get(key);
-    if (!state) return false;
-    records.delete(key);
-    emit({ type: 'remove', state });
-    return true;
-  };
-
+  const store = createKeyedStore<GpuState>();
+  const remove = (node: string, uuid: string) => store.delete(keyOf(node, uuid));
   return {
     upsert(state) {
       const frozen = Object.freeze({
         ...state,
         ...(state.throttleReasons ? { throttleReasons: Object.freeze([...state.throttleReasons]) } : {}),
       }) as GpuState;
-      records.set(keyOf(state.node, state.uuid), frozen);
-      emit({ type: 'upsert', state: frozen });
+      store.set(keyOf(state.node, state.uuid), frozen);
     },
     remove,
     removeNode(node) {
-      for (const state of [...records.values()]) if (state.node === node) remove(node, state.uuid);
+      for (const state of store.values()) if (state.node === node) remove(node, state.uuid);
     },
-    get: (node, uuid) => records.get(keyOf(node, uuid)),
+    get: (node, uuid) => store.get(keyOf(node, uuid)),
     list: (filter = {}) =>
-      [...records.values()].filter((s) => matchesGpuFilter(s, filter)).sort(compareGpuStates),
-    watch(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+      store
+        .values()
+        .filter((s) => matchesGpuFilter(s, filter))
+        .sort(compareGpuStates),
+    watch: (listener) => store.watch(listener),
   };
 }

@@ -3,9 +3,10 @@
  * API and the router read snapshots and watch changes. One record per (endpoint, model).
  */
 import type { ModelState } from '../../core/types.ts';
+import { createKeyedStore, type StoreEvent, type StoreListener } from './keyed-store.ts';
 
-export type StateEvent = { type: 'upsert'; state: ModelState } | { type: 'remove'; state: ModelState };
-export type StateListener = (event: StateEvent) => void;
+export type StateEvent = StoreEvent<ModelState>;
+export type StateListener = StoreListener<ModelState>;
 
 export interface ModelStateFilter {
   model?: string;
@@ -38,37 +39,19 @@ export function matchesFilter(state: ModelState, filter: ModelStateFilter): bool
 }
 
 export function createStateStore(): StateStore {
-  const records = new Map<string, ModelState>();
-  const listeners = new Set<StateListener>();
-  const emit = (event: StateEvent) => {
-    for (const listener of listeners) listener(event);
-  };
-
-  const remove = (endpointId: string, model: string): boolean => {
-    const key = keyOf(endpointId, model);
-    const state = records.get(key);
-    if (!state) return false;
-    records.delete(key);
-    emit({ type: 'remove', state });
-    return true;
-  };
-
+  const store = createKeyedStore<ModelState>();
+  const remove = (endpointId: string, model: string) => store.delete(keyOf(endpointId, model));
   return {
     upsert(state) {
-      const frozen = Object.freeze({ ...state });
-      records.set(keyOf(state.endpointId, state.model), frozen);
-      emit({ type: 'upsert', state: frozen });
+      store.set(keyOf(state.endpointId, state.model), Object.freeze({ ...state }));
     },
     remove,
     removeEndpoint(endpointId) {
-      for (const state of [...records.values()])
+      for (const state of store.values())
         if (state.endpointId === endpointId) remove(endpointId, state.model);
     },
-    get: (endpointId, model) => records.get(keyOf(endpointId, model)),
-    list: (filter = {}) => [...records.values()].filter((s) => matchesFilter(s, filter)),
-    watch(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    get: (endpointId, model) => store.get(keyOf(endpointId, model)),
+    list: (filter = {}) => store.values().filter((s) => matchesFilter(s, filter)),
+    watch: (listener) => store.watch(listener),
   };
 }
