@@ -103,7 +103,7 @@ function runMatrix(
         scrapeIntervalMs: Number(values['scrape-ms']),
         admission: values.admission ?? false,
       });
-      const summary = summarise(r.records, r.makespanMs, r.prefixHitRate);
+      const summary = summarise(r.records, r, r.prefixHitRate);
       const row: RunRow = {
         trace: trace.name,
         load,
@@ -174,6 +174,7 @@ async function main(): Promise<void> {
     scrapeIntervalMs: Number(values['scrape-ms']),
     admission: values.admission ?? false,
     slo: SLO,
+    goodput: 'requests within the SLO per second of offered time (first to last arrival)',
     fleet: '16 endpoints: 8 × H100 profile, 8 × A100 profile (maxNumSeqs 64, 32,768 KV blocks)',
   };
   mkdirSync(values.out, { recursive: true });

@@ -16,7 +16,11 @@ export interface RunSummary {
   itlMeanMs: number;
   itlP99Ms: number;
   outputTokPerS: number;
-  /** Requests per second that finished within the SLO. */
+  /**
+   * Requests within the SLO per second of offered time (first to last arrival). Dividing by the
+   * makespan instead would count the drain of the last requests, which in a short run swamps any
+   * difference between strategies that all meet the SLO.
+   */
   goodputRps: number;
   /** Share of all requests that finished within the SLO. */
   goodputFrac: number;
@@ -31,7 +35,7 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export function summarise(
   records: readonly RequestRecord[],
-  makespanMs: number,
+  time: { makespanMs: number; offeredMs: number },
   prefixHitRate: number,
 ): RunSummary {
   const ok = records.filter((r) => r.status === 'ok');
@@ -41,7 +45,8 @@ export function summarise(
   const itl = sort(ok.map((r) => r.itlMs));
   const good = ok.filter((r) => r.ttftMs <= SLO.ttftMs && r.itlMs <= SLO.itlMs).length;
   const tokens = ok.reduce((a, r) => a + r.outputTokens, 0);
-  const seconds = makespanMs / 1000;
+  const seconds = time.makespanMs / 1000;
+  const offeredSeconds = Math.max(time.offeredMs, 1) / 1000;
   return {
     requests: records.length,
     ok: ok.length,
@@ -54,7 +59,7 @@ export function summarise(
     itlMeanMs: itl.reduce((a, b) => a + b, 0) / (itl.length || 1),
     itlP99Ms: quantile(itl, 0.99),
     outputTokPerS: tokens / seconds,
-    goodputRps: good / seconds,
+    goodputRps: good / offeredSeconds,
     goodputFrac: good / (records.length || 1),
     prefixHitRate,
   };

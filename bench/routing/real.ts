@@ -135,7 +135,8 @@ async function runTrace(
         const queries = after.prefixQueries - before.prefixQueries;
         const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
         const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
-        const summary = summarise(s.records, ran.makespanMs * S, hitRate);
+        const offeredMs = ((sendAtMs.at(-1) ?? 0) - (sendAtMs[0] ?? 0)) * S;
+        const summary = summarise(s.records, { makespanMs: ran.makespanMs * S, offeredMs }, hitRate);
         const total = ran.records.length;
         const row: RealRunRow = {
           trace: trace.name,
@@ -218,7 +219,7 @@ export async function runReal(o: RealOptions): Promise<void> {
     fleet: `${sims} simulator processes: ${Math.ceil(sims / 2)} × H100 profile, ${Math.floor(sims / 2)} × A100 profile (maxNumSeqs 64, 32,768 KV blocks, maxModelLen 262,144)`,
     notes: [
       'fresh simulators and meshd for every (load, strategy): caches start cold',
-      'goodput req/s and out tok/s divide by the makespan, which includes the drain of the last requests (as in the virtual mode); short runs understate them, compare them between strategies only',
+      'goodput req/s divides by the offered time (first to last arrival, simulated); out tok/s by the makespan, which includes the drain of the last requests, so short runs understate it: compare it between strategies only',
       'Mooncake prefix reuse grows along the trace: its first few hundred requests share few blocks, so cache-aware strategies have little to win in short runs',
       ...(o.quick
         ? [

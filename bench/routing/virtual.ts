@@ -39,6 +39,8 @@ export interface RequestRecord {
 export interface VirtualRunResult {
   records: RequestRecord[];
   makespanMs: number;
+  /** Virtual ms from the first to the last arrival. */
+  offeredMs: number;
   prefixHitRate: number;
   decisionUs: number[];
   preemptions: number;
@@ -172,6 +174,8 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
   return {
     records,
     makespanMs: clock.now(),
+    offeredMs:
+      (o.requests.at(-1)?.arrivalMs ?? 0) * o.timeFactor - (o.requests[0]?.arrivalMs ?? 0) * o.timeFactor,
     prefixHitRate: queries > 0 ? hits / queries : 0,
     decisionUs,
     preemptions,

@@ -171,7 +171,8 @@ test('mirrors the peer’s GPU states, quarantine included, with the same break 
   // Back with one GPU fewer: the snapshot replaces what was held.
   peerGpus.remove('a', 'GPU-2');
   api = await serve(createStateStore(), 'a', port, peerGpus);
-  await until('reconnected', () => gpus.get('a', 'GPU-1')?.healthy === true);
+  // The snapshot's records arrive first, the removal of what it lacks at its end.
+  await until('reconnected', () => gpus.get('a', 'GPU-1')?.healthy === true && !gpus.get('a', 'GPU-2'));
   assert.deepEqual(gpuView(gpus), ['GPU-1:true', 'GPU-local:true']);
 
   await sub.stop();
