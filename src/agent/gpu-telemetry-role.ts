@@ -5,9 +5,9 @@
  * another is tried (`auto` order); with none, meshd keeps running without GPU telemetry. A failed
  * reading is logged and counted, never fatal.
  */
-import type { MeshConfig } from '../core/config.ts';
+import type { MeshConfig, SimulatorConfig } from '../core/config.ts';
 import { MeshError } from '../core/errors.ts';
-import type { GpuState } from '../core/gpu.ts';
+import type { GpuSource, GpuState } from '../core/gpu.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createQuarantine, type Quarantine, type ReleaseEvent } from '../signal/gpu/quarantine/manager.ts';
@@ -22,23 +22,25 @@ export interface GpuTelemetryRole {
   quarantine: Quarantine;
   /** Operator release: clears the quarantine and stores the GPU back as healthy at once. */
   release(uuid: string): ReleaseEvent | undefined;
-  /** One reading now (tests, and the first reading before the role reports up). */
-  tick(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** A simulator's GPUs: the `gpus` its config lists, else the one sim GPU named after it. */
+const simulatorGpus = (node: string, s: SimulatorConfig): string[] =>
+  s.gpus?.length ? [...s.gpus] : [simGpuUuid(node, s.name)];
 
 /** Endpoint id → GPU UUIDs from config (`gpus` on runtimes and simulators; simulators default to their sim GPU). */
 export function endpointGpusFromConfig(config: MeshConfig): Map<string, string[]> {
   const node = config.node.id;
   const out = new Map<string, string[]>();
   for (const r of config.gpu.runtimes) if (r.gpus?.length) out.set(`${node}/${r.name}`, [...r.gpus]);
-  for (const s of config.gpu.simulators)
-    out.set(`${node}/${s.name}`, s.gpus?.length ? [...s.gpus] : [simGpuUuid(node, s.name)]);
+  for (const s of config.gpu.simulators) out.set(`${node}/${s.name}`, simulatorGpus(node, s));
   return out;
 }
 
 async function openSource(
   config: MeshConfig,
+  named: GpuSource | 'auto',
   logger: Logger,
   simGpuFault?: (simulator: string) => SimGpuFault | undefined,
 ): Promise<GpuTelemetrySource | undefined> {
@@ -48,21 +50,20 @@ async function openSource(
     url: t.url,
     intervalMs: t.intervalMs,
     simGpus: config.gpu.simulators.flatMap((s) =>
-      (s.gpus?.length ? s.gpus : [simGpuUuid(config.node.id, s.name)]).map((uuid) => ({
+      simulatorGpus(config.node.id, s).map((uuid) => ({
         uuid,
         name: `Simulated ${s.profile.toUpperCase()}`,
         fault: simGpuFault && (() => simGpuFault(s.name)),
       })),
     ),
   };
-  if (t.source === 'none') return undefined;
   try {
-    return await createGpuTelemetrySource({ ...base, source: t.source });
+    return await createGpuTelemetrySource({ ...base, source: named });
   } catch (err) {
     const error = MeshError.from(err, 'unavailable');
     if (error.code === 'invalid_config') throw error;
-    logger.error({ err: error, source: t.source }, 'GPU telemetry source cannot start');
-    if (t.source === 'auto' || t.source === 'sim' || t.source === 'dcgm') return undefined;
+    logger.error({ err: error, source: named }, 'GPU telemetry source cannot start');
+    if (named === 'auto' || named === 'sim' || named === 'dcgm') return undefined;
   }
   // The named source failed (e.g. NVML without a driver): fall back to whatever this host has.
   try {
@@ -86,13 +87,15 @@ export async function startGpuTelemetryRole(
     simGpuFault?: (simulator: string) => SimGpuFault | undefined;
   },
 ): Promise<GpuTelemetryRole | undefined> {
-  if (config.gpu.telemetry.source === 'none') return undefined;
+  const named = config.gpu.telemetry.source;
+  if (named === 'none') return undefined;
   const logger = deps.logger.child({ component: 'gpu-telemetry' });
   const { metrics, gpus } = deps;
   const node = config.node.id;
-  const source = await openSource(config, logger, deps.simGpuFault);
+  const source = await openSource(config, named, logger, deps.simGpuFault);
   const quarantine = createQuarantine({ policy: config.gpu.quarantine });
-  const known = new Set<string>();
+  // The GPUs of the last reading: one that drops out of a reading is removed from the store.
+  let known = new Set<string>();
 
   quarantine.events.on('quarantined', (e) => {
     logger.warn({ gpu: e.uuid, reason: e.reason, detail: e.detail }, 'GPU quarantined');
@@ -134,8 +137,7 @@ export async function startGpuTelemetryRole(
       gauges(s);
     }
     for (const uuid of known) if (!seen.has(uuid)) gpus.remove(node, uuid);
-    known.clear();
-    for (const uuid of seen) known.add(uuid);
+    known = seen;
   };
   const tickOnce = () => (running ??= tick().finally(() => (running = undefined)));
 
@@ -156,7 +158,6 @@ export async function startGpuTelemetryRole(
       }
       return event;
     },
-    tick: tickOnce,
     async stop() {
       clearInterval(timer);
       await running;

@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { GPU_SOURCES, type GpuState } from '../core/gpu.ts';
 import { MeshError } from '../core/errors.ts';
 import { createGpuTelemetrySource } from '../signal/gpu/select-source.ts';
+import { simGpuUuid } from '../signal/gpu/sim/source.ts';
 import { formatResult, useColor, type TableView } from '../cli/output.ts';
 
 interface GpusOptions {
@@ -21,7 +22,7 @@ const pct = (v: number | undefined) => (v === undefined ? '-' : `${Math.round(v 
 const gib = (v: number | undefined) => (v === undefined ? '-' : (v / 1024 ** 3).toFixed(1));
 
 /** The table view of a reading. */
-export function gpusTable(gpus: GpuState[]): TableView {
+function gpusTable(gpus: GpuState[]): TableView {
   return {
     head: [
       'IDX',
@@ -50,14 +51,14 @@ export function gpusTable(gpus: GpuState[]): TableView {
   };
 }
 
-/** Reads once and returns the text to print. Throws `unavailable` when no source can read. */
-export async function readGpus(opts: GpusOptions): Promise<{ source: string; gpus: GpuState[] }> {
+/** Reads once with the chosen source. Throws `unavailable` when no source can read. */
+async function readGpus(opts: GpusOptions): Promise<{ source: string; gpus: GpuState[] }> {
   const source = await createGpuTelemetrySource({
     source: opts.source ?? 'auto',
     node: opts.node,
     url: opts.url,
     nvmlLibrary: opts.nvmlLibrary,
-    simGpus: [{ uuid: `GPU-sim-${opts.node}-0` }],
+    simGpus: [{ uuid: simGpuUuid(opts.node, '0') }],
   });
   try {
     return { source: source.kind, gpus: await source.read() };

@@ -23,6 +23,7 @@ import { createNodeDirectory } from './node-directory.ts';
 import { startRouterRole, type RouterRole } from './router-role.ts';
 import { registerApiServices, scraperController } from './services.ts';
 
+/** A started node: its URLs, its stores, and `stop` (the started parts, in reverse order). */
 export interface RunningMeshd {
   nodeId: string;
   routerUrl?: string;
@@ -37,6 +38,7 @@ export interface RunningMeshd {
   stop(): Promise<void>;
 }
 
+/** Starts the node the config describes; when a part fails to start, stops the parts already up and rethrows. */
 export async function startMeshd(config: MeshConfig, logger: Logger): Promise<RunningMeshd> {
   const store = createStateStore();
   const gpus = createGpuStore();
@@ -58,24 +60,22 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     stops.push(() => metricsServer.close());
 
     let gpu: GpuRole | undefined;
+    let gpuTelemetry: GpuTelemetryRole | undefined;
     if (roles.has('gpu')) {
       gpu = await startGpuRole(config, { store, metrics, logger });
       stops.push(() => gpu!.stop());
-    }
-    let gpuTelemetry: GpuTelemetryRole | undefined;
-    if (roles.has('gpu')) {
       gpuTelemetry = await startGpuTelemetryRole(config, {
         gpus,
         metrics,
         logger,
-        simGpuFault: gpu?.gpuFault,
+        simGpuFault: gpu.gpuFault,
       });
       if (gpuTelemetry) stops.push(() => gpuTelemetry!.stop());
     }
     // One engine per node: the router decides with it and the Scoring service serves it, so
     // in-flight work, learned rates and the prefix index are the same for both.
     const scoring = createScoringEngine(engineOptionsFromConfig(config.scoring));
-    const unsync = syncEngineWithStore(scoring, store);
+    const unsync = syncEngineWithStore(scoring, store, gpus);
     stops.push(async () => unsync());
     let router: RouterRole | undefined;
     if (roles.has('router') || roles.has('edge')) {

@@ -6,7 +6,7 @@ import type { MeshConfig } from '../core/config.ts';
 import type { NodeInfo } from '../core/types.ts';
 import type { RouterRole } from './router-role.ts';
 
-export const MESH_VERSION = '0.1.0';
+const MESH_VERSION = '0.1.0';
 
 export interface NodeDirectory {
   nodes(): NodeInfo[];

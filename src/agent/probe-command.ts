@@ -17,7 +17,7 @@ import { createRuntimeScraper } from '../signal/runtime/scraper.ts';
 import type { EndpointError, EngineModelState, RuntimeEndpoint } from '../signal/runtime/types.ts';
 import { createStateStore } from '../signal/state/state-store.ts';
 
-export interface ProbeOptions {
+interface ProbeOptions {
   runtime?: RuntimeKind;
   metricsUrl?: string;
   managementUrl?: string;
@@ -43,7 +43,7 @@ export interface ProbeResult {
 }
 
 /** Detects and scrapes one endpoint. */
-export async function probeEndpoint(url: string, o: ProbeOptions): Promise<ProbeResult> {
+async function probeEndpoint(url: string, o: ProbeOptions): Promise<ProbeResult> {
   let runtime = o.runtime;
   let detectedBy = 'given';
   if (!runtime) {

@@ -9,7 +9,7 @@ import { ERROR_CODES, MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.t
 import type { Logger } from '../observability/log.ts';
 
 /** Converts anything thrown by a handler into a `ConnectError` with the mapped code. */
-export function toConnectError(err: unknown): ConnectError {
+function toConnectError(err: unknown): ConnectError {
   // Connect's own errors (malformed request, deadline, client cancel) already carry the right code.
   if (err instanceof ConnectError) return err;
   if (err instanceof Error && err.name === 'AbortError') return ConnectError.from(err);

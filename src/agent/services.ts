@@ -43,12 +43,14 @@ export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps)
     controller: deps.controller,
   })(router);
   quarantineRoutes({ quarantine: deps.quarantine?.quarantine, release: deps.quarantine?.release })(router);
-  scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store), admission: deps.admission })(router);
+  scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store, deps.gpus), admission: deps.admission })(
+    router,
+  );
 }
 
-function storeEngine(store: StateStore): ScoringEngine {
+function storeEngine(store: StateStore, gpus: GpuStore): ScoringEngine {
   const engine = createScoringEngine();
-  syncEngineWithStore(engine, store);
+  syncEngineWithStore(engine, store, gpus);
   return engine;
 }
 

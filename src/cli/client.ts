@@ -5,24 +5,25 @@
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.ts';
+import { Quarantine } from '../gen/infermesh/control/v1/quarantine_pb.ts';
 import { StatePlane } from '../gen/infermesh/state/v1/state_pb.ts';
 
 /** Typed clients of one endpoint plus the per-call options. */
 export interface MeshClients {
   control: Client<typeof ControlPlane>;
   state: Client<typeof StatePlane>;
+  quarantine: Client<typeof Quarantine>;
   /** Options for every call (the `--timeout` deadline). */
   callOptions: CallOptions;
-  endpoint: string;
 }
 
-/** Clients for the ControlPlane and StatePlane of the meshd at `endpoint`. */
+/** Clients for the ControlPlane, StatePlane and Quarantine services of the meshd at `endpoint`. */
 export function createMeshClients(endpoint: string, timeoutMs: number): MeshClients {
   const transport = createConnectTransport({ baseUrl: endpoint, httpVersion: '1.1' });
   return {
     control: createClient(ControlPlane, transport),
     state: createClient(StatePlane, transport),
+    quarantine: createClient(Quarantine, transport),
     callOptions: { timeoutMs },
-    endpoint,
   };
 }

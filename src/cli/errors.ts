@@ -12,7 +12,7 @@ export interface ErrorContext {
 }
 
 /** `{ code, message }` of anything a command threw. */
-export function describeError(err: unknown, ctx: ErrorContext): { code: string; message: string } {
+function describeError(err: unknown, ctx: ErrorContext): { code: string; message: string } {
   if (err instanceof ConnectError) {
     const meshCode = err.metadata.get(MESH_ERROR_CODE_HEADER);
     if (meshCode) return { code: meshCode, message: err.rawMessage };

@@ -43,7 +43,7 @@ const PLAIN_CHARS = {
 };
 
 /** Renders a table view as text (no trailing newline). */
-export function renderTable(view: TableView, color: boolean): string {
+function renderTable(view: TableView, color: boolean): string {
   const table = new Table({
     head: view.head,
     chars: PLAIN_CHARS,

@@ -22,13 +22,13 @@ import { formatError } from './errors.ts';
 import { formatResult, OUTPUT_FORMATS, useColor, type OutputFormat, type TableView } from './output.ts';
 
 /** Where the CLI looks without `--endpoint` or `MESH_ENDPOINT`: meshd's default API port. */
-export const DEFAULT_ENDPOINT = 'http://127.0.0.1:50051';
+const DEFAULT_ENDPOINT = 'http://127.0.0.1:50051';
 /** Deadline of each call without `--timeout`. */
-export const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_TIMEOUT_MS = 5000;
 /** Deadline of load-model / unload-model without `--timeout`: loading weights takes a while. */
-export const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
+const DEFAULT_LOAD_TIMEOUT_MS = 120_000;
 /** Exit status for a wrong command line (1 is for failures of the command itself). */
-export const EXIT_USAGE = 2;
+const EXIT_USAGE = 2;
 
 /** The process's streams and environment, injectable for in-process tests. */
 export interface CliIo {

@@ -27,7 +27,7 @@ export interface ControlPlaneSource {
 const notYet = (rpc: string) => new MeshError('not_implemented', `${rpc} lands with the control-plane issue`);
 
 /** The ControlPlane implementation, for `router.service(ControlPlane, impl)`. */
-export function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<typeof ControlPlane> {
+function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<typeof ControlPlane> {
   const control = {
     nodeId: source.nodeId ?? '',
     nodes: () => source.nodes(),

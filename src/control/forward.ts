@@ -16,9 +16,9 @@ import {
 import type { CallContext, ModelControlResult } from './model-control.ts';
 
 /** Header naming the node that forwarded a call. */
-export const FORWARDED_BY_HEADER = 'mesh-forwarded-by';
+const FORWARDED_BY_HEADER = 'mesh-forwarded-by';
 /** Deadline of a forwarded call when the client set none: loading weights can take minutes. */
-export const DEFAULT_FORWARD_TIMEOUT_MS = 300_000;
+const DEFAULT_FORWARD_TIMEOUT_MS = 300_000;
 
 type Rpc = 'loadModel' | 'unloadModel';
 

@@ -88,14 +88,29 @@ const cannot = (what: string, ep: Endpoint, nodeId: string) =>
 /** A runtime control should throw MeshErrors; anything else is the runtime failing. */
 const asMeshError = (err: unknown) => MeshError.from(err, 'upstream_error');
 
+/** Both calls need a model and a target node. */
+function requireModelAndNode(req: { model: string; nodeId: string }): void {
+  if (!req.model) throw new MeshError('invalid_request', 'model is required');
+  if (!req.nodeId) throw new MeshError('invalid_request', 'node_id is required');
+}
+
+/** The result of a call served on this node; `describe` words it for the endpoint id. */
+function servedHere(
+  deps: ModelControlDeps,
+  endpoint: Endpoint,
+  describe: (endpointId: string) => string,
+): ModelControlResult {
+  const endpointId = `${deps.nodeId}/${endpoint.name}`;
+  return { success: true, message: describe(endpointId), nodeId: deps.nodeId, endpointId };
+}
+
 /** Loads here or forwards; throws `MeshError`. */
 export async function loadModel(
   deps: ModelControlDeps,
   req: LoadModelRequest,
   ctx: CallContext,
 ): Promise<ModelControlResult> {
-  if (!req.model) throw new MeshError('invalid_request', 'model is required');
-  if (!req.nodeId) throw new MeshError('invalid_request', 'node_id is required');
+  requireModelAndNode(req);
   if (req.nodeId !== deps.nodeId) return forwardToNode(deps, 'loadModel', req, ctx);
   const { endpoint, control } = pickEndpoint(
     deps,
@@ -112,13 +127,7 @@ export async function loadModel(
   await control.loadModel(req.model, options).catch((err: unknown) => {
     throw asMeshError(err);
   });
-  const endpointId = `${deps.nodeId}/${endpoint.name}`;
-  return {
-    success: true,
-    message: `loaded "${req.model}" on ${endpointId}`,
-    nodeId: deps.nodeId,
-    endpointId,
-  };
+  return servedHere(deps, endpoint, (id) => `loaded "${req.model}" on ${id}`);
 }
 
 /** Unloads here or forwards; throws `MeshError`. */
@@ -127,8 +136,7 @@ export async function unloadModel(
   req: UnloadModelRequest,
   ctx: CallContext,
 ): Promise<ModelControlResult> {
-  if (!req.model) throw new MeshError('invalid_request', 'model is required');
-  if (!req.nodeId) throw new MeshError('invalid_request', 'node_id is required');
+  requireModelAndNode(req);
   if (req.nodeId !== deps.nodeId) return forwardToNode(deps, 'unloadModel', req, ctx);
   const { endpoint, control } = pickEndpoint(
     deps,
@@ -140,11 +148,5 @@ export async function unloadModel(
   await control.unloadModel(req.model).catch((err: unknown) => {
     throw asMeshError(err);
   });
-  const endpointId = `${deps.nodeId}/${endpoint.name}`;
-  return {
-    success: true,
-    message: `unloaded "${req.model}" from ${endpointId}`,
-    nodeId: deps.nodeId,
-    endpointId,
-  };
+  return servedHere(deps, endpoint, (id) => `unloaded "${req.model}" from ${id}`);
 }

@@ -11,7 +11,7 @@ import { ModelSchema, ModelStatus, type Model } from '../gen/infermesh/control/v
  * Status of a model from its endpoints: LOADED if any endpoint has it loaded, LOADING if one is
  * warming it up, AVAILABLE otherwise (known to some runtime, loaded nowhere).
  */
-export function aggregateStatus(states: readonly ModelState[]): ModelStatus {
+function aggregateStatus(states: readonly ModelState[]): ModelStatus {
   if (states.some((s) => s.loaded)) return ModelStatus.LOADED;
   if (states.some((s) => s.warming)) return ModelStatus.LOADING;
   return ModelStatus.AVAILABLE;

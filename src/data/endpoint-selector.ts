@@ -13,8 +13,6 @@ import type { StateStore } from '../signal/state/state-store.ts';
 import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
 import type { PickHints } from './request-hints.ts';
 
-export type { PickHints } from './request-hints.ts';
-
 export interface EndpointSelector {
   /**
    * Routes a request for `model` to the best endpoint among those that speak `protocol` (default
@@ -47,11 +45,10 @@ export interface RouteLease {
 }
 
 /** Stale state (one failed scrape) is still routable; unhealthy or unloaded is not. */
-export const isRoutable = (s: ModelState): boolean => s.loaded && s.health !== 'unhealthy';
+const isRoutable = (s: ModelState): boolean => s.loaded && s.health !== 'unhealthy';
 
 /** Whether an endpoint serves its model over `protocol`; a record without `protocols` speaks OpenAI only. */
-export const speaks = (s: ModelState, protocol: Protocol): boolean =>
-  (s.protocols ?? ['openai']).includes(protocol);
+const speaks = (s: ModelState, protocol: Protocol): boolean => (s.protocols ?? ['openai']).includes(protocol);
 
 export interface EndpointSelectorOptions {
   /**
@@ -65,6 +62,10 @@ export interface EndpointSelectorOptions {
   isEndpointQuarantined?: (s: ModelState) => boolean;
 }
 
+/**
+ * A selector over `store`'s endpoints; `options` may be just the random source (tests). It reads
+ * the engine's fleet views, which mirror the store record for record, so no pick scans the store.
+ */
 export function createEndpointSelector(
   store: StateStore,
   options: EndpointSelectorOptions | (() => number) = {},
@@ -81,8 +82,11 @@ export function createEndpointSelector(
   // Quarantined endpoints join the tried ones, so the engine never considers them.
   const withQuarantined = (model: string, exclude?: ReadonlySet<string>): ReadonlySet<string> | undefined => {
     if (!opts.isEndpointQuarantined) return exclude;
-    const out = store.list({ model }).filter(quarantined);
-    return out.length === 0 ? exclude : new Set([...(exclude ?? []), ...out.map((s) => s.endpointId)]);
+    let out: Set<string> | undefined;
+    for (const v of scoring.fleet.forModel(model)) {
+      if (quarantined(v.state)) (out ??= new Set(exclude)).add(v.endpointId);
+    }
+    return out ?? exclude;
   };
 
   return {
@@ -92,18 +96,17 @@ export function createEndpointSelector(
       try {
         decision = scoring.decide(req);
       } catch (err) {
-        if (err instanceof MeshError && err.code === 'no_healthy_endpoint') {
-          const speaking = scoring.fleet.forModel(model).some((v) => speaks(v.state, protocol));
-          if (!speaking) {
-            throw new MeshError(
-              'no_healthy_endpoint',
-              `no endpoint serves model \`${model}\` over the ${protocol} protocol`,
-              {
-                endpoints: scoring.fleet.forModel(model).length,
-                protocol,
-              },
-            );
-          }
+        const views = scoring.fleet.forModel(model);
+        if (
+          err instanceof MeshError &&
+          err.code === 'no_healthy_endpoint' &&
+          !views.some((v) => speaks(v.state, protocol))
+        ) {
+          throw new MeshError(
+            'no_healthy_endpoint',
+            `no endpoint serves model \`${model}\` over the ${protocol} protocol`,
+            { endpoints: views.length, protocol },
+          );
         }
         throw err;
       }
@@ -122,16 +125,16 @@ export function createEndpointSelector(
     },
     blockTokens: scoring.blockTokens,
     servedModels: (protocol) =>
-      [
-        ...new Set(
-          store
-            .list()
-            .filter(
-              (s) => isRoutable(s) && !quarantined(s) && (protocol === undefined || speaks(s, protocol)),
-            )
-            .map((s) => s.model),
+      scoring.fleet
+        .models()
+        .filter((model) =>
+          scoring.fleet
+            .forModel(model)
+            .some(
+              ({ state: s }) =>
+                isRoutable(s) && !quarantined(s) && (protocol === undefined || speaks(s, protocol)),
+            ),
         ),
-      ].sort(),
   };
 }
 

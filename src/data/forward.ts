@@ -14,7 +14,8 @@ import type { Dispatcher } from 'undici';
 import { MeshError } from '../core/errors.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/log.ts';
-import type { EndpointSelector, PickHints, Route } from './endpoint-selector.ts';
+import type { EndpointSelector, Route } from './endpoint-selector.ts';
+import type { PickHints } from './request-hints.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { Upstreams } from './upstreams.ts';
 

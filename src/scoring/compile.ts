@@ -13,11 +13,11 @@ interface Timed {
   totalMs: number;
 }
 
+/** One profile ready to run: its plugins built, their timing counters, its weights per SLO class. */
 export interface CompiledProfile {
-  filters: { name: string; plugin: Filter }[];
-  /** The same filters' plugins, for the hot loop. */
+  /** The filters in order; the engine runs them fused, in one pass over the candidates. */
   filterPlugins: readonly Filter[];
-  /** The filters run fused, in one pass over the candidates, and are timed as that one pass. */
+  /** The fused filter pass is timed as one; its name joins the filters' names. */
   filterTiming: Timed & { name: string };
   scorers: (Timed & { name: string; plugin: Scorer; weight: number })[];
   picker: { name: string; plugin: Picker };
@@ -26,6 +26,7 @@ export interface CompiledProfile {
   weightSum(slo: SloClass | undefined): number;
 }
 
+/** Compiles every profile by name; throws one `invalid_config` that lists every problem found. */
 export function compileProfiles(
   specs: Readonly<Record<string, ProfileSpec>>,
   registry: PluginRegistry,
@@ -47,7 +48,7 @@ export function compileProfiles(
       }
       return factory(params, deps);
     };
-    const filters: CompiledProfile['filters'] = [];
+    const filters: { name: string; plugin: Filter }[] = [];
     for (const f of spec.filters ?? STANDARD_FILTERS) {
       const plugin = build<Filter>('filters', f.type, f.params ?? {});
       if (plugin) filters.push({ name: f.name ?? f.type, plugin });
@@ -73,13 +74,13 @@ export function compileProfiles(
       return Float64Array.from(scorers, (s) => o?.[s.name] ?? s.weight);
     };
     const weights = { none: vector(), latency: vector('latency'), throughput: vector('throughput') };
+    const sum = (w: Float64Array) => w.reduce((a, b) => a + b, 0);
     const sums = {
-      none: weights.none.reduce((a, b) => a + b, 0),
-      latency: weights.latency.reduce((a, b) => a + b, 0),
-      throughput: weights.throughput.reduce((a, b) => a + b, 0),
+      none: sum(weights.none),
+      latency: sum(weights.latency),
+      throughput: sum(weights.throughput),
     };
     out.set(profileName, {
-      filters,
       filterPlugins: filters.map((f) => f.plugin),
       filterTiming: { name: filters.map((f) => f.name).join('+') || 'none', calls: 0, totalMs: 0 },
       scorers,

@@ -6,11 +6,13 @@
  */
 import { MeshError } from '../core/errors.ts';
 import { createFleet, type Fleet } from './fleet.ts';
-import { createPrefixIndex, PREFIX_BLOCK_TOKENS, type PrefixIndex } from './prefix-index.ts';
+import { createPrefixIndex, PREFIX_BLOCK_TOKENS } from './prefix-index.ts';
 import { compileProfiles, type CompiledProfile } from './compile.ts';
 import { BUILTIN_PROFILES, type ProfileSpec } from './profiles.ts';
 import { createPluginRegistry, type PluginRegistry } from './registry.ts';
-import { createServiceRates, type ServiceRates } from './service-rates.ts';
+import { pluginTimings, type PluginTiming } from './plugin-timings.ts';
+import { selectTop } from './select-top.ts';
+import { createServiceRates } from './service-rates.ts';
 import { createOutcomeTracker, type RouteTicket } from './outcomes.ts';
 import { predictWaitMs } from './wait-model.ts';
 import { createZoneTable, type ZoneLink } from './zones.ts';
@@ -42,19 +44,8 @@ export interface ScoringEngineOptions {
   random?: () => number;
 }
 
-/** Accumulated time and calls of one plugin. */
-export interface PluginTiming {
-  profile: string;
-  kind: 'filter' | 'scorer' | 'picker' | 'index';
-  name: string;
-  calls: number;
-  totalMs: number;
-}
-
 export interface ScoringEngine {
   readonly fleet: Fleet;
-  readonly rates: ServiceRates;
-  readonly prefixIndex: PrefixIndex;
   readonly defaultProfile: string;
   readonly blockTokens: number;
   /**
@@ -73,7 +64,6 @@ export interface ScoringEngine {
   explain(decision: Decision): string;
   profileNames(): string[];
   timings(): PluginTiming[];
-  resetTimings(): void;
   /** Forgets an endpoint's router-side state (it went away). */
   forget(endpointId: string, model: string): void;
 }
@@ -202,7 +192,6 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
         continue;
       }
       constScores[k] = Number.NaN;
-      s.plugin.prepare?.(req, ctx);
       s.plugin.score(cands, n, req, ctx, raw);
       for (let i = 0; i < n; i++) {
         const r = raw[i]!;
@@ -230,7 +219,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     };
   }
 
-  /** Partial selection of the best `explainTop` totals (the chosen one first), O(n·k). */
+  /** The best `explainTop` candidates (the chosen one first) with each weighted scorer's score. */
   function explainBest(
     p: CompiledProfile,
     n: number,
@@ -239,21 +228,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     weights: Float64Array,
     constTotal: number,
   ): ExplainedTarget[] {
-    let m = 0;
-    topIdx[m++] = chosen;
-    const k = Math.min(explainTop, n);
-    for (let i = 0; i < n && k > 1; i++) {
-      if (i === chosen) continue;
-      const s = totals[i]!;
-      if (m < k) m++;
-      else if (s <= totals[topIdx[k - 1]!]!) continue;
-      let j = m - 1;
-      while (j > 1 && totals[topIdx[j - 1]!]! < s) {
-        topIdx[j] = topIdx[j - 1]!;
-        j--;
-      }
-      topIdx[j] = i;
-    }
+    const m = selectTop(totals, n, Math.min(explainTop, n), topIdx, chosen);
     const out: ExplainedTarget[] = [];
     for (let j = 0; j < m; j++) {
       const i = topIdx[j]!;
@@ -273,8 +248,6 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
 
   return {
     fleet,
-    rates,
-    prefixIndex,
     defaultProfile,
     blockTokens,
     decide,
@@ -295,22 +268,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
         .join('; ');
     },
     profileNames: () => [...profiles.keys()].sort(),
-    timings() {
-      const out: PluginTiming[] = [{ profile: '*', kind: 'index', name: 'prefix-index', ...indexTiming }];
-      for (const [name, p] of profiles) {
-        out.push({ profile: name, kind: 'filter', ...p.filterTiming });
-        for (const s of p.scorers)
-          out.push({ profile: name, kind: 'scorer', name: s.name, calls: s.calls, totalMs: s.totalMs });
-        out.push({ profile: name, kind: 'picker', name: p.picker.name, ...p.pickerTiming });
-      }
-      return out.filter((t) => t.calls > 0);
-    },
-    resetTimings() {
-      indexTiming.calls = indexTiming.totalMs = 0;
-      for (const p of profiles.values()) {
-        for (const x of [p.filterTiming, ...p.scorers, p.pickerTiming]) x.calls = x.totalMs = 0;
-      }
-    },
+    timings: () => pluginTimings(profiles, indexTiming),
     forget(endpointId, model) {
       const v = fleet.remove(endpointId, model);
       if (v) prefixIndex.drop(v);

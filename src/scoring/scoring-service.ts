@@ -30,7 +30,7 @@ export interface ScoringServiceOptions {
 const sloOf = (s: ProtoSloClass): SloClass | undefined =>
   s === ProtoSloClass.LATENCY ? 'latency' : s === ProtoSloClass.THROUGHPUT ? 'throughput' : undefined;
 
-export function createScoringService(options: ScoringServiceOptions): ServiceImpl<typeof Scoring> {
+function createScoringService(options: ScoringServiceOptions): ServiceImpl<typeof Scoring> {
   const { engine } = options;
   const policy = options.admission ?? DEFAULT_ADMISSION;
   const maxOpen = options.maxOpenAdmissions ?? 100_000;
@@ -64,9 +64,8 @@ export function createScoringService(options: ScoringServiceOptions): ServiceImp
       const decision = engine.decide(request, req.profile || undefined);
       const reason = engine.explain(decision);
       const k = req.topK > 0 ? req.topK : 3;
-      const byId = new Map(engine.fleet.forModel(req.model).map((v) => [v.endpointId, v]));
       const targets = decision.top.slice(0, k).map((t) => {
-        const v = byId.get(t.endpointId);
+        const v = engine.fleet.get(t.endpointId, req.model);
         const wait = v ? engine.predictWaitMs(v) : 0;
         return {
           nodeId: v?.state.node ?? '',

@@ -1,8 +1,8 @@
 /**
  * Heterogeneous GPU speed, learned from outcomes: a prefill service rate (tokens/s) per GPU type.
  * Starts from a prior per type (config, or a built-in guess for H100/A100) and moves by an EWMA of
- * what each finished request shows: uncached prompt tokens ÷ (time to first token − the wait the
- * router predicted before it). Clamped to [prior/4, prior×4] so one odd sample cannot run away.
+ * what each first token shows: the request's prefill work (`prefillWork`, in linear tokens) ÷ (time
+ * to first token − the wait the router predicted before it). Clamped to [prior/4, prior×4] so one odd sample cannot run away.
  */
 
 /** Prior prefill rates (tokens/s) for an 8B-class model, from shared/traces (Vidur) numbers. */
@@ -20,13 +20,10 @@ export interface RateCell {
 }
 
 export interface ServiceRates {
-  /** Current estimate for `gpuType` (unknown types use the `default` prior). */
-  rate(gpuType: string | undefined): number;
-  /** The cell that always holds `rate(gpuType)`. */
+  /** The cell that always holds the current estimate for `gpuType` (unknown types use the `default` prior). */
   cell(gpuType: string | undefined): RateCell;
   /** Feeds one outcome: `tokens` prefilled in `serviceMs` on `gpuType`. */
   observe(gpuType: string | undefined, tokens: number, serviceMs: number): void;
-  snapshot(): Record<string, number>;
 }
 
 export function createServiceRates(
@@ -34,44 +31,24 @@ export function createServiceRates(
   alpha = 0.05,
 ): ServiceRates {
   const prior = { ...DEFAULT_PRIOR_RATES, ...priors };
-  const learned = new Map<string, number>();
+  // One cell per normalised GPU type, holding the prior until the first outcome moves it.
   const cells = new Map<string, { value: number }>();
-  // Normalised keys memoised per raw label: rate() runs once per candidate per decision.
-  const keys = new Map<string, string>();
-  const keyOf = (t: string | undefined) => {
-    if (!t) return 'default';
-    let k = keys.get(t);
-    if (k === undefined) keys.set(t, (k = t.toUpperCase()));
-    return k;
-  };
+  const keyOf = (t: string | undefined) => (t ? t.toUpperCase() : 'default');
   const priorOf = (k: string) => prior[k] ?? prior.default ?? 20_000;
+  const cellOf = (k: string) => {
+    let c = cells.get(k);
+    if (!c) cells.set(k, (c = { value: priorOf(k) }));
+    return c;
+  };
   return {
-    rate(gpuType) {
-      const k = keyOf(gpuType);
-      return learned.get(k) ?? priorOf(k);
-    },
-    cell(gpuType) {
-      const k = keyOf(gpuType);
-      let c = cells.get(k);
-      if (!c) cells.set(k, (c = { value: learned.get(k) ?? priorOf(k) }));
-      return c;
-    },
+    cell: (gpuType) => cellOf(keyOf(gpuType)),
     observe(gpuType, tokens, serviceMs) {
       if (!(tokens > 256) || !(serviceMs > 0)) return; // short prompts say more about overhead than rate
       const k = keyOf(gpuType);
       const p = priorOf(k);
       const sample = Math.min(p * 4, Math.max(p / 4, (tokens * 1000) / serviceMs));
-      const cur = learned.get(k) ?? p;
-      const next = cur + alpha * (sample - cur);
-      learned.set(k, next);
-      const c = cells.get(k);
-      if (c) c.value = next;
-    },
-    snapshot() {
-      const out: Record<string, number> = {};
-      for (const k of new Set([...Object.keys(prior), ...learned.keys()]))
-        out[k] = learned.get(k) ?? priorOf(k);
-      return out;
+      const c = cellOf(k);
+      c.value += alpha * (sample - c.value);
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { ModelState, Protocol } from '../core/types.ts';
 import type { GpuState } from '../core/gpu.ts';
 import type { PrefixIndex } from './prefix-index.ts';
+import type { RateCell } from './service-rates.ts';
 
 /** Latency-sensitive or throughput (batch) traffic; a profile may weight the two differently. */
 export type SloClass = 'latency' | 'throughput';
@@ -68,7 +69,7 @@ export interface EndpointView {
   /** KV capacity in tokens, when known (0 = unknown). */
   kvTokens: number;
   /** The engine's service-rate cell for this GPU type; cleared on every state refresh. */
-  rateCell: { readonly value: number } | undefined;
+  rateCell: RateCell | undefined;
 }
 
 /** Shared, read-mostly context handed to plugins on every call. */
@@ -102,8 +103,6 @@ export interface Filter {
  */
 export interface Scorer {
   readonly name: string;
-  /** Optional per-decision work done once before scoring (e.g. walk the prefix index). */
-  prepare?(req: ScoringRequest, ctx: ScoringContext): void;
   score(
     cands: readonly EndpointView[],
     n: number,

@@ -40,11 +40,18 @@ export function parseConfigPair(
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 
-function view(result: ModelActionResult): TableView {
-  return {
+/** Both commands' output: the data, and its one-row table. */
+function actionResult(
+  model: string,
+  action: 'loaded' | 'unloaded',
+  res: { nodeId: string; endpointId: string; message: string },
+): { data: ModelActionResult; view: TableView } {
+  const data = { model, action, nodeId: res.nodeId, endpointId: res.endpointId, message: res.message };
+  const view = {
     head: ['MODEL', 'ACTION', 'NODE', 'ENDPOINT'],
-    rows: [[result.model, result.action, result.nodeId, result.endpointId]],
+    rows: [[data.model, data.action, data.nodeId, data.endpointId]],
   };
+  return { data, view };
 }
 
 /** Calls ControlPlane.LoadModel on the endpoint's meshd (which forwards to `--node`). */
@@ -64,14 +71,7 @@ export async function loadModel(
     },
     clients.callOptions,
   );
-  const data = {
-    model,
-    action: 'loaded',
-    nodeId: res.nodeId,
-    endpointId: res.endpointId,
-    message: res.message,
-  };
-  return { data, view: view(data) };
+  return actionResult(model, 'loaded', res);
 }
 
 /** Calls ControlPlane.UnloadModel. */
@@ -84,12 +84,5 @@ export async function unloadModel(
     { model, nodeId: opts.node, endpoint: opts.endpointName ?? '' },
     clients.callOptions,
   );
-  const data = {
-    model,
-    action: 'unloaded',
-    nodeId: res.nodeId,
-    endpointId: res.endpointId,
-    message: res.message,
-  };
-  return { data, view: view(data) };
+  return actionResult(model, 'unloaded', res);
 }

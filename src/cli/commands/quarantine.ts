@@ -1,8 +1,6 @@
 /** `mesh quarantine list` and `mesh quarantine release UUID`: the GPU quarantine of the endpoint's meshd. */
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
-import { Quarantine, type QuarantinedGpu } from '../../gen/infermesh/control/v1/quarantine_pb.ts';
+import type { QuarantinedGpu } from '../../gen/infermesh/control/v1/quarantine_pb.ts';
 import type { MeshClients } from '../client.ts';
 import { isoOrNull, type TableView } from '../output.ts';
 
@@ -24,15 +22,11 @@ const row = (g: QuarantinedGpu): QuarantineRow => ({
   since: isoOrNull(g.since ? timestampMs(g.since) : 0),
 });
 
-// The Quarantine service speaks the same Connect protocol as the other clients of MeshClients.
-const client = (clients: MeshClients) =>
-  createClient(Quarantine, createConnectTransport({ baseUrl: clients.endpoint, httpVersion: '1.1' }));
-
 /** Calls Quarantine.ListQuarantined. */
 export async function listQuarantined(
   clients: MeshClients,
 ): Promise<{ data: { gpus: QuarantineRow[] }; view: TableView }> {
-  const res = await client(clients).listQuarantined({}, clients.callOptions);
+  const res = await clients.quarantine.listQuarantined({}, clients.callOptions);
   const gpus = res.gpus.map(row);
   return {
     data: { gpus },
@@ -49,7 +43,7 @@ export async function releaseGpu(
   clients: MeshClients,
   uuid: string,
 ): Promise<{ data: { released: QuarantineRow | null }; view: TableView }> {
-  const res = await client(clients).release({ gpuUuid: uuid }, clients.callOptions);
+  const res = await clients.quarantine.release({ gpuUuid: uuid }, clients.callOptions);
   const released = res.released ? row(res.released) : null;
   return {
     data: { released },

@@ -12,7 +12,7 @@ export type { ClientProtocol, InferenceRoute, RequestView, RouteContext } from '
 export { kserveProtocol, openaiProtocol, tgiProtocol };
 
 /** Every client protocol, in the order paths are matched. */
-export const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [openaiProtocol, tgiProtocol, kserveProtocol];
+const CLIENT_PROTOCOLS: readonly ClientProtocol[] = [openaiProtocol, tgiProtocol, kserveProtocol];
 
 /** The protocol a request path belongs to. */
 export function protocolForPath(path: string): ClientProtocol {

@@ -10,7 +10,7 @@ import type { ClientProtocol, InferenceRoute } from './types.ts';
 const PATHS = ['/v1/chat/completions', '/v1/completions'];
 
 /** The model a request body names; absent or empty is `model_not_found` (OpenAI answers 404 too). */
-export function requireModel(body: Readonly<Record<string, unknown>>): string {
+function requireModel(body: Readonly<Record<string, unknown>>): string {
   const model = body.model;
   if (model === undefined || model === null || model === '') {
     throw new MeshError('model_not_found', 'the request names no model; set "model"', { param: 'model' });

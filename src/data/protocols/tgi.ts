@@ -15,7 +15,7 @@ import { MeshError, type ErrorCode } from '../../core/errors.ts';
 import type { ClientProtocol, InferenceRoute, RequestView, RouteContext } from './types.ts';
 
 /** The header a TGI client sets to name the model (TGI itself ignores it). */
-export const MODEL_HEADER = 'x-model';
+const MODEL_HEADER = 'x-model';
 
 /** TGI's `InferError::error_type()` values, chosen per mesh code so TGI clients raise the right error. */
 const ERROR_TYPES: Record<ErrorCode, string> = {
@@ -36,12 +36,12 @@ const ERROR_TYPES: Record<ErrorCode, string> = {
 };
 
 /** TGI's error body for a mesh error. */
-export function tgiErrorBody(error: MeshError): { error: string; error_type: string } {
+function tgiErrorBody(error: MeshError): { error: string; error_type: string } {
   return { error: error.message, error_type: ERROR_TYPES[error.code] };
 }
 
 /** The model a TGI request is for, by the rule in this module's header. */
-export function tgiModel(request: RequestView, ctx: RouteContext): string {
+function tgiModel(request: RequestView, ctx: RouteContext): string {
   const header = request.headers[MODEL_HEADER];
   const named = (Array.isArray(header) ? header[0] : header) ?? request.query.get('model') ?? undefined;
   if (named !== undefined && named !== '') return named;

@@ -27,8 +27,8 @@ export interface SelectSourceOptions {
   path?: string;
 }
 
-/** Whether an executable named `name` is on `path`. */
-export async function onPath(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
+/** The full path of the executable `name` in a directory of `path`; undefined when there is none. */
+async function onPath(name: string, path = process.env.PATH ?? ''): Promise<string | undefined> {
   for (const dir of path.split(delimiter).filter(Boolean)) {
     const full = join(dir, name);
     try {

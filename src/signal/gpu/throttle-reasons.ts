@@ -5,7 +5,7 @@
  */
 
 /** Bit → name, lowest bit first. */
-export const THROTTLE_REASON_BITS: ReadonlyArray<readonly [bigint, string]> = [
+const THROTTLE_REASON_BITS: ReadonlyArray<readonly [bigint, string]> = [
   [0x1n, 'gpu_idle'],
   [0x2n, 'applications_clocks_setting'],
   [0x4n, 'sw_power_cap'],
@@ -16,9 +16,6 @@ export const THROTTLE_REASON_BITS: ReadonlyArray<readonly [bigint, string]> = [
   [0x80n, 'hw_power_brake_slowdown'],
   [0x100n, 'display_clock_setting'],
 ];
-
-/** Every reason name a decoded list may hold. */
-export const THROTTLE_REASONS = THROTTLE_REASON_BITS.map(([, name]) => name);
 
 /** The names of the set bits; an unknown bit shows as `bit_<n>` rather than vanishing. */
 export function decodeThrottleReasons(mask: bigint | number): string[] {

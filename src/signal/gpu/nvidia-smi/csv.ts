@@ -5,6 +5,7 @@
  * stripped when present, so rows with and without `nounits` read the same.
  */
 import type { GpuState } from '../../../core/gpu.ts';
+import { dropUndefined } from '../drop-undefined.ts';
 import { decodeThrottleReasons, parseThrottleMask } from '../throttle-reasons.ts';
 
 /**
@@ -57,7 +58,7 @@ export function numberCell(raw: string | undefined): number | undefined {
 }
 
 /** Normalises a header cell: `memory.used [MiB]` → `memory.used`, aliases → query names. */
-export function headerField(raw: string): string {
+function headerField(raw: string): string {
   const name = raw.replace(/\s*\[.*\]\s*$/, '').trim();
   return ALIASES[name] ?? name;
 }
@@ -109,9 +110,7 @@ export function rowToGpuState(
   };
   const bits = mask === undefined ? undefined : parseThrottleMask(mask);
   if (bits !== undefined) state.throttleReasons = decodeThrottleReasons(bits);
-  for (const key of Object.keys(state) as Array<keyof GpuState>)
-    if (state[key] === undefined) delete state[key];
-  return state;
+  return dropUndefined(state);
 }
 
 /**

@@ -7,6 +7,7 @@
  * beyond `<gpu id>`, no CDATA and no nesting of same-named elements.
  */
 import type { GpuState } from '../../../core/gpu.ts';
+import { dropUndefined } from '../drop-undefined.ts';
 
 const MIB = 1024 * 1024;
 
@@ -95,7 +96,6 @@ export function migStates(
       updatedAt: ctx.now,
       source: 'nvidia-smi',
     };
-    for (const k of Object.keys(state) as Array<keyof GpuState>) if (state[k] === undefined) delete state[k];
-    return state;
+    return dropUndefined(state);
   });
 }

@@ -6,6 +6,7 @@
  */
 import { MeshError } from '../../../core/errors.ts';
 import type { GpuState } from '../../../core/gpu.ts';
+import { dropUndefined } from '../drop-undefined.ts';
 import { decodeThrottleReasons } from '../throttle-reasons.ts';
 import type { GpuSourceContext, GpuTelemetrySource } from '../types.ts';
 import {
@@ -14,7 +15,6 @@ import {
   NVML_ERROR_NOT_SUPPORTED,
   NVML_MEMORY_V2_VERSION,
   NVML_SUCCESS,
-  type NvmlLibrary,
 } from './bindings.ts';
 import { migProfileName } from './mig-profile.ts';
 
@@ -122,8 +122,7 @@ export async function createNvmlSource(options: NvmlSourceOptions): Promise<Nvml
       else if (r === NVML_ERROR_NOT_SUPPORTED) state.migMode = false;
     }
     if (lost) state.healthy = false;
-    dropUndefined(state);
-    return state;
+    return dropUndefined(state);
   };
 
   const readMemory = (dev: unknown, state: GpuState, ok: (r: number) => boolean) => {
@@ -165,6 +164,40 @@ export async function createNvmlSource(options: NvmlSourceOptions): Promise<Nvml
     return out;
   };
 
+  const readAll = (): GpuState[] => {
+    const count: [number] = [0];
+    const r = nvml.getCount(count);
+    if (r !== NVML_SUCCESS)
+      throw new MeshError(
+        'unavailable',
+        `NVML: nvmlDeviceGetCount_v2 failed: ${nvml.errorString(r)} (${r})`,
+        {
+          nvmlReturn: r,
+        },
+      );
+    const states: GpuState[] = [];
+    for (let i = 0; i < count[0]; i++) {
+      const handle: [unknown] = [null];
+      const h = nvml.getHandleByIndex(i, handle);
+      if (h !== NVML_SUCCESS) {
+        // One unreadable GPU must not hide the others: report it lost, keep going.
+        states.push({
+          uuid: `nvml-index-${i}`,
+          index: i,
+          name: `unreadable: ${nvml.errorString(h)}`,
+          node: options.node,
+          healthy: false,
+          updatedAt: now(),
+          source: 'nvml',
+        });
+        continue;
+      }
+      const gpu = readDevice(handle[0], i);
+      states.push(gpu, ...readMig(handle[0], gpu));
+    }
+    return states;
+  };
+
   return {
     kind: 'nvml',
     get memoryApi() {
@@ -173,7 +206,7 @@ export async function createNvmlSource(options: NvmlSourceOptions): Promise<Nvml
     read() {
       if (closed) return Promise.reject(new MeshError('unavailable', 'NVML: source is closed'));
       try {
-        return Promise.resolve(readAll(nvml, readDevice, readMig, options.node, now));
+        return Promise.resolve(readAll());
       } catch (err) {
         return Promise.reject(MeshError.from(err, 'unavailable'));
       }
@@ -187,45 +220,4 @@ export async function createNvmlSource(options: NvmlSourceOptions): Promise<Nvml
       return Promise.resolve();
     },
   };
-}
-
-function readAll(
-  nvml: NvmlLibrary,
-  readDevice: (dev: unknown, index: number) => GpuState,
-  readMig: (dev: unknown, parent: GpuState) => GpuState[],
-  node: string,
-  now: () => number,
-): GpuState[] {
-  const count: [number] = [0];
-  const r = nvml.getCount(count);
-  if (r !== NVML_SUCCESS)
-    throw new MeshError('unavailable', `NVML: nvmlDeviceGetCount_v2 failed: ${nvml.errorString(r)} (${r})`, {
-      nvmlReturn: r,
-    });
-  const states: GpuState[] = [];
-  for (let i = 0; i < count[0]; i++) {
-    const handle: [unknown] = [null];
-    const h = nvml.getHandleByIndex(i, handle);
-    if (h !== NVML_SUCCESS) {
-      // One unreadable GPU must not hide the others: report it lost, keep going.
-      states.push({
-        uuid: `nvml-index-${i}`,
-        index: i,
-        name: `unreadable: ${nvml.errorString(h)}`,
-        node,
-        healthy: false,
-        updatedAt: now(),
-        source: 'nvml',
-      });
-      continue;
-    }
-    const gpu = readDevice(handle[0], i);
-    states.push(gpu, ...readMig(handle[0], gpu));
-  }
-  return states;
-}
-
-function dropUndefined(state: GpuState): void {
-  for (const key of Object.keys(state) as Array<keyof GpuState>)
-    if (state[key] === undefined) delete state[key];
 }

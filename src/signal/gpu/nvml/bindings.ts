@@ -8,9 +8,7 @@ import { MeshError } from '../../../core/errors.ts';
 /** `nvmlReturn_t` values the adapter treats specially (nvml.h). */
 export const NVML_SUCCESS = 0;
 export const NVML_ERROR_NOT_SUPPORTED = 3;
-export const NVML_ERROR_NOT_FOUND = 6;
 export const NVML_ERROR_GPU_IS_LOST = 15;
-export const NVML_ERROR_FUNCTION_NOT_FOUND = 13;
 
 /** `nvmlMemory_v2_t.version`: sizeof(struct) | 2 << 24 (= 33554472, as pynvml sends). */
 export const NVML_MEMORY_V2_VERSION = 40 | (2 << 24);
@@ -21,7 +19,6 @@ type Fn = (...args: unknown[]) => number;
 
 /** The bound library. Absent optional functions are `undefined`. */
 export interface NvmlLibrary {
-  path: string;
   init: () => number;
   shutdown: () => number;
   errorString: (ret: number) => string;
@@ -41,7 +38,6 @@ export interface NvmlLibrary {
   getMigMode?: (dev: unknown, current: [number], pending: [number]) => number;
   getMaxMigDeviceCount?: (dev: unknown, out: [number]) => number;
   getMigDeviceHandleByIndex?: (dev: unknown, index: number, out: [unknown]) => number;
-  getGpuInstanceId?: (dev: unknown, out: [number]) => number;
   getAttributes?: (dev: unknown, out: Record<string, number | bigint>) => number;
   unload: () => void;
 }
@@ -138,7 +134,6 @@ export async function loadNvml(path = 'libnvidia-ml.so.1'): Promise<NvmlLibrary>
   const errorString = required('const char *nvmlErrorString(int result)') as unknown as (r: number) => string;
 
   return {
-    path,
     init: required('int nvmlInit_v2()'),
     shutdown: required('int nvmlShutdown()'),
     errorString: (ret) => errorString(ret) ?? `NVML error ${ret}`,
@@ -185,7 +180,6 @@ export async function loadNvml(path = 'libnvidia-ml.so.1'): Promise<NvmlLibrary>
     getMigDeviceHandleByIndex: optional(
       'int nvmlDeviceGetMigDeviceHandleByIndex(nvmlDevice_t device, unsigned int index, _Out_ nvmlDevice_t *mig)',
     ),
-    getGpuInstanceId: optional('int nvmlDeviceGetGpuInstanceId(nvmlDevice_t device, _Out_ unsigned int *id)'),
     getAttributes: optional(
       'int nvmlDeviceGetAttributes_v2(nvmlDevice_t device, _Out_ nvmlDeviceAttributes_t *attributes)',
       'int nvmlDeviceGetAttributes(nvmlDevice_t device, _Out_ nvmlDeviceAttributes_t *attributes)',

@@ -12,7 +12,7 @@ import type { GpuStore } from '../../state/gpu-store.ts';
 import type { Quarantine } from './manager.ts';
 
 /** Whether a stored GPU is out of service: quarantined, or reported unhealthy (lost) by its source. */
-export const isGpuOut = (g: GpuState | undefined): boolean =>
+const isGpuOut = (g: GpuState | undefined): boolean =>
   g !== undefined && (!g.healthy || g.quarantineReason !== undefined);
 
 /** This node's own quarantine bookkeeping, for a router that runs on a gpu node. */

@@ -15,7 +15,7 @@ import {
 import type { Quarantine, QuarantineEntry } from './manager.ts';
 
 /** A QuarantineEntry as its protobuf message. */
-export function quarantineEntryToProto(e: QuarantineEntry): QuarantinedGpu {
+function quarantineEntryToProto(e: QuarantineEntry): QuarantinedGpu {
   return create(QuarantinedGpuSchema, {
     gpuUuid: e.uuid,
     node: e.node,

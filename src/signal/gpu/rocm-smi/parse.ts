@@ -4,6 +4,7 @@
  * each field lists the spellings it accepts, first match wins (see fixtures/README.md).
  */
 import type { GpuState } from '../../../core/gpu.ts';
+import { dropUndefined } from '../drop-undefined.ts';
 
 /** The rocm-smi arguments meshd runs. */
 export const ROCM_SMI_ARGS = [
@@ -96,8 +97,7 @@ export function parseRocmSmiJson(text: string, ctx: { node: string; now: number 
       updatedAt: ctx.now,
       source: 'rocm-smi',
     };
-    for (const k of Object.keys(state) as Array<keyof GpuState>) if (state[k] === undefined) delete state[k];
-    out.push(state);
+    out.push(dropUndefined(state));
   }
   return out.sort((a, b) => a.index - b.index);
 }

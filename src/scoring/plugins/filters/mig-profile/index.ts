@@ -5,7 +5,7 @@
 import type { Filter, FilterFactory } from '../../../types.ts';
 
 /** Parses `3g.40gb` → [3, 40]; undefined when the text is not a MIG profile. */
-export function parseMigProfile(p: string): [number, number] | undefined {
+function parseMigProfile(p: string): [number, number] | undefined {
   const m = /^(\d+)g\.(\d+)gb$/.exec(p.trim().toLowerCase());
   return m ? [Number(m[1]), Number(m[2])] : undefined;
 }

@@ -1,6 +1,7 @@
 /** Weighted random among the k best totals: spreads load across near-equal endpoints. */
 import type { Picker, PickerFactory } from '../../../types.ts';
 import { numParam } from '../../../plugin-params.ts';
+import { selectTop } from '../../../select-top.ts';
 
 export const createTopKRandomPicker: PickerFactory = (params) => {
   const k = Math.max(1, Math.floor(numParam(params, 'k', 3)));
@@ -8,19 +9,7 @@ export const createTopKRandomPicker: PickerFactory = (params) => {
   return {
     name: 'top-k-random',
     pick(_cands, n, totals, _req, ctx) {
-      // Partial selection: keep the k best indices in descending order (k is small).
-      let m = 0;
-      for (let i = 0; i < n; i++) {
-        const s = totals[i]!;
-        if (m < k) m++;
-        else if (s <= totals[top[k - 1]!]!) continue;
-        let j = m - 1;
-        while (j > 0 && totals[top[j - 1]!]! < s) {
-          top[j] = top[j - 1]!;
-          j--;
-        }
-        top[j] = i;
-      }
+      const m = selectTop(totals, n, k, top);
       let sum = 0;
       for (let j = 0; j < m; j++) sum += Math.max(0, totals[top[j]!]!);
       if (sum <= 0) return top[Math.floor(ctx.random() * m)] ?? 0;
