@@ -1,24 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MeshError } from '../core/errors.ts';
-import type { ModelState } from '../core/types.ts';
+import { modelState } from '../core/testing/model-state.ts';
 import { createStateStore } from '../signal/state/state-store.ts';
 import { createEndpointSelector } from './endpoint-selector.ts';
-
-function state(endpointId: string, extra: Partial<ModelState> = {}): ModelState {
-  return {
-    endpointId,
-    endpointUrl: `http://127.0.0.1/${endpointId}`,
-    node: 'n1',
-    model: 'm',
-    runtime: 'vllm',
-    health: 'healthy',
-    loaded: true,
-    warming: false,
-    updatedAt: 0,
-    ...extra,
-  };
-}
 
 const codeOf = (fn: () => unknown) => {
   try {
@@ -36,27 +21,27 @@ test('unknown model is model_not_found; known but unroutable is no_healthy_endpo
     codeOf(() => selector.pick('m')),
     'model_not_found',
   );
-  store.upsert(state('a', { health: 'unhealthy' }));
-  store.upsert(state('b', { loaded: false }));
+  store.upsert(modelState('a', { health: 'unhealthy' }));
+  store.upsert(modelState('b', { loaded: false }));
   assert.equal(
     codeOf(() => selector.pick('m')),
     'no_healthy_endpoint',
   );
-  store.upsert(state('c', { health: 'stale' }));
+  store.upsert(modelState('c', { health: 'stale' }));
   assert.equal(selector.pick('m').state.endpointId, 'c');
 });
 
 test('picks the least loaded endpoint from reported state', () => {
   const store = createStateStore();
-  store.upsert(state('busy', { running: 8, queueDepth: 4 }));
-  store.upsert(state('idle', { running: 1, queueDepth: 0 }));
+  store.upsert(modelState('busy', { running: 8, queueDepth: 4 }));
+  store.upsert(modelState('idle', { running: 1, queueDepth: 0 }));
   const selector = createEndpointSelector(store);
   assert.equal(selector.pick('m').state.endpointId, 'idle');
 });
 
 test('own in-flight count spreads a burst even while polled state is stale', () => {
   const store = createStateStore();
-  for (const id of ['a', 'b', 'c', 'd']) store.upsert(state(id, { running: 0, queueDepth: 0 }));
+  for (const id of ['a', 'b', 'c', 'd']) store.upsert(modelState(id, { running: 0, queueDepth: 0 }));
   const selector = createEndpointSelector(store, () => 0);
   const picked = new Map<string, number>();
   for (let i = 0; i < 40; i++) {
@@ -68,8 +53,8 @@ test('own in-flight count spreads a burst even while polled state is stale', () 
 
 test('a lease ends once however often it is ended; excluded endpoints are skipped', () => {
   const store = createStateStore();
-  store.upsert(state('a'));
-  store.upsert(state('b', { running: 5 }));
+  store.upsert(modelState('a'));
+  store.upsert(modelState('b', { running: 5 }));
   const selector = createEndpointSelector(store);
   const route = selector.pick('m');
   const lease = route.lease;
@@ -87,17 +72,17 @@ test('a lease ends once however often it is ended; excluded endpoints are skippe
 
 test('servedModels lists models with a routable endpoint, sorted', () => {
   const store = createStateStore();
-  store.upsert(state('a', { model: 'z' }));
-  store.upsert(state('b', { model: 'y' }));
-  store.upsert(state('c', { model: 'x', health: 'unhealthy' }));
+  store.upsert(modelState('a', { model: 'z' }));
+  store.upsert(modelState('b', { model: 'y' }));
+  store.upsert(modelState('c', { model: 'x', health: 'unhealthy' }));
   assert.deepEqual(createEndpointSelector(store).servedModels(), ['y', 'z']);
 });
 
 test('pick filters by protocol: absent protocols means OpenAI only', () => {
   const store = createStateStore();
-  store.upsert(state('vllm'));
-  store.upsert(state('tgi', { runtime: 'tgi', protocols: ['tgi', 'openai'], running: 3 }));
-  store.upsert(state('triton', { runtime: 'triton', protocols: ['kserve-v2'] }));
+  store.upsert(modelState('vllm'));
+  store.upsert(modelState('tgi', { runtime: 'tgi', protocols: ['tgi', 'openai'], running: 3 }));
+  store.upsert(modelState('triton', { runtime: 'triton', protocols: ['kserve-v2'] }));
   const selector = createEndpointSelector(store);
   assert.equal(selector.pick('m', new Set(), 'tgi').state.endpointId, 'tgi');
   assert.equal(selector.pick('m', new Set(), 'kserve-v2').state.endpointId, 'triton');
@@ -117,7 +102,7 @@ test('pick filters by protocol: absent protocols means OpenAI only', () => {
 
 test('hints reach the engine: a shared prompt prefix returns to its endpoint; leases end the count', () => {
   const store = createStateStore();
-  for (const id of ['a', 'b']) store.upsert(state(id, { gpuType: 'H100' }));
+  for (const id of ['a', 'b']) store.upsert(modelState(id, { gpuType: 'H100' }));
   const selector = createEndpointSelector(store, () => 0);
   const prefix = Uint32Array.from({ length: 64 }, (_, i) => i + 1);
   const hints = { promptTokens: 64 * 64, maxTokens: 16, blockHashes: prefix };

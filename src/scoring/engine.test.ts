@@ -2,25 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { MeshError } from '../core/errors.ts';
-import type { ModelState } from '../core/types.ts';
+import { modelState } from '../core/testing/model-state.ts';
 import { createScoringEngine } from './engine.ts';
 import { createPluginRegistry } from './registry.ts';
 import { prefixBlockHashes } from './prefix-index.ts';
 
-function state(endpointId: string, extra: Partial<ModelState> = {}): ModelState {
-  return {
-    endpointId,
-    endpointUrl: `http://127.0.0.1/${endpointId}`,
-    node: 'n1',
-    model: 'm',
-    runtime: 'vllm',
-    health: 'healthy',
-    loaded: true,
-    warming: false,
-    updatedAt: 0,
-    ...extra,
-  };
-}
 const codeOf = (fn: () => unknown) => {
   try {
     fn();
@@ -36,13 +22,13 @@ test('filters drop unhealthy, warming, quarantined and wrong-MIG endpoints; erro
     codeOf(() => engine.decide({ model: 'm' })),
     'model_not_found',
   );
-  engine.fleet.upsert(state('sick', { health: 'unhealthy' }));
-  engine.fleet.upsert(state('warm', { warming: true }));
+  engine.fleet.upsert(modelState('sick', { health: 'unhealthy' }));
+  engine.fleet.upsert(modelState('warm', { warming: true }));
   assert.equal(
     codeOf(() => engine.decide({ model: 'm' })),
     'no_healthy_endpoint',
   );
-  engine.fleet.upsert(state('q'));
+  engine.fleet.upsert(modelState('q'));
   engine.fleet.setGpu('q', {
     uuid: 'GPU-1',
     index: 0,
@@ -56,7 +42,7 @@ test('filters drop unhealthy, warming, quarantined and wrong-MIG endpoints; erro
     codeOf(() => engine.decide({ model: 'm' })),
     'no_healthy_endpoint',
   );
-  engine.fleet.upsert(state('mig'));
+  engine.fleet.upsert(modelState('mig'));
   engine.fleet.setGpu('mig', {
     uuid: 'MIG-1',
     index: 0,
@@ -78,7 +64,7 @@ test('filters drop unhealthy, warming, quarantined and wrong-MIG endpoints; erro
 
 test('the router counts its own work at once: a burst spreads before any scrape', () => {
   const engine = createScoringEngine({ random: () => 0.5, now: () => 0 });
-  for (const id of ['a', 'b', 'c', 'd']) engine.fleet.upsert(state(id, { gpuType: 'H100' }));
+  for (const id of ['a', 'b', 'c', 'd']) engine.fleet.upsert(modelState(id, { gpuType: 'H100' }));
   const counts = new Map<string, number>();
   for (let i = 0; i < 40; i++) {
     const req = { model: 'm', promptTokens: 2000, maxTokens: 100 };
@@ -92,8 +78,8 @@ test('the router counts its own work at once: a burst spreads before any scrape'
 test('work-left prefers the faster GPU and the endpoint already holding the prompt prefix', () => {
   let now = 0;
   const engine = createScoringEngine({ random: () => 0, now: () => now });
-  engine.fleet.upsert(state('a100', { gpuType: 'A100' }));
-  engine.fleet.upsert(state('h100', { gpuType: 'H100' }));
+  engine.fleet.upsert(modelState('a100', { gpuType: 'A100' }));
+  engine.fleet.upsert(modelState('h100', { gpuType: 'H100' }));
   assert.equal(engine.decide({ model: 'm', promptTokens: 8000 }).target.endpointId, 'h100');
   // Give the A100 the prompt's prefix: 8k cached tokens beat a 3× faster GPU.
   const ids = Array.from({ length: 8192 }, (_, i) => i);
@@ -110,8 +96,8 @@ test('work-left prefers the faster GPU and the endpoint already holding the prom
 
 test('every built-in profile picks a candidate that passed the filters, and timings are recorded', () => {
   const engine = createScoringEngine({ random: () => 0.3 });
-  for (const id of ['a', 'b', 'c']) engine.fleet.upsert(state(id, { queueDepth: id.charCodeAt(0) % 3 }));
-  engine.fleet.upsert(state('down', { health: 'unhealthy' }));
+  for (const id of ['a', 'b', 'c']) engine.fleet.upsert(modelState(id, { queueDepth: id.charCodeAt(0) % 3 }));
+  engine.fleet.upsert(modelState('down', { health: 'unhealthy' }));
   for (const profile of engine.profileNames()) {
     for (let i = 0; i < 5; i++) {
       const d = engine.decide({ model: 'm', promptTokens: 100, blockHashes: [1, 2, 3] }, profile);
@@ -131,7 +117,7 @@ test('SLO class swaps the weight vector; unknown plugins are config errors listi
       x: { scorers: [{ type: 'in-flight', weight: 1 }], sloClasses: { throughput: { 'in-flight': 0 } } },
     },
   });
-  engine.fleet.upsert(state('a'));
+  engine.fleet.upsert(modelState('a'));
   assert.deepEqual(Object.keys(engine.decide({ model: 'm' }, 'x').top[0]!.scores), ['in-flight']);
   assert.deepEqual(
     Object.keys(engine.decide({ model: 'm', sloClass: 'throughput' }, 'x').top[0]!.scores),
@@ -167,7 +153,7 @@ test('property: whatever plugins return, totals stay in [0,1] and the pick is a 
           profile: 'p',
           explainTop: 20,
         });
-        raws.forEach((_, i) => engine.fleet.upsert(state(`e${i}`)));
+        raws.forEach((_, i) => engine.fleet.upsert(modelState(`e${i}`)));
         const d = engine.decide({ model: 'm' });
         for (const t of d.top) {
           assert.ok(t.total >= 0 && t.total <= 1 + 1e-12);

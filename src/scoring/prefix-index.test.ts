@@ -1,22 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { modelState } from '../core/testing/model-state.ts';
 import { tokenIds } from '../core/tokens.ts';
 import { createFleet } from './fleet.ts';
 import { createPrefixIndex, prefixBlockHashes } from './prefix-index.ts';
 
 const fleet = createFleet();
-const view = (id: string) =>
-  fleet.upsert({
-    endpointId: id,
-    endpointUrl: '',
-    node: 'n',
-    model: 'm',
-    runtime: 'vllm',
-    health: 'healthy',
-    loaded: true,
-    warming: false,
-    updatedAt: 0,
-  });
+const view = (id: string) => fleet.upsert(modelState(id));
 
 test('block hashes are chained: equal prefixes give equal leading hashes, a change breaks the rest', () => {
   const a = prefixBlockHashes(tokenIds('x'.repeat(4 * 64 * 3)), 64);

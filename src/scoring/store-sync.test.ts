@@ -1,24 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GpuState } from '../core/gpu.ts';
-import type { ModelState } from '../core/types.ts';
+import { modelState } from '../core/testing/model-state.ts';
 import { createGpuStore } from '../signal/state/gpu-store.ts';
 import { createStateStore } from '../signal/state/state-store.ts';
 import { createScoringEngine } from './engine.ts';
 import { syncEngineWithStore } from './store-sync.ts';
 
-const model = (endpointId: string, gpuUuids: string[]): ModelState => ({
-  endpointId,
-  endpointUrl: `http://127.0.0.1/${endpointId}`,
-  node: 'gpu-a',
-  model: 'm',
-  runtime: 'vllm',
-  health: 'healthy',
-  loaded: true,
-  warming: false,
-  updatedAt: 0,
-  gpuUuids,
-});
+const model = (endpointId: string, gpuUuids: string[]) => modelState(endpointId, { node: 'gpu-a', gpuUuids });
 const gpu = (uuid: string, extra: Partial<GpuState> = {}): GpuState => ({
   uuid,
   index: 0,
