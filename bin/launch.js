@@ -1,13 +1,13 @@
-// Runs a TypeScript entry point: the compiled copy in dist/ when `npm run build` made one,
-// else the source through tsx (so a fresh `npm ci` works without a build step).
+// Runs an entry point of the package: in a checkout, the TypeScript source as it is (Node strips
+// the types; nothing to build first); in an installed package, which ships no src/, the compiled
+// copy in dist/ that `npm pack` builds.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import './require-node.js';
 
 export async function launch(entry) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const compiled = `${root}dist/${entry}.js`;
-  if (existsSync(compiled)) return import(pathToFileURL(compiled).href);
-  const { register } = await import('tsx/esm/api');
-  register();
-  return import(pathToFileURL(`${root}src/${entry}.ts`).href);
+  const source = `${root}src/${entry}.ts`;
+  const target = existsSync(source) ? source : `${root}dist/${entry}.js`;
+  return import(pathToFileURL(target).href);
 }

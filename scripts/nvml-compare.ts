@@ -4,7 +4,7 @@
  * and compares field by field. Several rounds, because idle clocks and power move between two
  * readings taken milliseconds apart. Prints one JSON document.
  *
- * Usage: node --import tsx scripts/nvml-compare.ts [--lib PATH] [--rounds N]
+ * Usage: node scripts/nvml-compare.ts [--lib PATH] [--rounds N]
  * (on a GPU host without Node tooling, bundle it: see docs/GPU-PROOF.md).
  */
 import { execFileSync } from 'node:child_process';

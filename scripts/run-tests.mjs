@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Node 20's `--test` takes no globs, so we expand the test file list here.
+// Expands the test file list (and runs the files by their own paths, so a prefix filter works).
 // Unit specs live beside the code (src/**/*.test.ts); integration tests live in test/**/*.test.ts.
 // Usage: node scripts/run-tests.mjs [path-prefix ...]
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import '../bin/require-node.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -31,7 +32,7 @@ if (files.length === 0) {
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
+  ['--test', `--test-concurrency=${concurrency}`, '--test-timeout=120000', ...files],
   { cwd: root, stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -2,7 +2,7 @@
 // simulator is refused with 429 + Retry-After, and Scoring.Admit on the same engine agrees.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SloClass } from '../src/gen/infermesh/scoring/v1/scoring_pb.ts';
+import { SloClass } from '../src/gen/infermesh/scoring/v1/scoring_pb.js';
 import { waitFor } from './helpers/local-mesh.ts';
 import { chatBody, MODEL, startScoringMesh, type ScoringMesh } from './helpers/scoring-mesh.ts';
 

@@ -10,9 +10,9 @@ import { createConnectTransport, createGrpcTransport } from '@connectrpc/connect
 import { createApiServer } from '../src/agent/api-server.ts';
 import { controlPlaneRoutes } from '../src/control/control-plane-service.ts';
 import type { ModelState, NodeInfo } from '../src/core/types.ts';
-import { ControlPlane } from '../src/gen/infermesh/control/v1/control_pb.ts';
-import { Scoring } from '../src/gen/infermesh/scoring/v1/scoring_pb.ts';
-import { ListModelStatesResponseSchema, StatePlane } from '../src/gen/infermesh/state/v1/state_pb.ts';
+import { ControlPlane } from '../src/gen/infermesh/control/v1/control_pb.js';
+import { Scoring } from '../src/gen/infermesh/scoring/v1/scoring_pb.js';
+import { ListModelStatesResponseSchema, StatePlane } from '../src/gen/infermesh/state/v1/state_pb.js';
 import { statePlaneRoutes } from '../src/signal/state/state-plane-service.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
 

@@ -86,7 +86,7 @@ async function startApi(): Promise<ApiServer> {
 test('mesh prints real data from a running API server in json, yaml and table', async (t) => {
   const api = await startApi();
   t.after(() => api.close());
-  // Processes start in parallel: each pays tsx's start-up once.
+  // Processes start in parallel: each pays Node's start-up once.
   const [json, yaml, table, models, stats, viaEnv] = await Promise.all([
     mesh(['--endpoint', api.url, 'list-nodes', '-o', 'json']),
     mesh(['--endpoint', api.url, '-o', 'yaml', 'list-nodes']),

@@ -15,7 +15,7 @@ import type { EndpointControl, ModelController } from '../src/control/model-cont
 import { MeshError } from '../src/core/errors.ts';
 import { createLogger } from '../src/observability/log.ts';
 import { createRuntimeScraper } from '../src/signal/runtime/scraper.ts';
-import { startFakeVllm, vllmModelList } from '../src/signal/runtime/vllm/fake-vllm-server.ts';
+import { startFakeVllm, vllmModelList } from '../src/signal/runtime/testing/fake-vllm-server.ts';
 import { createGpuStore } from '../src/signal/state/gpu-store.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
 import { waitFor } from './helpers/local-mesh.ts';

@@ -8,8 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import type { ModelState } from '../src/core/types.ts';
 import { createLogger } from '../src/observability/log.ts';
 import { createRuntimeScraper } from '../src/signal/runtime/scraper.ts';
-import { startFakeTgi } from '../src/signal/runtime/tgi/fake-tgi-server.ts';
-import { closedPort } from '../src/signal/runtime/vllm/fake-vllm-server.ts';
+import { startFakeTgi } from '../src/signal/runtime/testing/fake-tgi-server.ts';
+import { closedPort } from '../src/signal/runtime/testing/fake-vllm-server.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
 import { createSimServer, type SimServer } from '../src/sim/server.ts';
 

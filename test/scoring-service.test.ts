@@ -1,7 +1,7 @@
 // infermesh.scoring.v1.Scoring over a real gRPC socket, served from meshd's one engine.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HealthStatus, RequestOutcome } from '../src/gen/infermesh/scoring/v1/scoring_pb.ts';
+import { HealthStatus, RequestOutcome } from '../src/gen/infermesh/scoring/v1/scoring_pb.js';
 import { MODEL, startScoringMesh, type ScoringMesh } from './helpers/scoring-mesh.ts';
 
 let mesh: ScoringMesh;

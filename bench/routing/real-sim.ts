@@ -5,7 +5,7 @@
  * Prints mesh-sim's own "listening on" line so the same process fixture can wait for it; stops
  * on SIGINT/SIGTERM, and when its parent dies (stdin closes), so no simulator outlives a run.
  *
- *   node --import tsx bench/routing/real-sim.ts '{"profile":"a100","timeScale":20,...}'
+ *   node bench/routing/real-sim.ts '{"profile":"a100","timeScale":20,...}'
  */
 import { createSimServer, type SimServerOptions } from '../../src/sim/server.ts';
 

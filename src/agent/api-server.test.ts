@@ -8,8 +8,8 @@ import {
   createGrpcWebTransport,
 } from '@connectrpc/connect-node';
 import { MeshError } from '../core/errors.ts';
-import { ControlPlane, EventType } from '../gen/infermesh/control/v1/control_pb.ts';
-import { StatePlane } from '../gen/infermesh/state/v1/state_pb.ts';
+import { ControlPlane, EventType } from '../gen/infermesh/control/v1/control_pb.js';
+import { StatePlane } from '../gen/infermesh/state/v1/state_pb.js';
 import { createStatePlaneService } from '../signal/state/state-plane-service.ts';
 import { createStateStore } from '../signal/state/state-store.ts';
 import { createApiServer } from './api-server.ts';

@@ -4,9 +4,9 @@
  */
 import { createClient, type CallOptions, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.ts';
-import { Quarantine } from '../gen/infermesh/control/v1/quarantine_pb.ts';
-import { StatePlane } from '../gen/infermesh/state/v1/state_pb.ts';
+import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.js';
+import { Quarantine } from '../gen/infermesh/control/v1/quarantine_pb.js';
+import { StatePlane } from '../gen/infermesh/state/v1/state_pb.js';
 
 /** Typed clients of one endpoint plus the per-call options. */
 export interface MeshClients {

@@ -6,7 +6,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { createApiServer } from '../agent/api-server.ts';
 import type { ModelState, NodeInfo } from '../core/types.ts';
-import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.ts';
+import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.js';
 import { controlPlaneRoutes, type ControlPlaneSource } from './control-plane-service.ts';
 import { nodeFromProto } from './control-proto.ts';
 

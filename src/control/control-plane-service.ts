@@ -7,7 +7,7 @@
 import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { MeshError } from '../core/errors.ts';
 import type { ModelState, NodeInfo } from '../core/types.ts';
-import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.ts';
+import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.js';
 import { nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
 import { loadModel, unloadModel, type ModelController } from './model-control.ts';
 import { aggregateModels } from './models.ts';

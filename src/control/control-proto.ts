@@ -11,7 +11,7 @@ import {
   NodeSchema,
   NodeStatus as PbNodeStatus,
   type Node as PbNode,
-} from '../gen/infermesh/control/v1/control_pb.ts';
+} from '../gen/infermesh/control/v1/control_pb.js';
 
 const ROLE_TO_PB: Record<NodeRole, PbNodeRole> = {
   router: PbNodeRole.ROUTER,

@@ -12,7 +12,7 @@ import {
   ControlPlane,
   type LoadModelRequest,
   type UnloadModelRequest,
-} from '../gen/infermesh/control/v1/control_pb.ts';
+} from '../gen/infermesh/control/v1/control_pb.js';
 import type { CallContext, ModelControlResult } from './model-control.ts';
 
 /** Header naming the node that forwarded a call. */

@@ -7,7 +7,7 @@ import { createGrpcTransport } from '@connectrpc/connect-node';
 import { createApiServer, type ApiServer } from '../agent/api-server.ts';
 import { MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { NodeInfo } from '../core/types.ts';
-import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.ts';
+import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.js';
 import { controlPlaneRoutes } from './control-plane-service.ts';
 import type { EndpointControl, ModelController } from './model-control.ts';
 

@@ -5,7 +5,7 @@
  */
 import { MeshError } from '../core/errors.ts';
 import type { NodeInfo, RuntimeKind } from '../core/types.ts';
-import type { LoadModelRequest, UnloadModelRequest } from '../gen/infermesh/control/v1/control_pb.ts';
+import type { LoadModelRequest, UnloadModelRequest } from '../gen/infermesh/control/v1/control_pb.js';
 import { forwardToNode } from './forward.ts';
 
 /**

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { ModelState } from '../core/types.ts';
-import { ModelStatus } from '../gen/infermesh/control/v1/control_pb.ts';
+import { ModelStatus } from '../gen/infermesh/control/v1/control_pb.js';
 import { aggregateModels } from './models.ts';
 
 const state = (endpointId: string, model: string, extra: Partial<ModelState> = {}): ModelState => ({

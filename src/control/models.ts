@@ -5,7 +5,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { ModelState } from '../core/types.ts';
-import { ModelSchema, ModelStatus, type Model } from '../gen/infermesh/control/v1/control_pb.ts';
+import { ModelSchema, ModelStatus, type Model } from '../gen/infermesh/control/v1/control_pb.js';
 
 /**
  * Status of a model from its endpoints: LOADED if any endpoint has it loaded, LOADING if one is

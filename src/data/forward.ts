@@ -110,6 +110,7 @@ async function attemptOn(
   deps.metrics.inFlight.inc({ endpoint });
   let status = 0;
   let ok = false;
+  let relayed = false;
   try {
     let upstream: Dispatcher.ResponseData;
     try {
@@ -153,14 +154,15 @@ async function attemptOn(
       request.stream && String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
     // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
     if (sse && status < 300) lease.firstToken();
-    ok = (await relay(first, chunks, res, sse, request, endpoint)) && status < 400;
+    relayed = await relay(first, chunks, res, sse, request, endpoint);
+    ok = relayed && status < 400;
     return { done: true };
   } finally {
     lease.end(ok);
     deps.metrics.inFlight.dec({ endpoint });
     if (status > 0 && status < 500) {
       // 499 (nginx's "client closed request") when the client left before the end.
-      const label = res.writableFinished ? String(res.statusCode) : '499';
+      const label = relayed ? String(status) : '499';
       deps.metrics.requests.inc({ model: request.model, endpoint, status: label });
       deps.metrics.e2e.observe(
         { model: request.model, endpoint },

@@ -16,7 +16,7 @@ import {
   RequestOutcome,
   Scoring,
   SloClass as ProtoSloClass,
-} from '../gen/infermesh/scoring/v1/scoring_pb.ts';
+} from '../gen/infermesh/scoring/v1/scoring_pb.js';
 import type { RouteTicket, ScoringEngine } from './engine.ts';
 import type { EndpointView, ScoringRequest, SloClass } from './types.ts';
 

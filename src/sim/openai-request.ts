@@ -24,13 +24,14 @@ export interface ParsedRequest {
 
 /** A vLLM error response. */
 export class SimHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-    readonly param: string | null = null,
-  ) {
+  readonly status: number;
+  readonly type: string;
+  readonly param: string | null;
+  constructor(status: number, type: string, message: string, param: string | null = null) {
     super(message);
+    this.status = status;
+    this.type = type;
+    this.param = param;
   }
 
   body(): { error: { message: string; type: string; param: string | null; code: number } } {

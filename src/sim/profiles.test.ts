@@ -13,7 +13,7 @@ test(
   { skip: !existsSync(traces) },
   () => {
     const committed = readFileSync(new URL('./profiles.ts', import.meta.url), 'utf8');
-    assert.equal(render(derive(traces)), committed, 'run: npx tsx scripts/derive-profiles.ts --write');
+    assert.equal(render(derive(traces)), committed, 'run: npx node scripts/derive-profiles.ts --write');
   },
 );
 

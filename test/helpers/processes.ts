@@ -59,7 +59,7 @@ export interface ChildHandle {
 }
 
 /**
- * A TypeScript file of the repo (path from the repo root) as a child process through tsx; resolves
+ * A TypeScript file of the repo (path from the repo root) as a child process (Node strips its types); resolves
  * once its output contains `readyText`. `stdin: 'pipe'` keeps a pipe open to the child, so a child
  * that watches its stdin can stop when this process dies, however it dies.
  */
@@ -69,7 +69,7 @@ export async function spawnScript(
   readyText: string,
   opts: { timeoutMs?: number; stdin?: 'ignore' | 'pipe'; root?: string } = {},
 ): Promise<ChildHandle> {
-  const args2 = ['--import', 'tsx', file, ...args];
+  const args2 = [file, ...args];
   return spawnUntil(args2, readyText, opts.timeoutMs ?? 20_000, opts.stdin, opts.root);
 }
 

@@ -8,7 +8,7 @@ import { createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { startMeshd, type RunningMeshd } from '../../src/agent/meshd.ts';
 import { parseConfig, type ConfigInput } from '../../src/core/config.ts';
-import { Scoring } from '../../src/gen/infermesh/scoring/v1/scoring_pb.ts';
+import { Scoring } from '../../src/gen/infermesh/scoring/v1/scoring_pb.js';
 import { createLogger } from '../../src/observability/log.ts';
 import { createSimServer, type SimServer } from '../../src/sim/server.ts';
 import { waitFor } from './local-mesh.ts';

@@ -4,7 +4,7 @@ import type { NodeInfo, NodeRole } from '../../core/types.ts';
 import {
   NodeRole as PbNodeRole,
   NodeStatus as PbNodeStatus,
-} from '../../gen/infermesh/control/v1/control_pb.ts';
+} from '../../gen/infermesh/control/v1/control_pb.js';
 import type { MeshClients } from '../client.ts';
 import { isoOrNull, type TableView } from '../output.ts';
 

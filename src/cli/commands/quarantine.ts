@@ -1,6 +1,6 @@
 /** `mesh quarantine list` and `mesh quarantine release UUID`: the GPU quarantine of the endpoint's meshd. */
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import type { QuarantinedGpu } from '../../gen/infermesh/control/v1/quarantine_pb.ts';
+import type { QuarantinedGpu } from '../../gen/infermesh/control/v1/quarantine_pb.js';
 import type { MeshClients } from '../client.ts';
 import { isoOrNull, type TableView } from '../output.ts';
 

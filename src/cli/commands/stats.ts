@@ -4,7 +4,7 @@
  */
 import { modelStateFromProto } from '../../signal/state/model-state-proto.ts';
 import type { ModelState } from '../../core/types.ts';
-import { NodeStatus } from '../../gen/infermesh/control/v1/control_pb.ts';
+import { NodeStatus } from '../../gen/infermesh/control/v1/control_pb.js';
 import type { MeshClients } from '../client.ts';
 import type { TableView } from '../output.ts';
 

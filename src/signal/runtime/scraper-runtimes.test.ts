@@ -7,17 +7,17 @@ import { after, describe, it } from 'node:test';
 import type { RuntimeKind } from '../../core/types.ts';
 import { createLogger } from '../../observability/log.ts';
 import { createStateStore } from '../state/state-store.ts';
-import { startFakeOvms } from './ovms/fake-ovms-server.ts';
+import { startFakeOvms } from './testing/fake-ovms-server.ts';
 import { createRuntimeScraper } from './scraper.ts';
-import { startFakeSglang } from './sglang/fake-sglang-server.ts';
+import { startFakeSglang } from './testing/fake-sglang-server.ts';
 import type { FakeMode } from './testing/fake-http.ts';
 import { readFixture } from './testing/fixtures.ts';
-import { startFakeTfServing } from './tfserving/fake-tfserving-server.ts';
-import { startFakeTgi } from './tgi/fake-tgi-server.ts';
-import { startFakeTorchServe } from './torchserve/fake-torchserve-server.ts';
-import { startFakeTriton } from './triton/fake-triton-server.ts';
+import { startFakeTfServing } from './testing/fake-tfserving-server.ts';
+import { startFakeTgi } from './testing/fake-tgi-server.ts';
+import { startFakeTorchServe } from './testing/fake-torchserve-server.ts';
+import { startFakeTriton } from './testing/fake-triton-server.ts';
 import type { RuntimeEndpoint } from './types.ts';
-import { startFakeVllm, vllmModelList } from './vllm/fake-vllm-server.ts';
+import { startFakeVllm, vllmModelList } from './testing/fake-vllm-server.ts';
 import { vllmPage } from './vllm/page-builder.ts';
 
 interface Setup {

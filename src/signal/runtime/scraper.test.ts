@@ -6,7 +6,7 @@ import { createLogger } from '../../observability/log.ts';
 import { createMeshMetrics } from '../../observability/metrics.ts';
 import { createStateStore, type StateEvent } from '../state/state-store.ts';
 import { createRuntimeScraper, type RuntimeScraperOptions } from './scraper.ts';
-import { closedPort, startFakeVllm, vllmModelList, type FakeVllmServer } from './vllm/fake-vllm-server.ts';
+import { closedPort, startFakeVllm, vllmModelList, type FakeVllmServer } from './testing/fake-vllm-server.ts';
 import { vllmPage } from './vllm/page-builder.ts';
 
 const logger = createLogger('silent');

@@ -6,7 +6,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { GpuState } from '../../core/gpu.ts';
 import { MeshError } from '../../core/errors.ts';
-import type { GpuStateDelta } from '../../gen/infermesh/state/v1/state_pb.ts';
+import type { GpuStateDelta } from '../../gen/infermesh/state/v1/state_pb.js';
 import { assignDefined, checkFraction, checkNonNegative } from './delta-checks.ts';
 import { gbToBytes, isGpuSource } from './gpu-state-proto.ts';
 import type { GpuStore } from './gpu-store.ts';

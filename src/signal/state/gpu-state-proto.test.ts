@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
 import type { GpuState } from '../../core/gpu.ts';
-import { GpuStateSchema } from '../../gen/infermesh/state/v1/state_pb.ts';
+import { GpuStateSchema } from '../../gen/infermesh/state/v1/state_pb.js';
 import { gpuStateFromProto, gpuStateToProto } from './gpu-state-proto.ts';
 
 const full: GpuState = {

@@ -8,7 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import { GPU_SOURCES, type GpuSource, type GpuState } from '../../core/gpu.ts';
 import { MeshError } from '../../core/errors.ts';
-import { GpuStateSchema, type GpuState as PbGpuState } from '../../gen/infermesh/state/v1/state_pb.ts';
+import { GpuStateSchema, type GpuState as PbGpuState } from '../../gen/infermesh/state/v1/state_pb.js';
 
 const GB = 1e9;
 

@@ -6,7 +6,7 @@
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import { MeshError } from '../../core/errors.ts';
 import type { ModelState } from '../../core/types.ts';
-import { EndpointHealth, type ModelStateDelta } from '../../gen/infermesh/state/v1/state_pb.ts';
+import { EndpointHealth, type ModelStateDelta } from '../../gen/infermesh/state/v1/state_pb.js';
 import { assignDefined, checkFraction, checkNonNegative, fromFloat } from './delta-checks.ts';
 import { healthFromProto, isRuntimeKind } from './model-state-proto.ts';
 import type { StateStore } from './state-store.ts';

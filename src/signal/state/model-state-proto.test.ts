@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { create, fromBinary, toBinary, toJson } from '@bufbuild/protobuf';
 import type { ModelState } from '../../core/types.ts';
-import { EndpointHealth, ModelStateSchema } from '../../gen/infermesh/state/v1/state_pb.ts';
+import { EndpointHealth, ModelStateSchema } from '../../gen/infermesh/state/v1/state_pb.js';
 import { modelStateFromProto, modelStateToProto } from './model-state-proto.ts';
 
 const full: ModelState = {

@@ -19,7 +19,7 @@ import {
   LabelsSchema,
   ModelStateSchema,
   type ModelState as PbModelState,
-} from '../../gen/infermesh/state/v1/state_pb.ts';
+} from '../../gen/infermesh/state/v1/state_pb.js';
 
 const HEALTH_TO_PB: Record<EndpointHealth, PbHealth> = {
   healthy: PbHealth.HEALTHY,

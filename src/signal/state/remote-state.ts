@@ -18,7 +18,7 @@ import {
   StatePlane,
   type GpuStateEvent,
   type ModelStateEvent,
-} from '../../gen/infermesh/state/v1/state_pb.ts';
+} from '../../gen/infermesh/state/v1/state_pb.js';
 import type { Logger } from '../../observability/log.ts';
 import { gpuStateFromProto } from './gpu-state-proto.ts';
 import type { GpuStore } from './gpu-store.ts';

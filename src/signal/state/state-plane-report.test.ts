@@ -15,7 +15,7 @@ import {
   type GpuStateDeltaSchema,
   type GpuStateEvent,
   type ModelStateDeltaSchema,
-} from '../../gen/infermesh/state/v1/state_pb.ts';
+} from '../../gen/infermesh/state/v1/state_pb.js';
 import { createGpuStore, type GpuStore } from './gpu-store.ts';
 import { statePlaneRoutes } from './state-plane-service.ts';
 import { createStateStore, type StateStore } from './state-store.ts';

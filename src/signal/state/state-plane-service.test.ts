@@ -5,7 +5,7 @@ import { Code, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { createApiServer } from '../../agent/api-server.ts';
 import type { ModelState } from '../../core/types.ts';
-import { StatePlane, type ModelStateEvent } from '../../gen/infermesh/state/v1/state_pb.ts';
+import { StatePlane, type ModelStateEvent } from '../../gen/infermesh/state/v1/state_pb.js';
 import { statePlaneRoutes } from './state-plane-service.ts';
 import { createStateStore, type StateStore } from './state-store.ts';
 

@@ -12,7 +12,7 @@ import {
   GpuStateEventSchema,
   ModelStateEventSchema,
   StatePlane,
-} from '../../gen/infermesh/state/v1/state_pb.ts';
+} from '../../gen/infermesh/state/v1/state_pb.js';
 import type { Logger } from '../../observability/log.ts';
 import { gpuStateToProto } from './gpu-state-proto.ts';
 import { createGpuStore, matchesGpuFilter, type GpuStateFilter, type GpuStore } from './gpu-store.ts';

@@ -13,7 +13,7 @@ import {
   type GpuStateDelta,
   type ModelStateAck,
   type ModelStateDelta,
-} from '../../gen/infermesh/state/v1/state_pb.ts';
+} from '../../gen/infermesh/state/v1/state_pb.js';
 import { applyGpuStateDelta } from './gpu-state-delta.ts';
 import type { GpuStore } from './gpu-store.ts';
 import { applyModelStateDelta } from './model-state-delta.ts';

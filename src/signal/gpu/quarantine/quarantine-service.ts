@@ -11,7 +11,7 @@ import {
   Quarantine as QuarantineService,
   QuarantinedGpuSchema,
   type QuarantinedGpu,
-} from '../../../gen/infermesh/control/v1/quarantine_pb.ts';
+} from '../../../gen/infermesh/control/v1/quarantine_pb.js';
 import type { Quarantine, QuarantineEntry } from './manager.ts';
 
 /** A QuarantineEntry as its protobuf message. */

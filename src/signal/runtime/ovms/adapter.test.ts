@@ -7,7 +7,7 @@ import { parsePrometheus } from '../prometheus/index.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createOvmsAdapter, extractOvms } from './adapter.ts';
-import { startFakeOvms, type FakeOvms } from './fake-ovms-server.ts';
+import { startFakeOvms, type FakeOvms } from '../testing/fake-ovms-server.ts';
 
 const agent = new Agent();
 const getText = createGetText(agent);

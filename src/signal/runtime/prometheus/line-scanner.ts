@@ -45,10 +45,12 @@ export function isLabelName(name: string): boolean {
 /** A cursor over one line; `fail` throws with the line number and the 1-based column. */
 export class LineCursor {
   pos = 0;
-  constructor(
-    readonly text: string,
-    readonly lineNo: number,
-  ) {}
+  readonly text: string;
+  readonly lineNo: number;
+  constructor(text: string, lineNo: number) {
+    this.text = text;
+    this.lineNo = lineNo;
+  }
 
   get done(): boolean {
     return this.pos >= this.text.length;

@@ -6,7 +6,7 @@ import { createGetText } from '../http.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createSglangAdapter } from './adapter.ts';
-import { startFakeSglang, type FakeSglangServer } from './fake-sglang-server.ts';
+import { startFakeSglang, type FakeSglangServer } from '../testing/fake-sglang-server.ts';
 
 const agent = new Agent();
 const getText = createGetText(agent);

@@ -6,7 +6,7 @@ import { Agent } from 'undici';
 import { createGetText } from '../http.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { createTfServingAdapter } from './adapter.ts';
-import { startFakeTfServing, type FakeTfServing } from './fake-tfserving-server.ts';
+import { startFakeTfServing, type FakeTfServing } from '../testing/fake-tfserving-server.ts';
 import { lifecycleOf, modelStatusSchema } from './model-status.ts';
 
 const agent = new Agent();

@@ -8,7 +8,7 @@ import { parsePrometheus } from '../prometheus/index.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createTgiAdapter, extractTgi, tgiInfoSchema } from './adapter.ts';
-import { startFakeTgi, type FakeTgiServer } from './fake-tgi-server.ts';
+import { startFakeTgi, type FakeTgiServer } from '../testing/fake-tgi-server.ts';
 
 const agent = new Agent();
 const getText = createGetText(agent);

@@ -9,7 +9,7 @@ import { parsePrometheus } from '../prometheus/index.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createTorchServeAdapter, describeSchema, extractTorchServe } from './adapter.ts';
-import { startFakeTorchServe, type FakeTorchServe } from './fake-torchserve-server.ts';
+import { startFakeTorchServe, type FakeTorchServe } from '../testing/fake-torchserve-server.ts';
 
 const agent = new Agent();
 const getText = createGetText(agent);

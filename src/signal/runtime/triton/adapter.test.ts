@@ -10,7 +10,7 @@ import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createTritonAdapter, deriveTriton, repositoryIndexSchema } from './adapter.ts';
 import { extractTriton, extractTritonGpus } from './extract.ts';
-import { startFakeTriton, type FakeTritonServer } from './fake-triton-server.ts';
+import { startFakeTriton, type FakeTritonServer } from '../testing/fake-triton-server.ts';
 
 const agent = new Agent();
 const getText = createGetText(agent);

@@ -7,7 +7,7 @@ import { createGetText } from '../http.ts';
 import { ScrapeError } from '../scrape-error.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createVllmAdapter } from './adapter.ts';
-import { startFakeVllm, vllmModelList, type FakeVllmServer } from './fake-vllm-server.ts';
+import { startFakeVllm, vllmModelList, type FakeVllmServer } from '../testing/fake-vllm-server.ts';
 import { vllmPage, type EnginePage } from './page-builder.ts';
 
 const agent = new Agent();

@@ -7,7 +7,7 @@ import { createSendRequest } from '../control-http.ts';
 import { createGetText } from '../http.ts';
 import { readFixture } from '../testing/fixtures.ts';
 import { createVllmAdapter } from './adapter.ts';
-import { startFakeVllm, vllmModelList, type FakeVllmServer } from './fake-vllm-server.ts';
+import { startFakeVllm, vllmModelList, type FakeVllmServer } from '../testing/fake-vllm-server.ts';
 import { vllmPage } from './page-builder.ts';
 
 const agent = new Agent();

@@ -19,12 +19,12 @@ export interface TgiRequest {
 
 /** An error answer in TGI's `ErrorResponse` shape. */
 export class TgiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorType: string,
-    message: string,
-  ) {
+  readonly status: number;
+  readonly errorType: string;
+  constructor(status: number, errorType: string, message: string) {
     super(message);
+    this.status = status;
+    this.errorType = errorType;
   }
 
   body(): { error: string; error_type: string } {

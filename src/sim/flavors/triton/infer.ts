@@ -28,11 +28,10 @@ export interface TritonInfer {
 
 /** A KServe v2 error answer. */
 export class TritonError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
+  readonly status: number;
+  constructor(status: number, message: string) {
     super(message);
+    this.status = status;
   }
 
   body(): { error: string } {

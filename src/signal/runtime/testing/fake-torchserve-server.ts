@@ -4,7 +4,7 @@
  * `POST /models?url=&model_name=&initial_workers=&synchronous=`, unregister via `DELETE`; errors as
  * `{"code", "type", "message"}`), and a metrics port serving the test's page.
  */
-import { json, startFakeHttp, text, type FakeHttpServer } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer } from './fake-http.ts';
 
 export interface FakeTsModel {
   url: string;

@@ -4,7 +4,7 @@
  * with the code so other suites can test against the same failures.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listenLocal, sendTruncated } from '../testing/fake-http.ts';
+import { listenLocal, sendTruncated } from './fake-http.ts';
 
 export type FakeVllmMode =
   | 'ok'

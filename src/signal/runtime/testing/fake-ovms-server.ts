@@ -3,7 +3,7 @@
  * the docs show), `GET /v2` server metadata, TF-Serving-style `GET /v1/models/{m}` and the config
  * status `GET /v1/config` (status per model), and `/metrics` when `--metrics_enable` (404 otherwise).
  */
-import { json, startFakeHttp, text, type FakeHttpServer } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer } from './fake-http.ts';
 
 export interface FakeOvms extends FakeHttpServer {
   models: Map<string, string>;

@@ -3,7 +3,7 @@
  * metadata, health, per-model ready, the repository index (POST) and explicit-mode load/unload,
  * errors as `{"error": "..."}` with 400 — and `/metrics` on a second port like Triton's 8002.
  */
-import { json, startFakeHttp, text, type FakeHttpServer, type FakeReply } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer, type FakeReply } from './fake-http.ts';
 
 export type TritonModelState = 'READY' | 'UNAVAILABLE' | 'LOADING' | 'UNLOADING';
 

@@ -3,7 +3,7 @@
  * `GET /health` (200 empty, or 503 `{"error":"unhealthy","error_type":"healthcheck"}`), `GET
  * /metrics` in the Rust exporter's text (set by the test), and TGI's JSON 404 for anything else.
  */
-import { json, startFakeHttp, text, type FakeHttpServer } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer } from './fake-http.ts';
 
 export interface FakeTgiServer extends FakeHttpServer {
   metrics: string;

@@ -4,7 +4,7 @@
  * (`{"model_path","tokenizer_path","is_generation"}`, used by detection) and `/health`
  * (200 empty; 503 while the scheduler is not up). FastAPI's `{"detail":"Not Found"}` otherwise.
  */
-import { json, startFakeHttp, text, type FakeHttpServer } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer } from './fake-http.ts';
 
 export interface FakeSglangServer extends FakeHttpServer {
   metrics: string;

@@ -3,7 +3,7 @@
  * (404 `{"error": "Servable not found for request: Latest(m)"}` for an unknown one),
  * `POST /v1/models/{m}:predict` → `{"predictions": [...]}`, and the monitoring page when enabled.
  */
-import { json, startFakeHttp, text, type FakeHttpServer } from '../testing/fake-http.ts';
+import { json, startFakeHttp, text, type FakeHttpServer } from './fake-http.ts';
 
 export interface FakeTfServing extends FakeHttpServer {
   /** Model → state of its one version ("1"). */
