@@ -185,8 +185,24 @@ export const configSchema = z
         upstreamBodyTimeoutMs: z.number().int().positive().default(300_000),
         /** Retries on another endpoint when an upstream fails before its first byte. */
         retries: z.number().int().min(0).max(5).default(1),
-        /** Upstream connections kept per endpoint. */
-        connectionsPerEndpoint: z.number().int().positive().default(256),
+        /**
+         * Most connections the node keeps open to one endpoint, shared out across the workers. With
+         * one request per connection (streams never queue behind each other), this bounds the
+         * concurrent requests per endpoint; sized for 10,000+ streams.
+         */
+        connectionsPerEndpoint: z.number().int().positive().default(16_384),
+        /**
+         * Threads that accept and relay traffic, all on the same port (SO_REUSEPORT): `auto` is one
+         * per core the process may use. Routing decisions stay one node's (docs/ARCHITECTURE.md).
+         */
+        workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
+        /** Pending connections the kernel queues per worker before accept (capped by net.core.somaxconn). */
+        listenBacklog: z.number().int().min(1).max(65_535).default(8192),
+        /**
+         * On SIGTERM/SIGINT, how long in-flight requests and streams may run on before the rest are
+         * ended with the protocol's error event.
+         */
+        drainTimeoutMs: z.number().int().min(0).default(30_000),
       })
       .prefault({}),
     scoring: scoringSchema,
