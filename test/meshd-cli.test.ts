@@ -1,12 +1,13 @@
-// meshd's own commands as real processes: config, validate.
+// meshd's own commands as real processes: config, validate, --version, start failures.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { checkConfig, defaultConfig } from '../src/core/config.ts';
 
 const run = promisify(execFile);
@@ -50,3 +51,40 @@ test('meshd start with a broken config exits 1 with invalid_config, not a stack 
   assert.equal(err.code, 1);
   assert.match(err.stderr, /^meshd: invalid_config: cannot read config/);
 });
+
+test('meshd --version prints the package version', async () => {
+  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+  const { stdout } = await meshd('--version');
+  assert.equal(stdout.trim(), version);
+});
+
+for (const workers of [1, 2]) {
+  test(`a busy router port names its config key (${workers} worker(s)), and nothing is left running`, async (t) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    t.after(() => taken.close());
+    const port = (taken.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'meshd-busy-'));
+    const file = join(dir, 'busy.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'infermesh/v1',
+        node: { id: 'busy', roles: ['router'] },
+        api: { port: 0 },
+        metrics: { port: 0 },
+        log: { level: 'silent' },
+        router: { listen: { host: '127.0.0.1', port }, workers },
+      }),
+    );
+    const err = await meshd('start', '--config', file).then(
+      () => assert.fail('start should fail'),
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.equal(err.code, 1);
+    assert.equal(
+      err.stderr.trim(),
+      `meshd: invalid_config: router.listen: 127.0.0.1:${port} is already in use; set router.listen.port to a free port`,
+    );
+  });
+}

@@ -167,3 +167,31 @@ test('close() does not wait for a connection that never spoke', async () => {
   assert.ok(Date.now() - started < 1000);
   silent.destroy();
 });
+
+test('an HTTP/1.1 client trickling its headers is cut at the header deadline; a finished request is not', async (t) => {
+  const api = await createApiServer({ host: '127.0.0.1', port: 0, routes, headersTimeoutMs: 300 });
+  t.after(() => api.close());
+  const slow = connect(api.port, '127.0.0.1');
+  const closed = new Promise((resolve) => slow.on('close', resolve));
+  slow.on('error', () => undefined);
+  await new Promise((resolve) => slow.once('connect', resolve));
+  slow.write('GET /infermesh.control.v1.ControlPlane/ListNodes HTTP/1.1\r\nHost: x\r\n');
+  // One header byte every 50 ms keeps the socket busy, but the headers never end: bounded loop.
+  let sent = 0;
+  let isClosed = false;
+  void closed.then(() => (isClosed = true));
+  for (; sent < 60 && !isClosed; sent++) {
+    slow.write('X');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(isClosed, 'the server closed the trickling connection');
+  assert.ok(sent < 20, `closed after ${sent} bytes (~${sent * 50} ms)`);
+
+  // A client whose request completes keeps being served on the same connection.
+  const res = await fetch(`${api.url}/infermesh.control.v1.ControlPlane/ListNodes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  assert.equal(res.status, 200);
+});

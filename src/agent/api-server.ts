@@ -6,9 +6,10 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
-import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
+import { bind } from '../core/listen.ts';
 import type { Logger } from '../observability/log.ts';
 import { createErrorInterceptor } from './rpc-errors.ts';
 
@@ -16,6 +17,12 @@ import { createErrorInterceptor } from './rpc-errors.ts';
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** How long a new connection may take to send enough bytes to tell HTTP/2 from HTTP/1.1. */
 const SNIFF_TIMEOUT_MS = 10_000;
+/**
+ * How long an HTTP/1.1 connection may go without a request in progress: the whole header block of
+ * the next request must arrive within it (an absolute deadline, which a client trickling one byte
+ * at a time cannot extend), and an idle keep-alive connection closes after it.
+ */
+const HEADERS_TIMEOUT_MS = 10_000;
 
 /** Options of `createApiServer`. */
 export interface ApiServerOptions {
@@ -27,6 +34,8 @@ export interface ApiServerOptions {
   logger?: Logger;
   /** How long `close()` lets open requests finish before it cuts their connections. */
   closeGraceMs?: number;
+  /** Deadline for an HTTP/1.1 request's headers, and idle keep-alive limit. Default 10 s. */
+  headersTimeoutMs?: number;
 }
 
 /** A listening API server. */
@@ -42,6 +51,7 @@ export interface ApiServer {
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { logger } = options;
   const closeGraceMs = options.closeGraceMs ?? 1000;
+  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
   // Aborting this aborts every handler's `context.signal`, which is how watch streams learn to end.
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
@@ -69,14 +79,34 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const endIfIdle = (socket: Socket) => {
     if (closingStarted && !http1Busy.has(socket)) socket.end();
   };
+  // Node checks header deadlines only on servers that listen themselves; this one is handed its
+  // sockets, so the deadline is ours: armed while no request is in progress on the socket.
+  const headerDeadlines = new Map<Socket, NodeJS.Timeout>();
+  const armHeaderDeadline = (socket: Socket) => {
+    clearTimeout(headerDeadlines.get(socket));
+    headerDeadlines.set(
+      socket,
+      setTimeout(() => {
+        if (!http1Busy.has(socket)) socket.destroy();
+      }, headersTimeoutMs).unref(),
+    );
+  };
+  const clearHeaderDeadline = (socket: Socket) => {
+    clearTimeout(headerDeadlines.get(socket));
+    headerDeadlines.delete(socket);
+  };
   http1.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
+    clearHeaderDeadline(socket);
     http1Busy.set(socket, (http1Busy.get(socket) ?? 0) + 1);
     if (closingStarted) res.setHeader('connection', 'close');
     res.once('close', () => {
       const left = (http1Busy.get(socket) ?? 1) - 1;
       if (left > 0) http1Busy.set(socket, left);
-      else http1Busy.delete(socket);
+      else {
+        http1Busy.delete(socket);
+        if (!socket.destroyed) armHeaderDeadline(socket);
+      }
       endIfIdle(socket);
     });
   });
@@ -91,6 +121,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       http1Sockets.delete(socket);
       http1Busy.delete(socket);
       sniffing.delete(socket);
+      clearHeaderDeadline(socket);
     });
     // The http servers attach their own handlers later; until then a reset must not crash us.
     socket.on('error', (err) => logger?.debug({ err }, 'api connection error'));
@@ -115,7 +146,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       sniffing.delete(socket);
       socket.pause();
       socket.unshift(seen);
-      if (!isH2Prefix) http1Sockets.add(socket);
+      if (!isH2Prefix) {
+        http1Sockets.add(socket);
+        armHeaderDeadline(socket);
+      }
       (isH2Prefix ? http2 : http1).emit('connection', socket);
       // The http server listens for 'data' but a socket paused by us stays paused; http2 reads
       // the buffered bytes itself and then takes over the handle.
@@ -124,15 +158,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     socket.on('data', onData);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    net.once('error', reject);
-    net.listen(options.port, options.host, () => {
-      net.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (net.address() as AddressInfo).port;
-  const url = `http://${urlHost(options.host)}:${port}`;
+  const { url, port } = await bind(net, { host: options.host, port: options.port, configKey: 'api' });
   logger?.info({ url }, 'api listening');
 
   let closing: Promise<void> | undefined;
@@ -157,11 +183,4 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
 
   return { url, port, close };
-}
-
-/** A host usable in a URL: wildcards become loopback, IPv6 literals get brackets. */
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
 }

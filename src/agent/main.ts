@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { defaultConfig } from '../core/config.ts';
 import { MeshError } from '../core/errors.ts';
+import { MESH_VERSION } from '../core/version.ts';
 import { createLogger } from '../observability/log.ts';
 import {
   checkConfigText,
@@ -17,7 +18,10 @@ import { registerGpusCommand } from './gpus-command.ts';
 import { startMeshd } from './meshd.ts';
 import { registerProbeCommand } from './probe-command.ts';
 
-const program = new Command('meshd').description('InferMesh node daemon').showHelpAfterError();
+const program = new Command('meshd')
+  .description('InferMesh node daemon')
+  .version(MESH_VERSION, '-V, --version', 'print the version')
+  .showHelpAfterError();
 
 program
   .command('start')
@@ -27,21 +31,25 @@ program
     const config = opts.config ? await loadConfigFile(opts.config) : defaultConfig();
     const logger = createLogger(config.log.level, { node: config.node.id });
     const node = await startMeshd(config, logger);
+    const workers = node.routerWorkers === 1 ? '1 worker' : `${node.routerWorkers} workers`;
     const lines = [
       `meshd ${config.node.id} is up (roles: ${config.node.roles.join(', ')})`,
-      node.routerUrl ? `  router (OpenAI API): ${node.routerUrl}/v1` : undefined,
+      node.routerUrl ? `  router (OpenAI API): ${node.routerUrl}/v1  (${workers})` : undefined,
       `  control API (gRPC + Connect JSON): ${node.apiUrl}`,
       `  metrics: ${node.metricsUrl}/metrics`,
       ...node.simulatorUrls.map((s) => `  simulator ${s.name}: ${s.url}`),
-      'Ctrl-C stops it.',
+      `Ctrl-C drains it (requests in flight get up to ${config.router.drainTimeoutMs / 1000} s), then stops; a second Ctrl-C stops at once.`,
     ];
     process.stdout.write(lines.filter(Boolean).join('\n') + '\n');
     let stopping = false;
     const stop = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
+        process.exit(1);
+      }
       stopping = true;
-      logger.info({ signal }, 'stopping');
-      node.stop().then(
+      logger.info({ signal, drainTimeoutMs: config.router.drainTimeoutMs }, 'draining, then stopping');
+      node.shutdown().then(
         () => process.exit(0),
         (err: unknown) => {
           logger.error({ err }, 'stop failed');

@@ -4,8 +4,10 @@
  * place that wires the planes together.
  */
 import type { MeshConfig } from '../core/config.ts';
+import type { DrainReport } from '../data/router-server.ts';
 import type { Logger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
+import { exposition } from '../observability/exposition.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
 import { createScoringEngine } from '../scoring/engine.ts';
 import { engineOptionsFromConfig } from '../scoring/from-config.ts';
@@ -35,6 +37,14 @@ export interface RunningMeshd {
   gpus: GpuStore;
   /** GPU telemetry and quarantine, with the gpu role and `gpu.telemetry.source` set. */
   gpuTelemetry?: GpuTelemetryRole;
+  /** Threads relaying router traffic (0 without the router role). */
+  routerWorkers: number;
+  /**
+   * Graceful stop (SIGTERM/SIGINT): the node turns not-ready, the router stops accepting and lets
+   * requests in flight finish for up to `router.drainTimeoutMs`, ends the rest with the protocol's
+   * error, then everything stops. Resolves with what the drain saw (none without a router).
+   */
+  shutdown(): Promise<DrainReport | undefined>;
   stop(): Promise<void>;
 }
 
@@ -50,12 +60,14 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       await stop().catch((err: unknown) => logger.error({ err }, 'stop step failed'));
   };
   let ready = false;
+  let draining = false;
+  let router: RouterRole | undefined;
 
   try {
     const metricsServer = await createMetricsServer({
       ...config.metrics,
-      registry: metrics.registry,
-      notReadyReason: () => (ready ? undefined : 'starting'),
+      render: () => exposition(metrics.registry, async () => (router ? router.workerMetrics() : [])),
+      notReadyReason: () => (draining ? 'draining' : ready ? undefined : 'starting'),
     });
     stops.push(() => metricsServer.close());
 
@@ -77,7 +89,6 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     const scoring = createScoringEngine(engineOptionsFromConfig(config.scoring));
     const unsync = syncEngineWithStore(scoring, store, gpus);
     stops.push(async () => unsync());
-    let router: RouterRole | undefined;
     if (roles.has('router') || roles.has('edge')) {
       router = await startRouterRole(config, {
         store,
@@ -112,16 +123,24 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     directory.setApiUrl(api.url);
 
     ready = true;
-    logger.info({ router: router?.server.url, api: api.url, metrics: metricsServer.url }, 'meshd started');
+    logger.info({ router: router?.url, api: api.url, metrics: metricsServer.url }, 'meshd started');
     return {
       nodeId: config.node.id,
-      routerUrl: router?.server.url,
+      routerUrl: router?.url,
+      routerWorkers: router?.workers ?? 0,
       apiUrl: api.url,
       metricsUrl: metricsServer.url,
       simulatorUrls: gpu?.simulators ?? [],
       store,
       gpus,
       gpuTelemetry,
+      async shutdown() {
+        draining = true;
+        const report = await router?.drain(config.router.drainTimeoutMs);
+        if (report) logger.info(report, 'router drained');
+        await stopAll();
+        return report;
+      },
       stop: stopAll,
     };
   } catch (err) {

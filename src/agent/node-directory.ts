@@ -4,9 +4,8 @@
  */
 import type { MeshConfig } from '../core/config.ts';
 import type { NodeInfo } from '../core/types.ts';
+import { MESH_VERSION } from '../core/version.ts';
 import type { RouterRole } from './router-role.ts';
-
-const MESH_VERSION = '0.1.0';
 
 export interface NodeDirectory {
   nodes(): NodeInfo[];

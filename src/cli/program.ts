@@ -3,9 +3,9 @@
  * subcommand per file under commands/. `runCli` takes its streams and environment as arguments,
  * so tests run it in-process as well as as a real process.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { NODE_ROLES } from '../core/types.ts';
+import { MESH_VERSION } from '../core/version.ts';
 import { createMeshClients, type MeshClients } from './client.ts';
 import { listModels } from './commands/list-models.ts';
 import {
@@ -42,10 +42,6 @@ interface GlobalOptions {
   output: OutputFormat;
   timeout: number;
 }
-
-const version = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 function parseTimeout(value: string): number {
   const ms = Number(value);
@@ -96,7 +92,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
 
   program
     .description('Admin CLI of InferMesh: inspect the nodes, models and live state of a mesh')
-    .version(version)
+    .version(MESH_VERSION)
     .addOption(
       new Option('-e, --endpoint <url>', 'meshd API URL (env MESH_ENDPOINT)')
         .default(io.env.MESH_ENDPOINT || DEFAULT_ENDPOINT)

@@ -24,6 +24,14 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * `text` cut to `max` characters (with an ellipsis and the full length) for echoing client input
+ * into messages and logs: a 900 KB model name must not come back as a 900 KB error.
+ */
+export function excerpt(text: string, max = 128): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
+}
+
 /** Header (a trailer under gRPC) carrying the MeshError code on RPC errors, so clients keep the stable code. */
 export const MESH_ERROR_CODE_HEADER = 'mesh-error-code';
 

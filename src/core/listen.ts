@@ -1,10 +1,12 @@
 /**
- * Starting and stopping the project's HTTP servers the same way everywhere: listen on host:port
- * (port 0 picks a free one), report a URL a client on this machine can use, and close with open
- * keep-alive and streaming connections ended so a stopping daemon never waits on a client.
+ * Starting and stopping the project's servers the same way everywhere: listen on host:port (port 0
+ * picks a free one), report a URL a client on this machine can use, name the config key when the
+ * address is taken, and close with open keep-alive and streaming connections ended so a stopping
+ * daemon never waits on a client.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import { MeshError } from './errors.ts';
 
 export interface Listening {
   /** `http://host:port`; a wildcard host is reported as loopback, IPv6 in brackets. */
@@ -13,27 +15,77 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-export async function listen(server: Server, host: string, port: number): Promise<Listening> {
+export interface ListenOptions {
+  host: string;
+  port: number;
+  /** Kernel accept queue length (Node's default is 511). */
+  backlog?: number;
+  /** Let other sockets (the node's other workers) bind the same port: SO_REUSEPORT. */
+  reusePort?: boolean;
+  /** The config key that set this address (`router.listen`), named when binding fails. */
+  configKey?: string;
+}
+
+/** Binds `server` as `options` say; resolves with the URL and real port once it listens. */
+export async function bind(
+  server: NetServer,
+  options: ListenOptions,
+): Promise<{ url: string; port: number }> {
+  const { host, port } = options;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
+    const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, options));
+    server.once('error', onError);
+    server.listen({ host, port, backlog: options.backlog, reusePort: options.reusePort }, () => {
+      server.off('error', onError);
       resolve();
     });
   });
   const bound = (server.address() as AddressInfo).port;
+  return { url: `http://${urlHost(host)}:${bound}`, port: bound };
+}
+
+/** `bind`, plus a `close` that ends open connections instead of waiting for them. */
+export async function listen(server: NetServer, options: ListenOptions): Promise<Listening> {
+  const { url, port } = await bind(server, options);
   return {
-    url: `http://${urlHost(host)}:${bound}`,
-    port: bound,
+    url,
+    port,
     async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if (isHttpServer(server)) server.closeAllConnections();
+      await closed;
     },
   };
 }
 
-function urlHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
+/** A failed bind as a config problem when it is one: the address is taken or cannot be had. */
+function bindError(err: NodeJS.ErrnoException, options: ListenOptions): MeshError {
+  const key = options.configKey ?? 'listen';
+  const address = `${options.host}:${options.port}`;
+  if (err.code === 'EADDRINUSE') {
+    return new MeshError(
+      'invalid_config',
+      `${key}: ${address} is already in use; set ${key}.port to a free port`,
+      {
+        path: key,
+      },
+    );
+  }
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'EACCES' || err.code === 'ENOTFOUND') {
+    return new MeshError('invalid_config', `${key}: cannot listen on ${address} (${err.code})`, {
+      path: key,
+    });
+  }
+  return MeshError.from(err);
+}
+
+function isHttpServer(server: NetServer): server is HttpServer {
+  return typeof (server as HttpServer).closeAllConnections === 'function';
+}
+
+/** A host usable in a URL: wildcards become loopback, IPv6 literals get brackets. */
+export function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
 }

@@ -4,7 +4,7 @@
  * with 429 and a `Retry-After` of roughly how long the excess wait should take to drain. The
  * router and the `Scoring.Admit` RPC both call this, so they give the same answer.
  */
-import { MeshError } from '../core/errors.ts';
+import { excerpt, MeshError } from '../core/errors.ts';
 
 export interface AdmissionPolicy {
   enabled: boolean;
@@ -50,7 +50,7 @@ export function admit(input: AdmissionInput, policy: AdmissionPolicy = DEFAULT_A
 
 /** The 429 the data plane answers for a refusal; `retryAfterSeconds` becomes the `Retry-After` header. */
 export function admissionError(result: AdmissionResult, model: string): MeshError {
-  return new MeshError('rate_limited', `model \`${model}\` is overloaded: ${result.reason}`, {
+  return new MeshError('rate_limited', `model \`${excerpt(model)}\` is overloaded: ${result.reason}`, {
     retryAfterSeconds: result.retryAfterSeconds ?? 1,
   });
 }

@@ -6,19 +6,50 @@
 import type { IncomingMessage } from 'node:http';
 import { MeshError } from '../core/errors.ts';
 
-/** Reads the whole body, failing fast with `payload_too_large` once it passes `limit` bytes. */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/**
+ * Reads the whole body, failing fast with `payload_too_large` once it passes `limit` bytes (the
+ * rest is not read: the caller answers and closes). A client that hangs up mid-upload is
+ * `cancelled` (499), not a server fault. One chunk, the usual case, is returned without a copy.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    let first: Buffer | undefined;
+    let chunks: Buffer[] | undefined;
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        req.pause();
+        reject(tooLarge(limit));
+      } else if (first === undefined) first = chunk;
+      else (chunks ??= [first]).push(chunk);
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks ? Buffer.concat(chunks, size) : (first ?? EMPTY));
+    };
+    const onGone = () => {
+      done();
+      reject(new MeshError('cancelled', 'the client closed the connection during the upload'));
+    };
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onGone);
+      req.off('close', onGone);
+    };
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onGone);
+    // 'close' before 'end' means the socket went away with the body half read.
+    req.once('close', onGone);
+  });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 function tooLarge(limit: number): MeshError {
   return new MeshError('payload_too_large', `request body is larger than ${limit} bytes`, { limit });

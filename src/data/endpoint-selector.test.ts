@@ -28,7 +28,7 @@ test('unknown model is model_not_found; known but unroutable is no_healthy_endpo
     'no_healthy_endpoint',
   );
   store.upsert(modelState('c', { health: 'stale' }));
-  assert.equal(selector.pick('m').state.endpointId, 'c');
+  assert.equal(selector.pick('m').endpointId, 'c');
 });
 
 test('picks the least loaded endpoint from reported state', () => {
@@ -36,7 +36,7 @@ test('picks the least loaded endpoint from reported state', () => {
   store.upsert(modelState('busy', { running: 8, queueDepth: 4 }));
   store.upsert(modelState('idle', { running: 1, queueDepth: 0 }));
   const selector = createEndpointSelector(store);
-  assert.equal(selector.pick('m').state.endpointId, 'idle');
+  assert.equal(selector.pick('m').endpointId, 'idle');
 });
 
 test('own in-flight count spreads a burst even while polled state is stale', () => {
@@ -45,7 +45,7 @@ test('own in-flight count spreads a burst even while polled state is stale', () 
   const selector = createEndpointSelector(store, () => 0);
   const picked = new Map<string, number>();
   for (let i = 0; i < 40; i++) {
-    const target = selector.pick('m').state; // its lease stays open: the request is in flight
+    const target = selector.pick('m'); // its lease stays open: the request is in flight
     picked.set(target.endpointId, (picked.get(target.endpointId) ?? 0) + 1);
   }
   assert.deepEqual([...picked.values()], [10, 10, 10, 10]);
@@ -58,12 +58,12 @@ test('a lease ends once however often it is ended; excluded endpoints are skippe
   const selector = createEndpointSelector(store);
   const route = selector.pick('m');
   const lease = route.lease;
-  assert.equal(route.state.endpointId, 'a');
+  assert.equal(route.endpointId, 'a');
   assert.equal(selector.inFlight('a'), 1);
   lease.end(true);
   lease.end(true);
   assert.equal(selector.inFlight('a'), 0);
-  assert.equal(selector.pick('m', new Set(['a'])).state.endpointId, 'b');
+  assert.equal(selector.pick('m', new Set(['a'])).endpointId, 'b');
   assert.equal(
     codeOf(() => selector.pick('m', new Set(['a', 'b']))),
     'no_healthy_endpoint',
@@ -84,10 +84,10 @@ test('pick filters by protocol: absent protocols means OpenAI only', () => {
   store.upsert(modelState('tgi', { runtime: 'tgi', protocols: ['tgi', 'openai'], running: 3 }));
   store.upsert(modelState('triton', { runtime: 'triton', protocols: ['kserve-v2'] }));
   const selector = createEndpointSelector(store);
-  assert.equal(selector.pick('m', new Set(), 'tgi').state.endpointId, 'tgi');
-  assert.equal(selector.pick('m', new Set(), 'kserve-v2').state.endpointId, 'triton');
-  assert.equal(selector.pick('m').state.endpointId, 'vllm');
-  assert.equal(selector.pick('m', new Set(['vllm']), 'openai').state.endpointId, 'tgi');
+  assert.equal(selector.pick('m', new Set(), 'tgi').endpointId, 'tgi');
+  assert.equal(selector.pick('m', new Set(), 'kserve-v2').endpointId, 'triton');
+  assert.equal(selector.pick('m').endpointId, 'vllm');
+  assert.equal(selector.pick('m', new Set(['vllm']), 'openai').endpointId, 'tgi');
   assert.equal(
     codeOf(() => selector.pick('m', new Set(), 'torchserve')),
     'no_healthy_endpoint',
@@ -106,12 +106,11 @@ test('hints reach the engine: a shared prompt prefix returns to its endpoint; le
   const selector = createEndpointSelector(store, () => 0);
   const prefix = Uint32Array.from({ length: 64 }, (_, i) => i + 1);
   const hints = { promptTokens: 64 * 64, maxTokens: 16, blockHashes: prefix };
-  const { lease, state: target } = selector.pick('m', undefined, 'openai', hints);
-  const first = target.endpointId;
+  const { lease, endpointId: first } = selector.pick('m', undefined, 'openai', hints);
   lease.firstToken();
   lease.end(true);
   assert.equal(selector.inFlight(first), 0);
   const other = first === 'a' ? 'b' : 'a';
   selector.pick('m', new Set([other])); // one request in flight there: alone, it would send the next pick away
-  assert.equal(selector.pick('m', undefined, 'openai', hints).state.endpointId, first);
+  assert.equal(selector.pick('m', undefined, 'openai', hints).endpointId, first);
 });

@@ -5,43 +5,26 @@
  * onto one endpoint whose scraped metrics still look idle. Admission runs on the chosen target:
  * a predicted wait over the request's budget is refused with `rate_limited` (429 + Retry-After).
  */
-import { MeshError } from '../core/errors.ts';
+import { excerpt, MeshError } from '../core/errors.ts';
 import type { ModelState, Protocol } from '../core/types.ts';
 import { createScoringEngine, type RouteTicket, type ScoringEngine } from '../scoring/engine.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
 import type { PickHints } from './request-hints.ts';
+import type { Route, RouteDecider, RouteLease } from './route-decider.ts';
 
-export interface EndpointSelector {
-  /**
-   * Routes a request for `model` to the best endpoint among those that speak `protocol` (default
-   * `openai`), skipping endpoint ids in `exclude` (already tried); `hints` (prompt size, prefix
-   * blocks, SLO class, timeout) sharpen the choice. The request counts against the chosen endpoint
-   * from this moment until its lease ends. Throws `model_not_found` when no endpoint knows the
-   * model, `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when
-   * the predicted wait exceeds the request's budget.
-   */
+export type { Route, RouteLease } from './route-decider.ts';
+
+/** The in-process decider: the scoring engine in this thread, answering at once. */
+export interface EndpointSelector extends RouteDecider {
   pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): Route;
+  /** Requests in flight to `endpointId`, over all its models. */
   inFlight(endpointId: string): number;
-  /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
-  servedModels(protocol?: Protocol): string[];
-  /** Tokens per prefix block of the engine's index, for `requestHints`. */
-  readonly blockTokens: number;
-}
-
-/** Where a request goes, and its hold on that endpoint. */
-export interface Route {
-  state: ModelState;
-  lease: RouteLease;
-}
-
-/** One request's hold on an endpoint, from pick to end; what it reports feeds the engine. */
-export interface RouteLease {
-  /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
-  firstToken(): void;
-  /** The request ended; `ok` false for failures and cancellations. Idempotent. */
-  end(ok: boolean): void;
+  /** In-flight requests per endpoint id, for the `infermesh_router_in_flight_requests` gauge. */
+  inFlightByEndpoint(): Map<string, number>;
+  /** Every model some endpoint knows, routable or not, sorted. */
+  knownModels(): string[];
 }
 
 /** Stale state (one failed scrape) is still routable; unhealthy or unloaded is not. */
@@ -94,7 +77,7 @@ export function createEndpointSelector(
       const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
       let decision;
       try {
-        decision = scoring.decide(req);
+        decision = scoring.decide(req, undefined, false);
       } catch (err) {
         const views = scoring.fleet.forModel(model);
         if (
@@ -104,7 +87,7 @@ export function createEndpointSelector(
         ) {
           throw new MeshError(
             'no_healthy_endpoint',
-            `no endpoint serves model \`${model}\` over the ${protocol} protocol`,
+            `no endpoint serves model \`${excerpt(model)}\` over the ${protocol} protocol`,
             { endpoints: views.length, protocol },
           );
         }
@@ -116,13 +99,21 @@ export function createEndpointSelector(
       );
       if (!verdict.admitted) throw admissionError(verdict, model);
       const ticket = scoring.routed(decision.target, req, decision.predictedWaitMs);
-      return { state: decision.target.state, lease: leaseOf(scoring, ticket) };
+      const { endpointId, endpointUrl } = decision.target.state;
+      return { endpointId, url: endpointUrl, lease: leaseOf(scoring, ticket) };
     },
     inFlight(endpointId) {
       let n = 0;
       for (const v of scoring.fleet.all()) if (v.endpointId === endpointId) n += v.inFlight;
       return n;
     },
+    inFlightByEndpoint() {
+      const out = new Map<string, number>();
+      for (const v of scoring.fleet.all()) out.set(v.endpointId, (out.get(v.endpointId) ?? 0) + v.inFlight);
+      return out;
+    },
+    knowsModel: (model) => scoring.fleet.forModel(model).length > 0,
+    knownModels: () => scoring.fleet.models(),
     blockTokens: scoring.blockTokens,
     servedModels: (protocol) =>
       scoring.fleet

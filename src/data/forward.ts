@@ -6,24 +6,26 @@
  * that speaks the request's protocol. After the first byte the response is committed: a failure
  * ends an SSE stream with the protocol's own error event (never a hang) and cuts any other body.
  * A client that goes away aborts the upstream request at once, which the runtime sees as a
- * cancellation.
+ * cancellation. Every request's lease ends exactly once, whatever happens.
  */
-import type { ServerResponse } from 'node:http';
-import { once } from 'node:events';
-import type { Dispatcher } from 'undici';
 import { MeshError } from '../core/errors.ts';
-import type { MeshMetrics } from '../observability/metrics.ts';
 import type { Logger } from '../observability/log.ts';
-import type { EndpointSelector, Route } from './endpoint-selector.ts';
 import type { PickHints } from './request-hints.ts';
+import type { RequestMetrics } from './request-metrics.ts';
+import type { Route, RouteDecider } from './route-decider.ts';
 import type { ClientProtocol } from './protocols/index.ts';
+import type { ClientExchange } from './client-exchange.ts';
+import { attempt, type AttemptResult } from './upstream-attempt.ts';
 import type { Upstreams } from './upstreams.ts';
 
 export interface ForwardDeps {
-  selector: EndpointSelector;
+  decider: RouteDecider;
   upstreams: Upstreams;
-  metrics: MeshMetrics;
+  metrics: RequestMetrics;
   retries: number;
+  logger: Logger;
+  /** True while the node drains: answers close their connection. */
+  draining(): boolean;
 }
 
 export interface ForwardRequest {
@@ -40,198 +42,103 @@ export interface ForwardRequest {
   hints: PickHints;
   headers: Record<string, string>;
   startedAt: number;
-  log: Logger;
 }
 
-const RELAYED_RESPONSE_HEADERS = ['content-type', 'content-length', 'cache-control'];
-
-/** Forwards `request`, retrying before the first byte; writes the whole response to `res`. */
+/**
+ * Forwards `request`, retrying before the first byte; writes the whole response to the exchange's
+ * client. Throws the `MeshError` to answer with when nothing was committed (no endpoint, every
+ * attempt failed, the client left, the node stopped it); once committed, it resolves whatever
+ * happens.
+ */
 export async function forwardInference(
   deps: ForwardDeps,
   request: ForwardRequest,
-  res: ServerResponse,
+  exchange: ClientExchange,
 ): Promise<void> {
-  const abort = new AbortController();
-  const onClose = () => {
-    if (!res.writableFinished) abort.abort(new MeshError('cancelled', 'client closed the connection'));
-  };
-  res.once('close', onClose);
-  const tried = new Set<string>();
+  let tried: Set<string> | undefined;
   let lastError: MeshError | undefined;
-  try {
-    for (let attempt = 0; attempt <= deps.retries; attempt++) {
-      const route = pickTarget(deps, request, tried, lastError);
-      const target = route.state;
-      tried.add(target.endpointId);
-      if (attempt > 0) deps.metrics.retries.inc({ model: request.model });
-      const outcome = await attemptOn(deps, request, route, res, abort.signal);
-      if (outcome.done) return;
-      if (abort.signal.aborted) {
-        request.log.info({ endpoint: target.endpointId }, 'client went away; upstream request cancelled');
-        return;
-      }
-      lastError = outcome.error;
-      request.log.warn(
-        { endpoint: target.endpointId, attempt, code: lastError.code, err: lastError.message },
-        'upstream failed before first byte',
-      );
+  for (let n = 0; n <= deps.retries; n++) {
+    const route = await pickTarget(deps, request, tried, lastError);
+    if (exchange.stopped || exchange.clientGone) {
+      route.lease.end(false);
+      throw exchange.stopped ?? new MeshError('cancelled', 'the client closed the connection');
     }
-    throw lastError ?? new MeshError('upstream_error', 'no upstream attempt was made');
-  } finally {
-    res.off('close', onClose);
+    if (n > 0) deps.metrics.retried(request.model);
+    exchange.closeConnection = deps.draining();
+    const result = await attemptOn(deps, request, route, exchange);
+    if (result.committed) return;
+    if (exchange.clientGone || exchange.stopped) throw result.error;
+    lastError = result.error;
+    (tried ??= new Set()).add(route.endpointId);
+    deps.logger.warn(
+      {
+        requestId: request.requestId,
+        endpoint: route.endpointId,
+        attempt: n,
+        code: lastError.code,
+        err: lastError.message,
+      },
+      'upstream failed before first byte',
+    );
   }
+  throw lastError ?? new MeshError('upstream_error', 'no upstream attempt was made');
 }
 
-function pickTarget(
+async function pickTarget(
   deps: ForwardDeps,
   request: ForwardRequest,
-  tried: Set<string>,
-  lastError?: MeshError,
-): Route {
+  tried: Set<string> | undefined,
+  lastError: MeshError | undefined,
+): Promise<Route> {
   try {
-    return deps.selector.pick(request.model, tried, request.protocol.speaks, request.hints);
+    return await deps.decider.pick(request.model, tried, request.protocol.speaks, request.hints);
   } catch (err) {
     // Out of endpoints to retry on: the user needs the upstream failure, not "no endpoint".
-    if (lastError) throw lastError;
-    throw err;
+    throw lastError ?? err;
   }
 }
-
-type AttemptOutcome = { done: true } | { done: false; error: MeshError };
 
 async function attemptOn(
   deps: ForwardDeps,
   request: ForwardRequest,
-  { state: target, lease }: Route,
-  res: ServerResponse,
-  signal: AbortSignal,
-): Promise<AttemptOutcome> {
-  const endpoint = target.endpointId;
-  deps.metrics.inFlight.inc({ endpoint });
-  let status = 0;
-  let ok = false;
-  let relayed = false;
+  route: Route,
+  exchange: ClientExchange,
+): Promise<AttemptResult> {
+  const metrics = deps.metrics.route(request.model, route.endpointId);
+  let result: AttemptResult;
   try {
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await deps.upstreams.pool(target.endpointUrl).request({
-        method: 'POST',
-        path: joinPath(target.endpointUrl, request.path),
-        headers: { ...request.headers, 'content-length': String(request.body.length) },
-        body: request.body,
-        signal,
-      });
-    } catch (err) {
-      return { done: false, error: upstreamError(err, endpoint) };
-    }
-    status = upstream.statusCode;
-    if (status >= 500) {
-      const text = await upstream.body.text().catch(() => '');
-      return {
-        done: false,
-        error: new MeshError(
-          'upstream_error',
-          `endpoint ${endpoint} answered ${status}: ${text.slice(0, 200)}`,
-        ),
-      };
-    }
-    const chunks = upstream.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    let first: IteratorResult<Buffer>;
-    try {
-      first = await chunks.next();
-    } catch (err) {
-      upstream.body.destroy();
-      return { done: false, error: upstreamError(err, endpoint) };
-    }
-
-    res.writeHead(status, responseHeaders(upstream.headers, request.requestId, endpoint));
-    deps.metrics.ttft.observe(
-      { model: request.model, endpoint },
-      (performance.now() - request.startedAt) / 1000,
-    );
-    // The protocol expects a stream and the endpoint confirms it: a JSON error answer stays JSON.
-    const sse =
-      request.stream && String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream');
-    // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
-    if (sse && status < 300) lease.firstToken();
-    relayed = await relay(first, chunks, res, sse, request, endpoint);
-    ok = relayed && status < 400;
-    return { done: true };
-  } finally {
-    lease.end(ok);
-    deps.metrics.inFlight.dec({ endpoint });
-    if (status > 0 && status < 500) {
-      // 499 (nginx's "client closed request") when the client left before the end.
-      const label = relayed ? String(status) : '499';
-      deps.metrics.requests.inc({ model: request.model, endpoint, status: label });
-      deps.metrics.e2e.observe(
-        { model: request.model, endpoint },
-        (performance.now() - request.startedAt) / 1000,
-      );
-    }
-  }
-}
-
-/**
- * Streams the committed body with backpressure; a mid-stream failure ends it cleanly. True when
- * the whole upstream body reached the client.
- */
-async function relay(
-  first: IteratorResult<Buffer>,
-  chunks: AsyncIterator<Buffer>,
-  res: ServerResponse,
-  sse: boolean,
-  request: ForwardRequest,
-  endpoint: string,
-): Promise<boolean> {
-  try {
-    for (let next = first; !next.done; next = await chunks.next()) {
-      if (res.destroyed) return false;
-      if (!res.write(next.value)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-    }
-    res.end();
-    return true;
+    result = await attempt(exchange, {
+      endpointId: route.endpointId,
+      pool: deps.upstreams.pool(route.url),
+      path: deps.upstreams.path(route.url, request.path),
+      headers: request.headers,
+      body: request.body,
+      protocol: request.protocol,
+      stream: request.stream,
+      onCommit(status, sse) {
+        metrics.ttft.observe((performance.now() - request.startedAt) / 1000);
+        // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
+        if (sse && status < 300) route.lease.firstToken();
+      },
+    });
   } catch (err) {
-    await chunks.return?.().catch(() => undefined);
-    if (res.destroyed) return false;
-    const error = upstreamError(err, endpoint);
-    request.log.warn({ endpoint, code: error.code, err: error.message }, 'upstream failed mid-response');
-    if (sse) {
-      const midStream = new MeshError('upstream_error', `upstream failed mid-stream: ${error.message}`);
-      res.end(request.protocol.streamError(midStream));
-    } else {
-      res.destroy(error);
+    // dispatch threw synchronously (a closed pool while stopping): nothing was sent.
+    result = { committed: false, error: MeshError.from(err, 'upstream_error') };
+  }
+  route.lease.end(result.committed && result.error === undefined && result.status < 400);
+  if (result.committed) {
+    const { error } = result;
+    const seconds = (performance.now() - request.startedAt) / 1000;
+    if (error === undefined) metrics.finished(result.status, 'ok', seconds);
+    else {
+      metrics.finished(error.httpStatus, error.code, seconds);
+      if (error.code !== 'cancelled') {
+        deps.logger.warn(
+          { requestId: request.requestId, endpoint: route.endpointId, code: error.code, err: error.message },
+          'upstream failed mid-response',
+        );
+      }
     }
-    return false;
   }
-}
-
-function responseHeaders(upstream: Dispatcher.ResponseData['headers'], requestId: string, endpoint: string) {
-  const headers: Record<string, string> = { 'x-request-id': requestId, 'x-infermesh-endpoint': endpoint };
-  for (const name of RELAYED_RESPONSE_HEADERS) {
-    const value = upstream[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return headers;
-}
-
-function upstreamError(err: unknown, endpoint: string): MeshError {
-  if (err instanceof MeshError) return err;
-  const code = (err as { code?: string }).code;
-  const message = err instanceof Error ? err.message : String(err);
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
-    return new MeshError(
-      'upstream_timeout',
-      `endpoint ${endpoint} timed out: ${message}`,
-      {},
-      { cause: err },
-    );
-  }
-  return new MeshError('upstream_error', `endpoint ${endpoint} failed: ${message}`, {}, { cause: err });
-}
-
-/** Keeps any path prefix of the endpoint's base URL (`http://h/prefix` + `/v1/...`). */
-function joinPath(baseUrl: string, path: string): string {
-  const prefix = new URL(baseUrl).pathname.replace(/\/+$/, '');
-  return `${prefix}${path}`;
+  return result;
 }

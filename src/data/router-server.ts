@@ -1,27 +1,39 @@
 /**
  * The data plane's HTTP front: OpenAI-compatible, TGI and KServe v2 inference routes, request ids,
- * and errors in the shape of the protocol the path belongs to (`protocols/`). Every request ends
- * with a response; no input reaches an unhandled rejection.
+ * errors in the shape of the protocol the path belongs to (`protocols/`), and the graceful drain.
+ * Every request ends with a response; no input reaches an unhandled rejection. The per-request
+ * path does only what routing needs: one path split, one body read, one JSON parse, one pick.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { listen } from '../core/listen.ts';
-import { MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
+import { listen, type Listening } from '../core/listen.ts';
+import { excerpt, MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
-import type { EndpointSelector } from './endpoint-selector.ts';
-import { forwardInference } from './forward.ts';
+import { ClientExchange } from './client-exchange.ts';
+import { drainServer, type DrainReport } from './drain.ts';
+import { forwardInference, type ForwardDeps } from './forward.ts';
 import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
 import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER } from './request-hints.ts';
+import { createRequestMetrics } from './request-metrics.ts';
+import type { RouteDecider } from './route-decider.ts';
 import type { Upstreams } from './upstreams.ts';
+
+export type { DrainReport } from './drain.ts';
 
 export interface RouterServerOptions {
   host: string;
   port: number;
+  /** Kernel accept queue length. */
+  backlog: number;
+  /** Share the port with the node's other workers (SO_REUSEPORT). */
+  reusePort?: boolean;
+  /** This server's worker index, for `infermesh_router_worker_requests_total` (default 0). */
+  worker?: number;
   maxBodyBytes: number;
   retries: number;
-  selector: EndpointSelector;
+  decider: RouteDecider;
   upstreams: Upstreams;
   metrics: MeshMetrics;
   logger: Logger;
@@ -30,65 +42,105 @@ export interface RouterServerOptions {
 export interface RouterServer {
   url: string;
   port: number;
+  /** Requests being served now. */
+  active(): number;
+  /**
+   * Stops accepting, lets requests in flight finish for up to `timeoutMs`, then ends the rest
+   * with the protocol's error (an SSE stream gets its error event and end marker).
+   */
+  drain(timeoutMs: number): Promise<DrainReport>;
   close(): Promise<void>;
 }
 
 /** Upstream request headers worth passing on; everything else (cookies, hop-by-hop) stays here. */
-const FORWARDED_HEADERS = ['content-type', 'accept', 'traceparent', 'tracestate'];
+const FORWARDED_HEADERS = ['content-type', 'accept', 'traceparent', 'tracestate'] as const;
+/** A client's `x-request-id` longer than this is replaced, not echoed. */
+const MAX_REQUEST_ID = 128;
 
 export async function createRouterServer(options: RouterServerOptions): Promise<RouterServer> {
-  const { logger, metrics } = options;
+  const { logger, decider } = options;
+  const metrics = createRequestMetrics(options.metrics, (m) => decider.knowsModel(m));
+  const exchanges = new Set<ClientExchange>();
+  const accepted = options.metrics.workerRequests.labels({ worker: String(options.worker ?? 0) });
+  let draining = false;
+  const forwardDeps: ForwardDeps = {
+    decider,
+    upstreams: options.upstreams,
+    metrics,
+    retries: options.retries,
+    logger,
+    draining: () => draining,
+  };
+
   const server: Server = createServer((req, res) => {
-    const requestId = headerValue(req, 'x-request-id') ?? randomUUID();
-    const log = logger.child({ requestId });
-    const url = new URL(req.url ?? '/', 'http://router.invalid');
-    const protocol = protocolForPath(url.pathname);
-    handle(req, res, url, protocol, requestId, log).catch((err: unknown) => {
-      const error = MeshError.from(err);
-      if (error.code === 'internal') log.error({ err }, 'request failed');
-      else log.info({ code: error.code, err: error.message }, 'request rejected');
-      sendError(res, error, requestId, protocol);
-    });
+    accepted.inc();
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const protocol = protocolForPath(path);
+    const clientId = headerValue(req, 'x-request-id');
+    const requestId = clientId && clientId.length <= MAX_REQUEST_ID ? clientId : randomUUID();
+    const route = protocol.route(path);
+    if (route && req.method === 'POST') {
+      const exchange = new ClientExchange(res, requestId);
+      exchanges.add(exchange);
+      inference(req, exchange, path, q < 0 ? '' : rawUrl.slice(q + 1), protocol, route)
+        .catch((err: unknown) => fail(res, MeshError.from(err), requestId, protocol))
+        .finally(() => {
+          exchange.close();
+          exchanges.delete(exchange);
+        });
+      return;
+    }
+    try {
+      other(req, res, path, route, requestId);
+    } catch (err) {
+      fail(res, MeshError.from(err), requestId, protocol);
+    }
   });
 
-  async function handle(
+  function other(
     req: IncomingMessage,
     res: ServerResponse,
-    url: URL,
-    protocol: ClientProtocol,
+    path: string,
+    route: InferenceRoute | undefined,
     requestId: string,
-    log: Logger,
-  ): Promise<void> {
-    const path = url.pathname;
-    const route = protocol.route(path);
-    if (route) {
-      if (req.method !== 'POST') throw new MeshError('invalid_request', `${path} accepts POST only`);
-      return inference(req, res, url, protocol, route, requestId, log);
-    }
+  ): void {
+    if (route) throw new MeshError('invalid_request', `${excerpt(path)} accepts POST only`);
     if (path === '/v1/models' && req.method === 'GET') return sendJson(res, 200, modelList(), requestId);
-    if (path === '/healthz' || path === '/readyz') return sendJson(res, 200, { status: 'ok' }, requestId);
-    throw new MeshError('not_found', `no route for ${req.method} ${path}`);
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }, requestId);
+    if (path === '/readyz') {
+      if (draining) throw new MeshError('unavailable', 'the node is draining');
+      return sendJson(res, 200, { status: 'ready' }, requestId);
+    }
+    throw new MeshError('not_found', `no route for ${excerpt(req.method ?? '')} ${excerpt(path)}`);
   }
 
   async function inference(
     req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
+    exchange: ClientExchange,
+    path: string,
+    search: string,
     protocol: ClientProtocol,
     route: InferenceRoute,
-    requestId: string,
-    log: Logger,
-  ) {
+  ): Promise<void> {
     const startedAt = performance.now();
-    const path = url.pathname;
     let model = '';
     try {
+      if (draining) throw new MeshError('unavailable', 'the node is draining; retry on another router');
       requireJsonContentType(headerValue(req, 'content-type'));
       const body = await readBody(req, options.maxBodyBytes);
       const json = parseJsonObject(body);
       model = route.model(
-        { path, query: url.searchParams, headers: req.headers, body: json },
-        { modelsSpeaking: (p) => options.selector.servedModels(p) },
+        {
+          path,
+          get query() {
+            return new URLSearchParams(search);
+          },
+          headers: req.headers,
+          body: json,
+        },
+        { modelsSpeaking: (p) => decider.servedModels(p) },
       );
       // Read once from the one parse: prompt size, prefix blocks, output budget, SLO class, timeout.
       const hints = requestHints(
@@ -97,21 +149,18 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
           [SLO_CLASS_HEADER]: headerValue(req, SLO_CLASS_HEADER),
           [TIMEOUT_HEADER]: headerValue(req, TIMEOUT_HEADER),
         },
-        options.selector.blockTokens,
+        decider.blockTokens,
       );
-      const headers: Record<string, string> = { 'x-request-id': requestId };
+      const headers: Record<string, string> = {
+        'x-request-id': exchange.requestId,
+        'content-length': String(body.length),
+      };
       for (const name of FORWARDED_HEADERS) {
         const value = headerValue(req, name);
         if (value) headers[name] = value;
       }
-      const deps = {
-        selector: options.selector,
-        upstreams: options.upstreams,
-        metrics,
-        retries: options.retries,
-      };
       const request = {
-        requestId,
+        requestId: exchange.requestId,
         model,
         protocol,
         path: route.upstreamPath,
@@ -120,23 +169,28 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         hints,
         headers,
         startedAt,
-        log,
       };
-      await forwardInference(deps, request, res);
-      const ms = Math.round(performance.now() - startedAt);
-      if (res.writableFinished) log.info({ model, path, status: res.statusCode, ms }, 'request done');
-      else log.info({ model, path, ms }, 'request cancelled by the client');
+      await forwardInference(forwardDeps, request, exchange);
     } catch (err) {
       const error = MeshError.from(err);
-      metrics.requests.inc({ model: model || 'none', endpoint: 'none', status: String(error.httpStatus) });
+      metrics.rejected(model, error);
       throw error;
     }
+  }
+
+  /** Logs by severity (client mistakes at debug, so a flood of bad requests cannot flood the log) and answers. */
+  function fail(res: ServerResponse, error: MeshError, requestId: string, protocol: ClientProtocol): void {
+    if (error.code === 'internal') logger.error({ requestId, err: error.cause ?? error }, 'request failed');
+    else if (error.httpStatus >= 500)
+      logger.warn({ requestId, code: error.code, err: error.message }, 'request failed');
+    else logger.debug({ requestId, code: error.code, err: error.message }, 'request rejected');
+    sendError(res, error, requestId, protocol, draining);
   }
 
   function modelList() {
     const created = Math.floor(Date.now() / 1000);
     // Only what OpenAI clients can call: models served over the OpenAI protocol.
-    const data = options.selector
+    const data = decider
       .servedModels('openai')
       .map((id) => ({ id, object: 'model', created, owned_by: 'infermesh' }));
     return { object: 'list', data };
@@ -145,7 +199,23 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
-  return listen(server, options.host, options.port);
+  const listening: Listening = await listen(server, {
+    host: options.host,
+    port: options.port,
+    backlog: options.backlog,
+    reusePort: options.reusePort,
+    configKey: 'router.listen',
+  });
+  return {
+    url: listening.url,
+    port: listening.port,
+    active: () => exchanges.size,
+    drain(timeoutMs) {
+      draining = true;
+      return drainServer(server, exchanges, timeoutMs);
+    },
+    close: () => listening.close(),
+  };
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {
@@ -175,19 +245,25 @@ function sendJson(
  * the `mesh-error-code` header (not every protocol's body has room for it); a committed response
  * is cut instead.
  */
-function sendError(res: ServerResponse, error: MeshError, requestId: string, protocol: ClientProtocol): void {
+function sendError(
+  res: ServerResponse,
+  error: MeshError,
+  requestId: string,
+  protocol: ClientProtocol,
+  draining: boolean,
+): void {
   if (res.destroyed) return;
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  if (error.code === 'payload_too_large') res.setHeader('connection', 'close');
+  const extra: Record<string, string> = { [MESH_ERROR_CODE_HEADER]: error.code };
+  // An unread body over the limit, or a node on its way out: this connection carries no more.
+  if (error.code === 'payload_too_large' || draining) extra.connection = 'close';
   // Admission refusals say when to come back (RFC 9110 Retry-After, seconds).
   if (error.code === 'rate_limited') {
     const seconds = Number(error.details.retryAfterSeconds);
-    res.setHeader('retry-after', String(Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1));
+    extra['retry-after'] = String(Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : 1);
   }
-  sendJson(res, error.httpStatus, protocol.errorBody(error), requestId, {
-    [MESH_ERROR_CODE_HEADER]: error.code,
-  });
+  sendJson(res, error.httpStatus, protocol.errorBody(error), requestId, extra);
 }

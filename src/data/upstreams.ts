@@ -1,52 +1,63 @@
 /**
- * The upstream connection layer: one undici Pool per endpoint base URL, created on first use.
+ * The upstream connection layer: one undici Pool per endpoint origin, created on first use.
  * `pipelining: 1` because inference responses are long streams: a second request must never queue
- * behind a stream on the same socket. Dispatch wrappers (retry, timeouts) live in `forward.ts`.
+ * behind a stream on the same socket. Base URLs are parsed once, not per request. The retry and
+ * relay around one dispatch live in `forward.ts` and `upstream-attempt.ts`.
  */
 import { Pool } from 'undici';
 
 export interface UpstreamOptions {
+  /** Most connections per endpoint origin (each carries one request at a time). */
   connections: number;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
 }
 
 export interface Upstreams {
+  /** The pool for an endpoint's base URL. */
   pool(baseUrl: string): Pool;
-  /** Closes pools of endpoints that are gone; idle pools cost sockets. */
-  retain(baseUrls: Iterable<string>): void;
+  /** `path` under the base URL's own path prefix (`http://h/prefix` + `/v1/...`). */
+  path(baseUrl: string, path: string): string;
   close(): Promise<void>;
+}
+
+interface Upstream {
+  pool: Pool;
+  prefix: string;
 }
 
 export function createUpstreams(options: UpstreamOptions): Upstreams {
   const pools = new Map<string, Pool>();
+  const byBaseUrl = new Map<string, Upstream>();
+  const upstream = (baseUrl: string): Upstream => {
+    let up = byBaseUrl.get(baseUrl);
+    if (up) return up;
+    const url = new URL(baseUrl);
+    let pool = pools.get(url.origin);
+    if (!pool) {
+      pool = new Pool(url.origin, {
+        connections: options.connections,
+        pipelining: 1,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: options.bodyTimeoutMs,
+        keepAliveTimeout: 30_000,
+      });
+      pools.set(url.origin, pool);
+    }
+    up = { pool, prefix: url.pathname.replace(/\/+$/, '') };
+    byBaseUrl.set(baseUrl, up);
+    return up;
+  };
   return {
-    pool(baseUrl) {
-      const origin = new URL(baseUrl).origin;
-      let pool = pools.get(origin);
-      if (!pool) {
-        pool = new Pool(origin, {
-          connections: options.connections,
-          pipelining: 1,
-          headersTimeout: options.headersTimeoutMs,
-          bodyTimeout: options.bodyTimeoutMs,
-          keepAliveTimeout: 30_000,
-        });
-        pools.set(origin, pool);
-      }
-      return pool;
-    },
-    retain(baseUrls) {
-      const keep = new Set([...baseUrls].map((u) => new URL(u).origin));
-      for (const [origin, pool] of pools) {
-        if (keep.has(origin)) continue;
-        pools.delete(origin);
-        void pool.close().catch(() => undefined);
-      }
+    pool: (baseUrl) => upstream(baseUrl).pool,
+    path: (baseUrl, path) => {
+      const { prefix } = upstream(baseUrl);
+      return prefix === '' ? path : `${prefix}${path}`;
     },
     async close() {
       const all = [...pools.values()];
       pools.clear();
+      byBaseUrl.clear();
       await Promise.all(all.map((p) => p.destroy().catch(() => undefined)));
     },
   };

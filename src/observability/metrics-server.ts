@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:http';
 import { listen } from '../core/listen.ts';
-import type { Registry } from 'prom-client';
+import { prometheusContentType } from 'prom-client';
 
 export interface MetricsServer {
   url: string;
@@ -15,7 +15,8 @@ export interface MetricsServer {
 export interface MetricsServerOptions {
   host: string;
   port: number;
-  registry: Registry;
+  /** The exposition text (`exposition.ts`). */
+  render: () => Promise<string>;
   /** Readiness: why the node is not ready yet, or undefined when it is. */
   notReadyReason: () => string | undefined;
 }
@@ -28,8 +29,8 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
       res.end(body);
     };
     if (path === '/metrics') {
-      options.registry.metrics().then(
-        (text) => reply(200, options.registry.contentType, text),
+      options.render().then(
+        (text) => reply(200, prometheusContentType, text),
         (err: unknown) => reply(500, 'text/plain', `metrics failed: ${String(err)}\n`),
       );
     } else if (path === '/healthz') {
@@ -49,5 +50,5 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
       );
     }
   });
-  return listen(server, options.host, options.port);
+  return listen(server, { host: options.host, port: options.port, configKey: 'metrics' });
 }

@@ -22,7 +22,7 @@ test(
   { skip: !hasPromtool() && 'promtool not installed' },
   async () => {
     const metrics = createMeshMetrics({ defaultMetrics: true });
-    metrics.requests.inc({ model: 'm', endpoint: 'n/e', status: '200' });
+    metrics.requests.inc({ model: 'm', endpoint: 'n/e', status: '200', code: 'ok' });
     metrics.ttft.observe({ model: 'm', endpoint: 'n/e' }, 0.2);
     metrics.modelQueueDepth.set({ node: 'n', endpoint: 'n/e', model: 'm' }, 3);
     const result = spawnSync('promtool', ['check', 'metrics'], { input: await metrics.registry.metrics() });

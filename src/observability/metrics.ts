@@ -11,13 +11,16 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'infermesh_process_' });
   const registers = [registry];
+  // Read at scrape time from whoever holds the leases (the node's decision owner), so counting a
+  // request in flight costs nothing per request.
+  let inFlightSource: () => ReadonlyMap<string, number> = () => new Map();
 
   return {
     registry,
     requests: new Counter({
       name: 'infermesh_router_requests_total',
-      help: 'Requests the router finished, by model, endpoint and HTTP status.',
-      labelNames: ['model', 'endpoint', 'status'] as const,
+      help: 'Requests the router finished, by model, endpoint, HTTP status and outcome code (ok, or the mesh error code).',
+      labelNames: ['model', 'endpoint', 'status', 'code'] as const,
       registers,
     }),
     ttft: new Histogram({
@@ -38,6 +41,20 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       name: 'infermesh_router_in_flight_requests',
       help: 'Requests the router has sent to an endpoint and not yet finished.',
       labelNames: ['endpoint'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [endpoint, n] of inFlightSource()) this.set({ endpoint }, n);
+      },
+    }),
+    /** Where `infermesh_router_in_flight_requests` reads its counts (endpoint id → requests). */
+    setInFlightSource(source: () => ReadonlyMap<string, number>): void {
+      inFlightSource = source;
+    },
+    workerRequests: new Counter({
+      name: 'infermesh_router_worker_requests_total',
+      help: 'Requests each router worker thread accepted (how evenly the kernel spreads connections over them).',
+      labelNames: ['worker'] as const,
       registers,
     }),
     retries: new Counter({

@@ -4,7 +4,7 @@
  * the profile's weights (per SLO class), times each plugin and explains the decision. Per-decision
  * work is one pass per plugin over plain objects into reused typed arrays.
  */
-import { MeshError } from '../core/errors.ts';
+import { excerpt, MeshError } from '../core/errors.ts';
 import { createFleet, type Fleet } from './fleet.ts';
 import { createPrefixIndex, PREFIX_BLOCK_TOKENS } from './prefix-index.ts';
 import { compileProfiles, type CompiledProfile } from './compile.ts';
@@ -50,9 +50,10 @@ export interface ScoringEngine {
   readonly blockTokens: number;
   /**
    * Ranks and picks a target for `req`. Throws `model_not_found` when no endpoint knows the model
-   * and `no_healthy_endpoint` when every one is filtered out.
+   * and `no_healthy_endpoint` when every one is filtered out. `explain` false leaves `top` empty
+   * (the router's hot path needs the pick, not the reasons).
    */
-  decide(req: ScoringRequest, profile?: string): Decision;
+  decide(req: ScoringRequest, profile?: string, explain?: boolean): Decision;
   /** The router sent `req` to `target`: counts it at once (in-flight, KV, prefix index, queue). */
   routed(target: EndpointView, req: ScoringRequest, predictedWaitMs?: number): RouteTicket;
   /** First token arrived `ttftMs` after sending: learns the service rate, corrects the queue estimate. */
@@ -123,21 +124,21 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     perScorer = new Float64Array(cap * Math.max(1, scorers));
   };
 
-  function decide(req: ScoringRequest, profileName = defaultProfile): Decision {
+  function decide(req: ScoringRequest, profileName = defaultProfile, explain = true): Decision {
     decisionNow = now();
     try {
-      return decideNow(req, profileName);
+      return decideNow(req, profileName, explain);
     } finally {
       decisionNow = Number.NaN;
     }
   }
 
-  function decideNow(req: ScoringRequest, profileName: string): Decision {
+  function decideNow(req: ScoringRequest, profileName: string, explain: boolean): Decision {
     const p = profiles.get(profileName);
     if (!p) throw new MeshError('invalid_request', `unknown scoring profile "${profileName}"`);
     const list = fleet.forModel(req.model);
     if (list.length === 0) {
-      throw new MeshError('model_not_found', `The model \`${req.model}\` does not exist.`, {
+      throw new MeshError('model_not_found', `The model \`${excerpt(req.model)}\` does not exist.`, {
         param: 'model',
       });
     }
@@ -161,9 +162,13 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     p.filterTiming.calls++;
     p.filterTiming.totalMs += performance.now() - tf;
     if (n === 0) {
-      throw new MeshError('no_healthy_endpoint', `no healthy endpoint serves model \`${req.model}\``, {
-        endpoints: list.length,
-      });
+      throw new MeshError(
+        'no_healthy_endpoint',
+        `no healthy endpoint serves model \`${excerpt(req.model)}\``,
+        {
+          endpoints: list.length,
+        },
+      );
     }
 
     if (req.blockHashes && req.blockHashes.length > 0) {
@@ -213,7 +218,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
       target,
       score: sumW > 0 ? (totals[chosen]! + constTotal) / sumW : 1,
       predictedWaitMs: predictWaitMs(target, ctx),
-      top: explainBest(p, n, chosen, sumW, weights, constTotal),
+      top: explain ? explainBest(p, n, chosen, sumW, weights, constTotal) : [],
       candidates: n,
       profile: profileName,
     };

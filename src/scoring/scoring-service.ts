@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
-import { MeshError } from '../core/errors.ts';
+import { excerpt, MeshError } from '../core/errors.ts';
 import type { Protocol } from '../core/types.ts';
 import { PROTOCOLS } from '../core/types.ts';
 import { admit, DEFAULT_ADMISSION, type AdmissionPolicy } from '../data/admission.ts';
@@ -87,7 +87,7 @@ function createScoringService(options: ScoringServiceOptions): ServiceImpl<typeo
       if (!view)
         throw new MeshError(
           'not_found',
-          `no endpoint ${req.endpointId || req.targetNode} serves \`${req.model}\``,
+          `no endpoint ${req.endpointId || req.targetNode} serves \`${excerpt(req.model)}\``,
         );
       const wait = engine.predictWaitMs(view);
       const verdict = admit(

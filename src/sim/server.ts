@@ -181,7 +181,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     }
   }
 
-  const { url, port } = await listen(server, options.host ?? '127.0.0.1', options.port ?? 0);
+  const { url, port } = await listen(server, { host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
   let closing: Promise<void> | undefined;
 
   return {

@@ -19,6 +19,7 @@ export interface LocalMeshOptions {
   model?: string;
   timeScale?: number;
   router?: NonNullable<ConfigInput['router']>;
+  scoring?: NonNullable<ConfigInput['scoring']>;
   gpu?: Omit<NonNullable<ConfigInput['gpu']>, 'runtimes' | 'simulators'>;
 }
 
@@ -44,6 +45,7 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
     metrics: { port: 0 },
     log: { level: 'silent' },
     router: { listen: { port: 0 }, ...options.router },
+    ...(options.scoring ? { scoring: options.scoring } : {}),
     gpu: {
       scrapeIntervalMs: 100,
       ...options.gpu,

@@ -24,7 +24,7 @@ export async function spawnMeshd(
   writeFileSync(file, stringify(config));
   const started = await spawnUntil(
     ['bin/meshd.js', 'start', '--config', file],
-    'Ctrl-C stops it.',
+    'Ctrl-C drains it',
     timeoutMs,
     'ignore',
     opts.root,

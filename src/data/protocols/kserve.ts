@@ -4,7 +4,7 @@
  * unchanged, version included. Errors are the protocol's `{"error": "<message>"}`. Inference
  * answers are one JSON document, never a stream; a body cut mid-way is cut for the client too.
  */
-import { MeshError } from '../../core/errors.ts';
+import { excerpt, MeshError } from '../../core/errors.ts';
 import type { ClientProtocol, InferenceRoute } from './types.ts';
 
 const INFER_PATH = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?\/infer$/;
@@ -14,7 +14,10 @@ function decodeModel(raw: string, path: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new MeshError('invalid_request', `the model name in ${path} is not valid percent-encoding`);
+    throw new MeshError(
+      'invalid_request',
+      `the model name in ${excerpt(path)} is not valid percent-encoding`,
+    );
   }
 }
 

@@ -1,0 +1,47 @@
+/**
+ * What the data plane asks of routing, whoever decides: the scoring engine in this thread
+ * (`endpoint-selector.ts`, one worker or none) or the node's one decision owner on the main
+ * thread, asked over a message port (`workers/remote-decider.ts`). The HTTP front and the relay
+ * see only this interface, so a request's path is the same code in both set-ups.
+ */
+import type { Protocol } from '../core/types.ts';
+import type { PickHints } from './request-hints.ts';
+
+/** Where a request goes, and its hold on that endpoint. */
+export interface Route {
+  endpointId: string;
+  /** The endpoint's base URL (`http://host:port[/prefix]`). */
+  url: string;
+  lease: RouteLease;
+}
+
+/** One request's hold on an endpoint, from pick to end; what it reports feeds the engine. */
+export interface RouteLease {
+  /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
+  firstToken(): void;
+  /** The request ended; `ok` false for failures and cancellations. Idempotent. */
+  end(ok: boolean): void;
+}
+
+export interface RouteDecider {
+  /**
+   * Routes a request for `model` to the best endpoint among those that speak `protocol` (default
+   * `openai`), skipping endpoint ids in `exclude` (already tried); `hints` (prompt size, prefix
+   * blocks, SLO class, timeout) sharpen the choice. The request counts against the chosen endpoint
+   * from this moment until its lease ends. Fails with `model_not_found` when no endpoint knows the
+   * model, `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when
+   * the predicted wait exceeds the request's budget.
+   */
+  pick(
+    model: string,
+    exclude?: ReadonlySet<string>,
+    protocol?: Protocol,
+    hints?: PickHints,
+  ): Route | Promise<Route>;
+  /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
+  servedModels(protocol?: Protocol): string[];
+  /** Whether any endpoint, routable or not, knows `model` (bounds metric labels to real models). */
+  knowsModel(model: string): boolean;
+  /** Tokens per prefix block of the engine's index, for `requestHints`. */
+  readonly blockTokens: number;
+}
