@@ -1,9 +1,12 @@
 /**
  * Every metric meshd exports is declared here, and only here, so names stay consistent and a test
- * can check that every name the docs mention exists. Names are prefixed `infermesh_`.
+ * can check that every name the docs mention exists. Names are prefixed `infermesh_`. The router's
+ * per-request families are handle metrics (`handle-metrics.ts`: no label work per update); the
+ * rest are prom-client's own.
  * Each meshd instance owns its registry (several instances may share a process in tests).
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HandleCounter, HandleHistogram } from './handle-metrics.ts';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -17,20 +20,20 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
 
   return {
     registry,
-    requests: new Counter({
+    requests: new HandleCounter({
       name: 'infermesh_router_requests_total',
       help: 'Requests the router finished, by model, endpoint, HTTP status and outcome code (ok, or the mesh error code).',
       labelNames: ['model', 'endpoint', 'status', 'code'] as const,
       registers,
     }),
-    ttft: new Histogram({
+    ttft: new HandleHistogram({
       name: 'infermesh_router_ttft_seconds',
       help: 'Time from request arrival to the first response byte from the upstream.',
       labelNames: ['model', 'endpoint'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
     }),
-    e2e: new Histogram({
+    e2e: new HandleHistogram({
       name: 'infermesh_router_request_duration_seconds',
       help: 'Time from request arrival to the end of the response.',
       labelNames: ['model', 'endpoint'] as const,
@@ -51,7 +54,7 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
     setInFlightSource(source: () => ReadonlyMap<string, number>): void {
       inFlightSource = source;
     },
-    workerRequests: new Counter({
+    workerRequests: new HandleCounter({
       name: 'infermesh_router_worker_requests_total',
       help: 'Requests each router worker thread accepted (how evenly the kernel spreads connections over them).',
       labelNames: ['worker'] as const,
