@@ -1,118 +1,274 @@
 /**
- * Router overhead: throughput and added latency of going through meshd's router versus calling a
- * simulator directly, in the same run on the same machine (wrk, HTTP/1.1 keep-alive).
+ * Router overhead: what meshd's router costs per request, against a bare Node proxy and (with
+ * `--vs nginx`) nginx as a real reverse proxy, all in one run, every process pinned to its own
+ * cores with `taskset`.
  *
- *   npm run bench:router [-- --seconds 10 --connections 32]
+ *   npm run bench:router -- --vs nginx                 # the full run (a 16-core machine)
+ *   npm run bench:router -- --quick                    # a smoke test on any machine
  *
- * The simulator (`mesh-sim`) and the router (`meshd`) run as their own processes, as in production;
- * the simulator runs at a huge time scale so its own step time is negligible and what is measured is
- * HTTP handling: the router's parse, pick, forward and relay. Results go to bench/results/.
+ * One static backend (nginx, one worker per backend core, `return 200` of a fixed ~1 KB
+ * chat.completion, plus `/v1/models`, `/metrics` and `/health` so meshd's gpu role scrapes it as
+ * vLLM) serves every path, so it is never the bottleneck. wrk (closed loop, `POST
+ * /v1/chat/completions`) measures, per path: direct to the backend; nginx proxy with 1 worker on
+ * 1 core and 4 workers on 4 cores; the bare proxy (`baselines/bare-proxy.ts`: node:http in, undici
+ * out) as 1 process on 1 core and 4 reusePort processes on 4 cores; meshd (roles router + gpu, the
+ * backend as its one runtime endpoint) with `router.workers: 1` on 1 core and `workers: 4` on 4
+ * cores. Each path gets a fresh process, a warm-up, then the measured run; the CPU time of its
+ * processes over the run gives the cores it used. Then "added latency": direct, bare and meshd
+ * again at a paced ~1,000 req/s (not saturated), p50/p99 against direct.
+ *
+ * Flags: `--vs nginx`, `--seconds N` (15), `--connections N` (64), `--warmup-seconds N` (3),
+ * `--rate N` (1000) and `--latency-seconds N` (15) for the paced runs, `--proxy-cores`,
+ * `--backend-cores`, `--load-cores` (`taskset -c` lists; defaults: the usable cores' positions
+ * 0-3, 8-13 and 4-7 on a machine with 16 or more, all cores shared below that), `--quick` (3 s
+ * runs, 1 s warm-up), `--out DIR` (bench/results). Needs `nginx` and `wrk` on PATH.
+ * Results: `router-overhead{-quick}.{md,json}`.
  */
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import { spawnMeshd, spawnSim } from '../test/helpers/processes.ts';
+import { setTimeout } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { coreSet, defaultCores, firstCores, overlaps, type CoreSet } from './lib/cores.ts';
+import { chatRequestBody } from './lib/fake-vllm.ts';
+import { commandLine, describeMachine } from './lib/machine.ts';
+import { startMeshd } from './lib/meshd.ts';
+import { startNginxProxy, startStaticBackend } from './lib/nginx.ts';
+import { freePort } from './lib/ports.ts';
+import { startCpuMeter } from './lib/proc-stats.ts';
+import { installCleanup, spawnPinned, stopAll, type Pinned } from './lib/procs.ts';
+import { RESULTS_DIR, writeResults } from './lib/report.ts';
+import { runWrk } from './lib/wrk.ts';
+import { overheadMarkdown, overheadTargets, type PathRun } from './lib/overhead-report.ts';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '32' } },
+  options: {
+    vs: { type: 'string' },
+    seconds: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    'warmup-seconds': { type: 'string' },
+    rate: { type: 'string', default: '1000' },
+    'latency-seconds': { type: 'string' },
+    'latency-connections': { type: 'string', default: '32' },
+    'proxy-cores': { type: 'string', default: defaultCores(0, 4) },
+    'load-cores': { type: 'string', default: defaultCores(4, 4) },
+    'backend-cores': { type: 'string', default: defaultCores(8, 6) },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: RESULTS_DIR },
+  },
 });
-const run = promisify(execFile);
-const seconds = Number(values.seconds);
-const connections = Number(values.connections);
+if (values.vs !== undefined && values.vs !== 'nginx') throw new Error('--vs takes only "nginx"');
+const quick = values.quick;
+const settings = {
+  vsNginx: values.vs === 'nginx',
+  seconds: Number(values.seconds ?? (quick ? 3 : 15)),
+  warmupSeconds: Number(values['warmup-seconds'] ?? (quick ? 1 : 3)),
+  connections: Number(values.connections),
+  rate: Number(values.rate),
+  latencySeconds: Number(values['latency-seconds'] ?? (quick ? 3 : 15)),
+  latencyConnections: Number(values['latency-connections']),
+};
+const cores = {
+  proxy: coreSet(values['proxy-cores']),
+  load: coreSet(values['load-cores']),
+  backend: coreSet(values['backend-cores']),
+};
+const oneCore = firstCores(cores.proxy, 1);
+const body = chatRequestBody();
 
-const body = JSON.stringify({ model: 'sim-llama-3-8b', prompt: 'The quick brown fox', max_tokens: 4 });
+installCleanup();
 
-/** One wrk run (microsecond latency percentiles); throws on any non-2xx answer or socket error. */
-async function measure(url: string, title: string) {
-  const script = join(mkdtempSync(join(tmpdir(), 'bench-')), 'post.lua');
-  writeFileSync(
-    script,
-    `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`,
-  );
-  const args = [
-    '-t2',
-    `-c${connections}`,
-    `-d${seconds}s`,
-    '--latency',
-    '-s',
-    script,
-    `${url}/v1/completions`,
-  ];
-  const { stdout } = await run('wrk', args);
-  if (/Non-2xx|Socket errors/.test(stdout)) throw new Error(`${title}: errors\n${stdout}`);
-  const percentile = (p: string) => toMs(stdout.match(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm')));
-  return {
-    title,
-    requestsPerSecond: Number(stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1]),
-    latencyMs: { p50: percentile('50'), p90: percentile('90'), p99: percentile('99') },
-  };
+/** A path under test: how to start its proxy (none for direct), and whether it gets a paced run too. */
+interface PathSpec {
+  id: string;
+  title: string;
+  cores?: CoreSet;
+  paced: boolean;
+  start(backendUrl: string, backendPort: number): Promise<{ url: string; procs: Pinned[] }>;
 }
 
-function toMs(match: RegExpMatchArray | null): number {
-  if (!match) throw new Error('wrk printed no latency distribution');
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+async function startBare(n: number, set: CoreSet, backendUrl: string) {
+  const port = await freePort();
+  const procs: Pinned[] = [];
+  for (let i = 0; i < n; i++) {
+    procs.push(
+      await spawnPinned({
+        name: `bare-proxy ${i}`,
+        cores: set,
+        command: process.execPath,
+        args: ['bench/baselines/bare-proxy.ts', '--port', String(port), '--upstream', backendUrl],
+        cwd: new URL('..', import.meta.url).pathname,
+        ready: 'listening on',
+        stdin: 'pipe',
+      }),
+    );
+  }
+  return { url: `http://127.0.0.1:${port}`, procs };
 }
 
-const sim = await spawnSim(['--time-scale', '100000', '--max-num-seqs', '256']);
-const meshd = await spawnMeshd({
-  apiVersion: 'infermesh/v1',
-  node: { id: 'bench', roles: ['router', 'gpu'] },
-  api: { port: 0 },
-  metrics: { port: 0 },
-  log: { level: 'warn' },
-  router: { listen: { port: 0 } },
-  gpu: { runtimes: [{ name: 'sim', url: sim.url }] },
+const four = cores.proxy;
+const paths: PathSpec[] = [
+  { id: 'direct', title: 'direct to backend', paced: true, start: async (url) => ({ url, procs: [] }) },
+  ...(settings.vsNginx
+    ? [
+        {
+          id: 'nginx-1',
+          title: 'nginx proxy, 1 worker',
+          cores: oneCore,
+          paced: true,
+          start: async (_: string, port: number) => {
+            const p = await startNginxProxy(oneCore, await freePort(), port);
+            return { url: p.url, procs: [p] };
+          },
+        },
+        {
+          id: 'nginx-4',
+          title: `nginx proxy, ${four.cores.length} workers`,
+          cores: four,
+          paced: false,
+          start: async (_: string, port: number) => {
+            const p = await startNginxProxy(four, await freePort(), port);
+            return { url: p.url, procs: [p] };
+          },
+        },
+      ]
+    : []),
+  {
+    id: 'bare-1',
+    title: 'bare Node proxy, 1 process',
+    cores: oneCore,
+    paced: true,
+    start: (url) => startBare(1, oneCore, url),
+  },
+  {
+    id: 'bare-4',
+    title: `bare Node proxy, ${four.cores.length} processes (reusePort)`,
+    cores: four,
+    paced: false,
+    start: (url) => startBare(four.cores.length, four, url),
+  },
+  {
+    id: 'meshd-1',
+    title: 'meshd, workers 1',
+    cores: oneCore,
+    paced: true,
+    start: async (url) => {
+      const m = await startMeshd({ cores: oneCore, workers: 1, backendUrl: url });
+      return { url: m.url, procs: [m] };
+    },
+  },
+  {
+    id: 'meshd-4',
+    title: `meshd, workers ${four.cores.length}`,
+    cores: four,
+    paced: true,
+    start: async (url) => {
+      const m = await startMeshd({ cores: four, workers: four.cores.length, backendUrl: url });
+      return { url: m.url, procs: [m] };
+    },
+  },
+  {
+    // The main thread decides for every worker; this row shows whether it is better off with a
+    // core of its own than sharing the four with a fourth worker.
+    id: 'meshd-4-3w',
+    title: `meshd, workers ${four.cores.length - 1} on ${four.cores.length} cores`,
+    cores: four,
+    paced: false,
+    start: async (url) => {
+      const m = await startMeshd({
+        cores: four,
+        workers: Math.max(1, four.cores.length - 1),
+        backendUrl: url,
+      });
+      return { url: m.url, procs: [m] };
+    },
+  },
+];
+
+const machine = describeMachine({
+  nginx: ['nginx', ['-v']],
+  wrk: ['wrk', ['-v']],
+  taskset: ['taskset', ['--version']],
 });
-const routerUrl = meshd.urls.router;
+const sharedCores =
+  overlaps(cores.proxy, cores.load) ||
+  overlaps(cores.proxy, cores.backend) ||
+  overlaps(cores.load, cores.backend);
+const perPath = settings.warmupSeconds + settings.seconds;
+const estimate =
+  paths.length * (perPath + 3) + paths.filter((p) => p.paced).length * (settings.latencySeconds + 2);
+process.stdout.write(
+  `router overhead: ${paths.length} paths, about ${Math.round(estimate)} s; proxy cores ${cores.proxy.list}, ` +
+    `load (wrk) ${cores.load.list}, backend ${cores.backend.list}${sharedCores ? ' (SHARED: smoke test only)' : ''}\n`,
+);
 
-// Warm both paths (JIT, connection pools) before measuring.
-await measure(sim.url, 'warm-up');
-await measure(routerUrl, 'warm-up');
-const direct = await measure(sim.url, 'direct to simulator');
-const routed = await measure(routerUrl, 'through router');
-await meshd.stop();
-await sim.stop();
+const backendPort = await freePort();
+const backend = await startStaticBackend(cores.backend, backendPort);
+const runs: PathRun[] = [];
+try {
+  for (const spec of paths) {
+    const started = await spec.start(backend.url, backendPort);
+    const url = `${started.url}/v1/chat/completions`;
+    const pids = started.procs.map((p) => p.pid);
+    const load = { url, cores: cores.load, body };
+    await runWrk({ ...load, connections: settings.connections, seconds: settings.warmupSeconds });
 
-const added = {
-  p50: routed.latencyMs.p50 - direct.latencyMs.p50,
-  p99: routed.latencyMs.p99 - direct.latencyMs.p99,
+    const measure = async (opts: { connections: number; seconds: number; rate?: number }) => {
+      const proxyCpu = startCpuMeter(pids);
+      const backendCpu = startCpuMeter([backend.pid]);
+      const wrk = await runWrk({ ...load, ...opts });
+      return { wrk, proxyCpu: proxyCpu.stop(), backendCpu: backendCpu.stop() };
+    };
+    const throughput = await measure({ connections: settings.connections, seconds: settings.seconds });
+    // A pause after saturation, so the paced run does not start in the throughput run's backlog or GC.
+    if (spec.paced) await setTimeout(2_000);
+    const paced = spec.paced
+      ? await measure({
+          connections: settings.latencyConnections,
+          seconds: settings.latencySeconds,
+          rate: settings.rate,
+        })
+      : undefined;
+    for (const p of started.procs) await p.stop();
+    const run: PathRun = {
+      id: spec.id,
+      title: spec.title,
+      cores: spec.cores?.list ?? '',
+      coreCount: spec.cores?.cores.length ?? 0,
+      throughput,
+      ...(paced ? { paced } : {}),
+    };
+    runs.push(run);
+    const t = throughput.wrk;
+    process.stdout.write(
+      `  ${spec.title}: ${Math.round(t.requestsPerSecond)} req/s, p50 ${t.latencyMs.p50} ms, p99 ${t.latencyMs.p99} ms, ` +
+        `proxy cores used ${throughput.proxyCpu.cores.toFixed(2)}` +
+        (paced
+          ? `; at ${Math.round(paced.wrk.requestsPerSecond)} req/s p50 ${paced.wrk.latencyMs.p50} ms, p99 ${paced.wrk.latencyMs.p99} ms`
+          : '') +
+        '\n',
+    );
+  }
+} finally {
+  await stopAll();
+}
+
+const coreLists = {
+  proxy: cores.proxy.list,
+  load: cores.load.list,
+  backend: cores.backend.list,
+  shared: sharedCores,
 };
 const report = {
   date: new Date().toISOString(),
-  machine: {
-    cpu: cpus()[0]?.model,
-    cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
+  machine,
+  command: commandLine(),
+  settings,
+  cores: coreLists,
+  workload: {
+    request: `POST /v1/chat/completions, ${body.length}-byte JSON body, not streamed`,
+    answer: 'fixed ~1 KB chat.completion JSON from nginx `return 200`',
   },
-  command: `npm run bench:router -- --seconds ${seconds} --connections ${connections}`,
-  workload: { connections, seconds, request: 'POST /v1/completions, max_tokens 4, non-streamed' },
-  direct,
-  routed,
-  addedLatencyMs: added,
-  throughputRatio: routed.requestsPerSecond / direct.requestsPerSecond,
+  runs,
+  targets: overheadTargets(runs, settings, coreLists),
 };
-mkdirSync(new URL('results/', import.meta.url), { recursive: true });
-writeFileSync(
-  new URL('results/router-overhead.json', import.meta.url),
-  JSON.stringify(report, null, 2) + '\n',
-);
-const md = `# Router overhead
-
-- date: ${report.date}
-- machine: ${report.machine.cpu}, ${report.machine.cores} cores, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}
-- command: \`${report.command}\`
-- workload: ${connections} keep-alive connections for ${seconds} s each, \`POST /v1/completions\` (max_tokens 4, not streamed), \`mesh-sim\` at time scale 100000 (its step time is negligible) and \`meshd\` each in their own process; wrk, router and simulator share the machine's cores.
-
-| path | req/s | p50 ms | p90 ms | p99 ms |
-|---|---|---|---|---|
-| direct to simulator | ${direct.requestsPerSecond.toFixed(0)} | ${direct.latencyMs.p50} | ${direct.latencyMs.p90} | ${direct.latencyMs.p99} |
-| through router | ${routed.requestsPerSecond.toFixed(0)} | ${routed.latencyMs.p50} | ${routed.latencyMs.p90} | ${routed.latencyMs.p99} |
-
-Added latency: p50 ${added.p50.toFixed(2)} ms, p99 ${added.p99.toFixed(2)} ms. Throughput through the router: ${(report.throughputRatio * 100).toFixed(0)}% of direct.
-`;
-writeFileSync(new URL('results/router-overhead.md', import.meta.url), md);
-process.stdout.write(md);
+const md = overheadMarkdown(report);
+const files = writeResults(values.out, quick ? 'router-overhead-quick' : 'router-overhead', report, md);
+process.stdout.write(`\n${md}\nwrote ${files.join(', ')}\n`);
