@@ -15,21 +15,25 @@
  * one vLLM runtime, `router.workers` on the meshd cores, admission off: one endpoint carrying
  * 10,000 streams would otherwise be refused as overloaded), with meshd's RSS sampled (peak) and
  * its CPU time read from /proc, which gives chunks relayed per second and per CPU-second ("per
- * core"); drain: a fresh meshd with `router.drainTimeoutMs`, `--drain-streams` streams open,
+ * core", at the load offered, so partly idle); relay capacity: meshd with one worker on one core,
+ * offered more chunks than it can relay (a second backend at `--capacity-rate`), which gives what
+ * a saturated core relays per CPU-second; drain: a fresh meshd with `router.drainTimeoutMs`,
+ * `--drain-streams` streams open,
  * alternately short (they end within the drain timeout) and long (they would not), SIGTERM once
  * all are open, then which streams finished, which were cut and how, meshd's exit code and time
  * to exit. The run needs `ulimit -n` of about 3 × streams.
  *
  * Flags: `--streams` (10000), `--tokens` (200), `--rate` (7 tokens/s), `--workers` (the meshd cores'
  * count), `--ramp-seconds` (streams ÷ 1000, at least 2), `--drain` (only the drain), `--no-drain`,
- * `--drain-streams` (1000), `--drain-timeout-ms` (10000), `--meshd-cores`, `--client-cores`,
+ * `--drain-streams` (1000), `--drain-timeout-ms` (10000), `--no-capacity`, `--capacity-streams`
+ * (2000), `--capacity-rate` (60 tokens/s), `--capacity-tokens` (600), `--meshd-cores`, `--client-cores`,
  * `--backend-cores` (`taskset -c` lists; defaults: the usable cores' positions 0-3, 4-7, 8-13 on a
  * machine with 16 or more, all cores shared below that), `--quick`, `--out DIR` (bench/results).
  * Results: `streams{-quick}.{md,json}`.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { coreSet, defaultCores, overlaps, type CoreSet } from './lib/cores.ts';
+import { coreSet, defaultCores, firstCores, overlaps, type CoreSet } from './lib/cores.ts';
 import { commandLine, describeMachine } from './lib/machine.ts';
 import { startMeshd } from './lib/meshd.ts';
 import { freePort } from './lib/ports.ts';
@@ -49,6 +53,10 @@ const { values } = parseArgs({
     'no-drain': { type: 'boolean', default: false },
     'drain-streams': { type: 'string' },
     'drain-timeout-ms': { type: 'string' },
+    'no-capacity': { type: 'boolean', default: false },
+    'capacity-streams': { type: 'string' },
+    'capacity-rate': { type: 'string' },
+    'capacity-tokens': { type: 'string' },
     'meshd-cores': { type: 'string', default: defaultCores(0, 4) },
     'client-cores': { type: 'string', default: defaultCores(4, 4) },
     'backend-cores': { type: 'string', default: defaultCores(8, 6) },
@@ -74,6 +82,10 @@ const settings = {
   drain: !values['no-drain'],
   drainStreams: Number(values['drain-streams'] ?? (quick ? 200 : 1000)),
   drainTimeoutMs: Number(values['drain-timeout-ms'] ?? (quick ? 4000 : 10_000)),
+  capacity: !values['no-capacity'] && !values.drain,
+  capacityStreams: Number(values['capacity-streams'] ?? (quick ? 300 : 2000)),
+  capacityRate: Number(values['capacity-rate'] ?? (quick ? 40 : 60)),
+  capacityTokens: Number(values['capacity-tokens'] ?? (quick ? 120 : 600)),
 };
 const sharedCores =
   overlaps(cores.meshd, cores.clients) ||
@@ -92,7 +104,7 @@ function warnOnFdLimit(n: number): void {
     );
 }
 
-async function startBackend(set: CoreSet): Promise<{ url: string; procs: Pinned[] }> {
+async function startBackend(set: CoreSet, rate: number): Promise<{ url: string; procs: Pinned[] }> {
   const port = await freePort();
   const procs: Pinned[] = [];
   for (let i = 0; i < set.cores.length; i++) {
@@ -101,7 +113,7 @@ async function startBackend(set: CoreSet): Promise<{ url: string; procs: Pinned[
         name: `sse-backend ${i}`,
         cores: set,
         command: process.execPath,
-        args: ['bench/backends/sse-backend.ts', '--port', String(port), '--rate', String(settings.rate)],
+        args: ['bench/backends/sse-backend.ts', '--port', String(port), '--rate', String(rate)],
         cwd: new URL('..', import.meta.url).pathname,
         ready: 'listening on',
         stdin: 'pipe',
@@ -119,7 +131,7 @@ process.stdout.write(
     `${cores.clients.list}, backend ${cores.backend.list}${sharedCores ? ' (SHARED: smoke test only)' : ''}\n`,
 );
 
-const backend = await startBackend(cores.backend);
+const backend = await startBackend(cores.backend, settings.rate);
 const backendPids = backend.procs.map((p) => p.pid);
 const phases: PhaseReport[] = [];
 let drain: ReturnType<typeof drainSummary> | undefined;
@@ -159,9 +171,41 @@ try {
       );
     }
   }
+  if (settings.capacity) phases.push(await runCapacity());
   if (settings.drain) drain = await runDrain();
 } finally {
   await stopAll();
+}
+
+/**
+ * Relay capacity: meshd with one worker pinned to one core, offered more SSE chunks per second than
+ * one core can relay (a second backend at the capacity rate), so what it delivers per CPU-second is
+ * its ceiling, not the offered load.
+ */
+async function runCapacity(): Promise<PhaseReport> {
+  const fast = await startBackend(cores.backend, settings.capacityRate);
+  const one = firstCores(cores.meshd, 1);
+  const meshd = await startMeshd({ cores: one, workers: 1, backendUrl: fast.url, admission: false });
+  const phase = await runStreamPhase({
+    url: meshd.url,
+    streams: settings.capacityStreams,
+    rampMs: 2000,
+    tokens: [settings.capacityTokens],
+    deadlineMs: (settings.capacityTokens / settings.capacityRate) * 3000 + 60_000,
+    clients: settings.clients,
+    clientCores: cores.clients,
+    targetPids: [meshd.pid],
+    backendPids: fast.procs.map((p) => p.pid),
+  });
+  const meshdExit = await meshd.stop('SIGINT');
+  for (const p of fast.procs) await p.stop();
+  const summary = summarize(phase.records);
+  process.stdout.write(
+    `  capacity (1 worker, 1 core): ${summary.completedPct.toFixed(2)}% done, ${summary.chunks} chunks in ` +
+      `${phase.wallSeconds.toFixed(1)} s, meshd ${phase.target.cores.toFixed(2)} cores, ` +
+      `${Math.round(summary.chunks / Math.max(1e-9, phase.target.cpuSeconds))} chunks per CPU-s\n`,
+  );
+  return { via: 'capacity', summary, phase: { ...phase, records: [] }, meshdExit };
 }
 
 /**

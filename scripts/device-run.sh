@@ -50,7 +50,11 @@ export PATH="$kit/bin:$PATH"
 hash -r
 
 # ---- limits: thousands of streams need fds, a deep accept queue and ephemeral ports
-ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+# 10,000 streams take 20,000+ descriptors in meshd alone: raise the kernel's per-process ceiling,
+# then the hard and soft limits as far as they go.
+{ echo 1048576 >/proc/sys/fs/nr_open; } 2>/dev/null || true
+for n in 1048576 524288 262144 131072 65536; do ulimit -Hn "$n" 2>/dev/null && ulimit -Sn "$n" 2>/dev/null && break; done
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 try_sysctl() { { echo "$2" >"/proc/sys/$1"; } 2>/dev/null || true; }
 try_sysctl net/core/somaxconn 65535
 try_sysctl net/ipv4/tcp_max_syn_backlog 65535

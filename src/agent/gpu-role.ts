@@ -10,7 +10,7 @@ import { createRuntimeScraper, type RuntimeScraper } from '../signal/runtime/scr
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { GpuFault } from '../sim/gpu-fault.ts';
 import { createSimServer } from '../sim/server.ts';
-import { endpointGpusFromConfig } from './gpu-telemetry-role.ts';
+import { endpointGpusFromConfig } from './endpoint-gpus.ts';
 
 export interface GpuRole {
   simulators: Array<{ name: string; url: string }>;

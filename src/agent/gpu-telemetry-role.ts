@@ -5,14 +5,15 @@
  * another is tried (`auto` order); with none, meshd keeps running without GPU telemetry. A failed
  * reading is logged and counted, never fatal.
  */
-import type { MeshConfig, SimulatorConfig } from '../core/config.ts';
+import type { MeshConfig } from '../core/config.ts';
 import { MeshError } from '../core/errors.ts';
 import type { GpuSource, GpuState } from '../core/gpu.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { createQuarantine, type Quarantine, type ReleaseEvent } from '../signal/gpu/quarantine/manager.ts';
 import { createGpuTelemetrySource } from '../signal/gpu/select-source.ts';
-import { simGpuUuid, type SimGpuFault, type SimGpuSource } from '../signal/gpu/sim/source.ts';
+import type { SimGpuFault, SimGpuSource } from '../signal/gpu/sim/source.ts';
+import { simulatorGpus } from './endpoint-gpus.ts';
 import type { GpuTelemetrySource } from '../signal/gpu/types.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 
@@ -23,19 +24,6 @@ export interface GpuTelemetryRole {
   /** Operator release: clears the quarantine and stores the GPU back as healthy at once. */
   release(uuid: string): ReleaseEvent | undefined;
   stop(): Promise<void>;
-}
-
-/** A simulator's GPUs: the `gpus` its config lists, else the one sim GPU named after it. */
-const simulatorGpus = (node: string, s: SimulatorConfig): string[] =>
-  s.gpus?.length ? [...s.gpus] : [simGpuUuid(node, s.name)];
-
-/** Endpoint id → GPU UUIDs from config (`gpus` on runtimes and simulators; simulators default to their sim GPU). */
-export function endpointGpusFromConfig(config: MeshConfig): Map<string, string[]> {
-  const node = config.node.id;
-  const out = new Map<string, string[]>();
-  for (const r of config.gpu.runtimes) if (r.gpus?.length) out.set(`${node}/${r.name}`, [...r.gpus]);
-  for (const s of config.gpu.simulators) out.set(`${node}/${s.name}`, simulatorGpus(node, s));
-  return out;
 }
 
 async function openSource(

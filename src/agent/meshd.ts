@@ -9,20 +9,23 @@ import type { Logger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
 import { exposition } from '../observability/exposition.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
+import { processClockMs } from '../core/clock.ts';
 import { createScoringEngine } from '../scoring/engine.ts';
+import {
+  attachSharedJournal,
+  createJournalMemory,
+  JOURNAL_FOLLOW_MS,
+} from '../scoring/journal/shared-journal.ts';
+import { localQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
 import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { createGpuStore, type GpuStore } from '../signal/state/gpu-store.ts';
 import { createStateStore, type StateStore } from '../signal/state/state-store.ts';
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
-import {
-  endpointGpusFromConfig,
-  startGpuTelemetryRole,
-  type GpuTelemetryRole,
-} from './gpu-telemetry-role.ts';
+import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
 import { createNodeDirectory } from './node-directory.ts';
-import { startRouterRole, type RouterRole } from './router-role.ts';
+import { routerWorkerCount, startRouterRole, type RouterRole } from './router-role.ts';
 import { registerApiServices, scraperController } from './services.ts';
 
 /** A started node: its URLs, its stores, and `stop` (the started parts, in reverse order). */
@@ -85,19 +88,30 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       if (gpuTelemetry) stops.push(() => gpuTelemetry!.stop());
     }
     // One engine per node: the router decides with it and the Scoring service serves it, so
-    // in-flight work, learned rates and the prefix index are the same for both.
-    const scoring = createScoringEngine(engineOptionsFromConfig(config.scoring));
+    // in-flight work, learned rates and the prefix index are the same for both. A router on worker
+    // threads gives each its replica of it, kept equal through one journal in shared memory.
+    const routes = roles.has('router') || roles.has('edge');
+    const journal =
+      routes && routerWorkerCount(config.router.workers) > 1 ? createJournalMemory() : undefined;
+    const scoring = createScoringEngine({
+      ...engineOptionsFromConfig(config.scoring),
+      ...(journal ? { journal: attachSharedJournal(journal, 0), trackOpen: true, now: processClockMs } : {}),
+    });
     const unsync = syncEngineWithStore(scoring, store, gpus);
-    stops.push(async () => unsync());
-    if (roles.has('router') || roles.has('edge')) {
+    const follow = journal ? setInterval(() => scoring.sync(), JOURNAL_FOLLOW_MS).unref() : undefined;
+    stops.push(async () => {
+      clearInterval(follow);
+      unsync();
+    });
+    if (routes) {
       router = await startRouterRole(config, {
         store,
+        gpus,
         scoring,
+        journal,
         metrics,
         logger,
-        gpus,
-        endpointGpus: endpointGpusFromConfig(config),
-        quarantine: gpuTelemetry && { node: config.node.id, quarantine: gpuTelemetry.quarantine },
+        quarantine: gpuTelemetry && localQuarantine(config.node.id, gpuTelemetry.quarantine),
       });
       stops.push(() => router!.stop());
     }

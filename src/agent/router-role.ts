@@ -1,22 +1,23 @@
 /**
  * The router role: subscribes to the state streams of its peers (the local gpu role writes to the
  * same store directly), and serves the inference APIs, forwarding to the best endpoint. With one
- * worker the router runs on this thread; with more, worker threads relay and this thread's
- * selector decides for all of them (`router-workers.ts`).
+ * worker the router runs on this thread with meshd's engine; with more, worker threads relay and
+ * decide with replicas of that engine kept equal through the node's journal (`router-workers.ts`).
  */
 import { availableParallelism } from 'node:os';
 import type { MeshConfig } from '../core/config.ts';
-import { createEndpointSelector } from '../data/endpoint-selector.ts';
 import { createRouterServer, type DrainReport } from '../data/router-server.ts';
 import { createUpstreams } from '../data/upstreams.ts';
+import type { MetricsJson } from '../observability/exposition.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
-import { createEndpointGpuGate, type LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
+import type { LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 import { createRemoteStateSubscriber, type RemoteStateSubscriber } from '../signal/state/remote-state.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
-import type { MetricsJson } from '../observability/exposition.ts';
+import type { QuarantineFeed } from '../signal/state/thread-feed.ts';
+import { routerSelector } from './router-selector.ts';
 import { startRouterWorkers } from './router-workers.ts';
 
 export interface RouterRole {
@@ -24,8 +25,6 @@ export interface RouterRole {
   /** Threads relaying traffic (1: this one). */
   workers: number;
   peers: Array<{ id?: string; url: string; subscriber: RemoteStateSubscriber }>;
-  /** Requests in flight. */
-  active(): number;
   /** Graceful drain of the router port (`router.drainTimeoutMs`); the role keeps running. */
   drain(timeoutMs: number): Promise<DrainReport>;
   /** The worker threads' metrics, for `/metrics` to sum with this thread's (none with one worker). */
@@ -38,23 +37,23 @@ export function routerWorkerCount(workers: MeshConfig['router']['workers']): num
   return workers === 'auto' ? availableParallelism() : workers;
 }
 
-export async function startRouterRole(
-  config: MeshConfig,
-  deps: {
-    store: StateStore;
-    /** meshd's one scoring engine, already following `store`; the Scoring service shares it. */
-    scoring: ScoringEngine;
-    metrics: MeshMetrics;
-    logger: Logger;
-    /**
-     * GPU states (peers' are mirrored into it too) and endpoint → GPU UUIDs: endpoints on a
-     * quarantined GPU get no traffic. `quarantine`: this node's own registry, on a gpu node.
-     */
-    gpus?: GpuStore;
-    endpointGpus?: ReadonlyMap<string, readonly string[]>;
-    quarantine?: LocalQuarantine;
-  },
-): Promise<RouterRole> {
+export interface RouterRoleDeps {
+  store: StateStore;
+  gpus: GpuStore;
+  /**
+   * meshd's one scoring engine, already following `store`; the Scoring service shares it. With
+   * worker threads it is journal participant 0 of `journal` and tracks every open request.
+   */
+  scoring: ScoringEngine;
+  /** The node's journal, when the router runs on worker threads (`routerWorkerCount` > 1). */
+  journal?: SharedArrayBuffer;
+  metrics: MeshMetrics;
+  logger: Logger;
+  /** This node's own quarantine, on a gpu node: endpoints on its quarantined GPUs get no traffic. */
+  quarantine?: LocalQuarantine & { feed: QuarantineFeed };
+}
+
+export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps): Promise<RouterRole> {
   const { router } = config;
   const logger = deps.logger.child({ component: 'router' });
   const peers = router.peers.map((peer) => ({
@@ -67,29 +66,35 @@ export async function startRouterRole(
     }),
   }));
   for (const peer of peers) peer.subscriber.start();
-  const selector = createEndpointSelector(deps.store, {
+  const stopPeers = () => Promise.all(peers.map((p) => p.subscriber.stop()));
+  // This thread's selector: it routes with one worker, and with more it still answers the
+  // in-flight gauge from this thread's replica.
+  const selector = routerSelector(config, {
     engine: deps.scoring,
-    admission: config.scoring.admission,
-    isEndpointQuarantined: deps.gpus
-      ? createEndpointGpuGate(deps.gpus, deps.endpointGpus, deps.quarantine)
-      : undefined,
+    store: deps.store,
+    gpus: deps.gpus,
+    quarantine: deps.quarantine,
   });
   deps.metrics.setInFlightSource(() => selector.inFlightByEndpoint());
-  const stopPeers = () => Promise.all(peers.map((p) => p.subscriber.stop()));
 
   const workers = routerWorkerCount(router.workers);
   if (workers > 1) {
-    const pool = await startRouterWorkers({ count: workers, config, selector, logger }).catch(
-      async (err: unknown) => {
-        await stopPeers();
-        throw err;
-      },
-    );
+    if (!deps.journal) throw new Error('a router on worker threads needs the node journal');
+    const pool = await startRouterWorkers({
+      count: workers,
+      config,
+      journal: deps.journal,
+      engine: deps.scoring,
+      state: { store: deps.store, gpus: deps.gpus, quarantined: deps.quarantine?.feed },
+      logger,
+    }).catch(async (err: unknown) => {
+      await stopPeers();
+      throw err;
+    });
     return {
       url: pool.url,
       workers,
       peers,
-      active: () => pool.active(),
       drain: (timeoutMs) => pool.drain(timeoutMs),
       workerMetrics: () => pool.metricsJson(),
       async stop() {
@@ -122,7 +127,6 @@ export async function startRouterRole(
     url: server.url,
     workers: 1,
     peers,
-    active: () => server.active(),
     drain: (timeoutMs) => server.drain(timeoutMs),
     workerMetrics: async () => [],
     async stop() {

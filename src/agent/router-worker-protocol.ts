@@ -1,6 +1,7 @@
 /**
  * How the main thread and a router worker thread talk about the worker's life (start data,
- * commands, events). Routing decisions travel on a separate port (`src/data/decisions/`).
+ * commands, events). Routing state travels elsewhere: the journal in shared memory
+ * (`src/scoring/journal/`) and the state feed on its own port (`src/signal/state/thread-feed.ts`).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { MeshConfig } from '../core/config.ts';
@@ -10,17 +11,18 @@ import type { MetricsJson } from '../observability/exposition.ts';
 
 /** A worker's start-up data (`workerData`). */
 export interface RouterWorkerData {
+  /** 0-based; the worker is journal participant `index + 1` (0 is the main thread). */
   index: number;
   /** Workers in the node: each keeps its share of the per-endpoint connection limit. */
   workers: number;
-  nodeId: string;
-  logLevel: string;
-  router: MeshConfig['router'];
+  config: MeshConfig;
   /** The router port, already probed free (or picked, for port 0) by the main thread. */
   port: number;
-  blockTokens: number;
-  /** This worker's end of its decision channel. */
-  decisions: MessagePort;
+  /** The node's routing journal, and the position every router thread reads it from. */
+  journal: SharedArrayBuffer;
+  journalFrom: number;
+  /** This worker's end of the state feed. */
+  feed: MessagePort;
 }
 
 /** Main thread → worker. */

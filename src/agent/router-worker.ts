@@ -1,40 +1,68 @@
 /**
  * One router worker thread: its own HTTP server on the node's router port (SO_REUSEPORT, so the
  * kernel spreads connections over the workers), its own upstream pools, request metrics and
- * logger, and no routing state of its own: picks go to the node's decision owner on the main
- * thread over the `decisions` port. The main thread drives it with `RouterWorkerCommand`s.
+ * logger, and its own replica of the node's scoring engine: state stores mirrored from the main
+ * thread, router-side state kept equal to every other thread's through the shared journal. It
+ * decides for its requests itself, holding the journal's lock for the decision. The main thread
+ * drives it with `RouterWorkerCommand`s.
  */
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import type { MeshConfig } from '../core/config.ts';
+import { parentPort, workerData } from 'node:worker_threads';
+import { processClockMs } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
-import { createRemoteDecider } from '../data/decisions/remote-decider.ts';
 import { createRouterServer, type RouterServer } from '../data/router-server.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import { createLogger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
+import { createScoringEngine } from '../scoring/engine.ts';
+import { engineOptionsFromConfig } from '../scoring/from-config.ts';
+import { attachSharedJournal, JOURNAL_FOLLOW_MS } from '../scoring/journal/shared-journal.ts';
+import { syncEngineWithStore } from '../scoring/store-sync.ts';
+import { mirrorState } from '../signal/state/thread-feed.ts';
+import { routerSelector } from './router-selector.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 
 const data = workerData as RouterWorkerData;
 const control = parentPort!;
 const send = (event: RouterWorkerEvent) => control.postMessage(event);
 
-async function start(config: MeshConfig['router'], decisions: MessagePort): Promise<RouterServer> {
-  const logger = createLogger(data.logLevel, { node: data.nodeId, component: 'router', worker: data.index });
+async function start(): Promise<RouterServer> {
+  const { config } = data;
+  const router = config.router;
+  const logger = createLogger(config.log.level, {
+    node: config.node.id,
+    component: 'router',
+    worker: data.index,
+  });
   const metrics = createMeshMetrics();
+  const engine = createScoringEngine({
+    ...engineOptionsFromConfig(config.scoring),
+    journal: attachSharedJournal(data.journal, data.index + 1, data.journalFrom),
+    now: processClockMs,
+  });
+  const mirror = mirrorState(data.feed);
+  syncEngineWithStore(engine, mirror.store, mirror.gpus);
+  // An idle worker still follows the journal, so the ring never laps it.
+  const follow = setInterval(() => engine.sync(), JOURNAL_FOLLOW_MS).unref();
+  const selector = routerSelector(config, {
+    engine,
+    store: mirror.store,
+    gpus: mirror.gpus,
+    quarantine: { node: config.node.id, isQuarantined: (uuid) => mirror.isQuarantined(uuid) },
+  });
   const upstreams = createUpstreams({
-    connections: Math.ceil(config.connectionsPerEndpoint / data.workers),
-    headersTimeoutMs: config.upstreamHeadersTimeoutMs,
-    bodyTimeoutMs: config.upstreamBodyTimeoutMs,
+    connections: Math.ceil(router.connectionsPerEndpoint / data.workers),
+    headersTimeoutMs: router.upstreamHeadersTimeoutMs,
+    bodyTimeoutMs: router.upstreamBodyTimeoutMs,
   });
   const server = await createRouterServer({
-    host: config.listen.host,
+    host: router.listen.host,
     port: data.port,
-    backlog: config.listenBacklog,
+    backlog: router.listenBacklog,
     reusePort: true,
     worker: data.index,
-    maxBodyBytes: config.maxBodyBytes,
-    retries: config.retries,
-    decider: createRemoteDecider(decisions, { blockTokens: data.blockTokens }),
+    maxBodyBytes: router.maxBodyBytes,
+    retries: router.retries,
+    decider: selector,
     upstreams,
     metrics,
     logger,
@@ -47,8 +75,9 @@ async function start(config: MeshConfig['router'], decisions: MessagePort): Prom
     } else if (command.kind === 'drain') {
       void server.drain(command.timeoutMs).then((report) => send({ kind: 'drained', report }));
     } else {
+      clearInterval(follow);
       void Promise.all([server.close(), upstreams.close()]).finally(() => {
-        decisions.close();
+        data.feed.close();
         control.close();
       });
     }
@@ -56,7 +85,7 @@ async function start(config: MeshConfig['router'], decisions: MessagePort): Prom
   return server;
 }
 
-start(data.router, data.decisions).then(
+start().then(
   (server) => send({ kind: 'listening', url: server.url }),
   (err: unknown) => {
     const error = MeshError.from(err);

@@ -1,25 +1,26 @@
 /**
  * The router on several cores: N worker threads accept on the same port (SO_REUSEPORT) and relay
- * independently, while every routing decision is made by the one decision owner on this (main)
- * thread, so the node routes as one router would. A worker that dies is replaced; `/metrics`
- * sums the workers' request metrics (`metricsJson`); `drain` drains every worker at once.
+ * independently, each deciding with its own replica of the node's scoring engine; the replicas
+ * share one journal in shared memory (`src/scoring/journal/`), so the node routes as one router
+ * would. This thread feeds them the state stores, ends the open requests of a worker that dies and
+ * starts a new one; `/metrics` sums the workers' request metrics (`metricsJson`); `drain` drains
+ * every worker at once.
  */
 import { createServer } from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { MeshConfig } from '../core/config.ts';
 import { MeshError } from '../core/errors.ts';
 import { bind } from '../core/listen.ts';
-import { createDecisionOwner } from '../data/decisions/owner.ts';
-import type { EndpointSelector } from '../data/endpoint-selector.ts';
 import type { DrainReport } from '../data/router-server.ts';
-import type { Logger } from '../observability/log.ts';
 import type { MetricsJson } from '../observability/exposition.ts';
+import type { Logger } from '../observability/log.ts';
+import type { ScoringEngine } from '../scoring/engine.ts';
+import { journalTail } from '../scoring/journal/shared-journal.ts';
+import { publishState, type FeedSource } from '../signal/state/thread-feed.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 
 export interface RouterWorkers {
   url: string;
-  /** Requests in flight across the workers. */
-  active(): number;
   drain(timeoutMs: number): Promise<DrainReport>;
   /** Each worker's metrics, for the node's `/metrics` to sum. */
   metricsJson(): Promise<MetricsJson[]>;
@@ -29,8 +30,11 @@ export interface RouterWorkers {
 export interface RouterWorkersOptions {
   count: number;
   config: MeshConfig;
-  /** The node's one in-process selector: the decision owner decides with it for every worker. */
-  selector: EndpointSelector;
+  /** The node's journal; this thread's engine is participant 0 and tracks every open request. */
+  journal: SharedArrayBuffer;
+  engine: ScoringEngine;
+  /** What the workers mirror: the stores and this node's quarantine. */
+  state: FeedSource;
   logger: Logger;
 }
 
@@ -40,6 +44,12 @@ const RESTART_DELAY_MS = 1000;
 const METRICS_WAIT_MS = 1000;
 /** How long a stopping worker may take to close before it is terminated. */
 const STOP_WAIT_MS = 3000;
+/**
+ * A worker's young generation (MiB). Relaying allocates short-lived objects fast; V8's default
+ * lets each thread's nursery grow to tens of MiB, which at 3,000 streams on 4 workers cost
+ * ~120 MiB of RSS for no throughput (bench:streams); 16 keeps it at ~20 MiB more than 8 did.
+ */
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 const WORKER_URL = new URL(
   `./router-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`,
@@ -48,27 +58,30 @@ const WORKER_URL = new URL(
 
 export async function startRouterWorkers(options: RouterWorkersOptions): Promise<RouterWorkers> {
   const { config, logger, count } = options;
-  const host = config.router.listen.host;
-  const { url, port } = await probePort(host, config.router.listen.port);
-  const owner = createDecisionOwner(options.selector);
+  const { url, port } = await probePort(config.router.listen.host, config.router.listen.port);
   const threads = new Array<Worker | undefined>(count);
+  // The first workers listen while the last still start: all read the journal from here.
+  const journalFrom = journalTail(options.journal);
   let stopping = false;
   let nextMetricsId = 1;
 
-  async function spawn(index: number): Promise<Worker> {
-    const channel = new MessageChannel();
-    owner.attach(channel.port1);
+  async function spawn(index: number, from: number): Promise<Worker> {
+    const feed = new MessageChannel();
+    publishState(feed.port1, options.state);
     const data: RouterWorkerData = {
       index,
       workers: count,
-      nodeId: config.node.id,
-      logLevel: config.log.level,
-      router: config.router,
+      config,
       port,
-      blockTokens: options.selector.blockTokens,
-      decisions: channel.port2,
+      journal: options.journal,
+      journalFrom: from,
+      feed: feed.port2,
     };
-    const worker = new Worker(WORKER_URL, { workerData: data, transferList: [channel.port2] });
+    const worker = new Worker(WORKER_URL, {
+      workerData: data,
+      transferList: [feed.port2],
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     worker.on('error', (err) => logger.error({ err, worker: index }, 'router worker failed'));
     await new Promise<void>((resolve, reject) => {
       const onEvent = (event: RouterWorkerEvent) => {
@@ -81,36 +94,36 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       );
     }).finally(() => worker.removeAllListeners('message'));
     worker.once('exit', (code) => {
-      channel.port1.close();
+      feed.port1.close();
+      // Its requests will never report their end: end them for every replica.
+      options.engine.abandon(index + 1);
       threads[index] = undefined;
       if (stopping) return;
       logger.error({ worker: index, code }, 'router worker exited; starting a new one');
       setTimeout(() => {
-        if (!stopping)
-          spawn(index).then(
-            (w) => (threads[index] = w),
-            (err: unknown) => logger.error({ err }, 'router worker restart failed'),
-          );
+        if (stopping) return;
+        spawn(index, journalTail(options.journal)).then(
+          (w) => (threads[index] = w),
+          (err: unknown) => logger.error({ err, worker: index }, 'router worker restart failed'),
+        );
       }, RESTART_DELAY_MS).unref();
     });
     return worker;
   }
 
   try {
-    for (let i = 0; i < count; i++) threads[i] = await spawn(i);
+    for (let i = 0; i < count; i++) threads[i] = await spawn(i, journalFrom);
   } catch (err) {
     stopping = true;
     await Promise.all(threads.filter((w) => w !== undefined).map((w) => w.terminate()));
-    owner.stop();
     throw err;
   }
 
   const live = () => threads.filter((w): w is Worker => w !== undefined);
-  const command = (w: Worker, c: RouterWorkerCommand) => w.postMessage(c);
-  /** Sends `c` to `w` and waits (bounded) for the first event `pick` accepts. */
+  /** Sends `command` to `w` and waits (bounded) for the first event `pick` accepts. */
   const ask = <T>(
     w: Worker,
-    c: RouterWorkerCommand,
+    command: RouterWorkerCommand,
     pick: (e: RouterWorkerEvent) => T | undefined,
     waitMs: number,
   ) =>
@@ -129,13 +142,12 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       const timer = setTimeout(() => done(undefined), waitMs);
       w.on('message', onEvent);
       w.once('exit', onExit);
-      command(w, c);
+      w.postMessage(command);
     });
 
   logger.info({ workers: count, url }, 'router workers listening');
   return {
     url,
-    active: () => owner.openLeases(),
     async drain(timeoutMs) {
       const reports = await Promise.all(
         live().map((w) =>
@@ -170,12 +182,10 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       stopping = true;
       await Promise.all(
         live().map(async (w) => {
-          const exited = ask(w, { kind: 'stop' }, () => undefined, STOP_WAIT_MS);
-          await exited;
+          await ask(w, { kind: 'stop' }, () => undefined, STOP_WAIT_MS);
           await w.terminate();
         }),
       );
-      owner.stop();
     },
   };
 }

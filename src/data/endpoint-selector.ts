@@ -72,42 +72,54 @@ export function createEndpointSelector(
     return out ?? exclude;
   };
 
+  function pickNow(
+    model: string,
+    exclude: ReadonlySet<string> | undefined,
+    protocol: Protocol,
+    hints: PickHints,
+  ): Route {
+    const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
+    let decision;
+    try {
+      decision = scoring.decide(req, undefined, false);
+    } catch (err) {
+      const views = scoring.fleet.forModel(model);
+      if (
+        err instanceof MeshError &&
+        err.code === 'no_healthy_endpoint' &&
+        !views.some((v) => speaks(v.state, protocol))
+      ) {
+        throw new MeshError(
+          'no_healthy_endpoint',
+          `no endpoint serves model \`${excerpt(model)}\` over the ${protocol} protocol`,
+          { endpoints: views.length, protocol },
+        );
+      }
+      throw err;
+    }
+    const verdict = admit(
+      { predictedWaitMs: decision.predictedWaitMs, sloClass: hints.sloClass, timeoutMs: hints.timeoutMs },
+      admission,
+    );
+    if (!verdict.admitted) throw admissionError(verdict, model);
+    const ticket = scoring.routed(decision.target, req, decision.predictedWaitMs);
+    const { endpointId, endpointUrl } = decision.target.state;
+    return { endpointId, url: endpointUrl, lease: leaseOf(scoring, ticket) };
+  }
+
   return {
     pick(model, exclude, protocol = 'openai', hints = {}) {
-      const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
-      let decision;
-      try {
-        decision = scoring.decide(req, undefined, false);
-      } catch (err) {
-        const views = scoring.fleet.forModel(model);
-        if (
-          err instanceof MeshError &&
-          err.code === 'no_healthy_endpoint' &&
-          !views.some((v) => speaks(v.state, protocol))
-        ) {
-          throw new MeshError(
-            'no_healthy_endpoint',
-            `no endpoint serves model \`${excerpt(model)}\` over the ${protocol} protocol`,
-            { endpoints: views.length, protocol },
-          );
-        }
-        throw err;
-      }
-      const verdict = admit(
-        { predictedWaitMs: decision.predictedWaitMs, sloClass: hints.sloClass, timeoutMs: hints.timeoutMs },
-        admission,
-      );
-      if (!verdict.admitted) throw admissionError(verdict, model);
-      const ticket = scoring.routed(decision.target, req, decision.predictedWaitMs);
-      const { endpointId, endpointUrl } = decision.target.state;
-      return { endpointId, url: endpointUrl, lease: leaseOf(scoring, ticket) };
+      // Decision and `routed` are one step: no other router thread decides in between.
+      return scoring.exclusive(() => pickNow(model, exclude, protocol, hints));
     },
     inFlight(endpointId) {
+      scoring.sync();
       let n = 0;
       for (const v of scoring.fleet.all()) if (v.endpointId === endpointId) n += v.inFlight;
       return n;
     },
     inFlightByEndpoint() {
+      scoring.sync();
       const out = new Map<string, number>();
       for (const v of scoring.fleet.all()) out.set(v.endpointId, (out.get(v.endpointId) ?? 0) + v.inFlight);
       return out;

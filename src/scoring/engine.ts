@@ -13,6 +13,7 @@ import { createPluginRegistry, type PluginRegistry } from './registry.ts';
 import { pluginTimings, type PluginTiming } from './plugin-timings.ts';
 import { selectTop } from './select-top.ts';
 import { createServiceRates } from './service-rates.ts';
+import { createLocalJournal, type Journal } from './journal/journal.ts';
 import { createOutcomeTracker, type RouteTicket } from './outcomes.ts';
 import { predictWaitMs } from './wait-model.ts';
 import { createZoneTable, type ZoneLink } from './zones.ts';
@@ -39,8 +40,18 @@ export interface ScoringEngineOptions {
   attentionKneeTokens?: number;
   /** Candidates kept in an explanation. Default 3. */
   explainTop?: number;
-  /** Clock in ms (injectable for virtual time). Default `performance.now`-based wall ms. */
+  /**
+   * Clock in ms (injectable for virtual time). Default `performance.now`-based wall ms; replicas on
+   * several threads must share one clock (`processClockMs`), their journal's events carry its times.
+   */
   now?: () => number;
+  /**
+   * Where the engine's router-side changes go and come back from (`journal/`): the in-process
+   * journal by default; a shared journal makes this engine one of the node's replicas.
+   */
+  journal?: Journal;
+  /** Keep every participant's open requests so `abandon` can end them (the node's main thread). */
+  trackOpen?: boolean;
   random?: () => number;
 }
 
@@ -67,6 +78,15 @@ export interface ScoringEngine {
   timings(): PluginTiming[];
   /** Forgets an endpoint's router-side state (it went away). */
   forget(endpointId: string, model: string): void;
+  /**
+   * Runs `fn` (a decision and the `routed` it leads to) as one step no other replica's decision
+   * interleaves; alone, it just runs `fn`.
+   */
+  exclusive<T>(fn: () => T): T;
+  /** Applies what other replicas have journaled since (reads then see every earlier decision). */
+  sync(): void;
+  /** Ends, as failures, the open requests of a journal participant that went away (`trackOpen`). */
+  abandon(origin: number): void;
 }
 
 export function createScoringEngine(options: ScoringEngineOptions = {}): ScoringEngine {
@@ -105,7 +125,16 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     });
   }
   const indexTiming = { calls: 0, totalMs: 0 };
-  const outcomes = createOutcomeTracker(ctx, rates, prefixIndex);
+  const journal = options.journal ?? createLocalJournal();
+  const outcomes = createOutcomeTracker({
+    ctx,
+    rates,
+    prefixIndex,
+    fleet,
+    journal,
+    trackOpen: options.trackOpen,
+  });
+  journal.attach(outcomes);
 
   // Scratch buffers, grown on demand and reused by every decision.
   let cap = 0;
@@ -125,6 +154,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
   };
 
   function decide(req: ScoringRequest, profileName = defaultProfile, explain = true): Decision {
+    journal.catchUp();
     decisionNow = now();
     try {
       return decideNow(req, profileName, explain);
@@ -278,5 +308,8 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
       const v = fleet.remove(endpointId, model);
       if (v) prefixIndex.drop(v);
     },
+    exclusive: (fn) => journal.exclusive(fn),
+    sync: () => journal.catchUp(),
+    abandon: (origin) => outcomes.abandon(origin),
   };
 }

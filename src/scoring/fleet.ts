@@ -5,6 +5,7 @@
  */
 import type { GpuState } from '../core/gpu.ts';
 import type { ModelState } from '../core/types.ts';
+import { viewKey } from './journal/events.ts';
 import type { EndpointView } from './types.ts';
 
 export interface Fleet {
@@ -17,11 +18,13 @@ export interface Fleet {
   /** Views serving `model`, in a stable order. Do not mutate the array. */
   forModel(model: string): readonly EndpointView[];
   get(endpointId: string, model: string): EndpointView | undefined;
+  /** The view of a journal key (`viewKey(endpointId, model)`). */
+  getByKey(key: string): EndpointView | undefined;
   all(): EndpointView[];
   models(): string[];
 }
 
-const keyOf = (endpointId: string, model: string) => `${endpointId}\u0000${model}`;
+const keyOf = viewKey;
 
 /** `zoneOf(node)` maps a node to its zone for network cost ('' when unknown). */
 export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet {
@@ -96,6 +99,7 @@ export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet 
     },
     forModel: (model) => byModel.get(model) ?? [],
     get: (endpointId, model) => views.get(keyOf(endpointId, model)),
+    getByKey: (key) => views.get(key),
     all: () => [...views.values()],
     models: () => [...byModel.keys()].sort(),
   };

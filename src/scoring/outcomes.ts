@@ -1,16 +1,25 @@
 /**
- * What the router learns from its own traffic, applied at once: a sent request counts against its
- * endpoint (in-flight, expected KV tokens, predicted prefill queue, prefix index) until it ends;
- * its first token teaches the GPU type's service rate and corrects the queue estimate; its end
- * feeds the endpoint's latency estimates.
+ * What the router learns from its own traffic, as journal events: a sent request counts against
+ * its endpoint (in-flight, expected KV tokens, predicted prefill queue, prefix index) until it
+ * ends; its first token teaches the GPU type's service rate and corrects the queue estimate; its
+ * end feeds the endpoint's latency estimates. `routed`, `firstToken` and `finished` turn what the
+ * caller saw into events; `apply` is the one place that changes the state, at the event's own
+ * time, so every replica applying the same journal holds the same numbers.
  */
+import type { Fleet } from './fleet.ts';
+import type { FinishedEvent, RoutingEvent, ViewKey } from './journal/events.ts';
+import { viewKey } from './journal/events.ts';
+import type { Journal } from './journal/journal.ts';
 import type { PrefixIndex } from './prefix-index.ts';
 import type { ServiceRates } from './service-rates.ts';
 import type { EndpointView, ScoringContext, ScoringRequest } from './types.ts';
 import { prefillWork, uncachedTokens } from './wait-model.ts';
 
-/** One routed request, from send to end. */
+/** One routed request, from send to end, as its router holds it. */
 export interface RouteTicket {
+  readonly origin: number;
+  readonly id: number;
+  readonly key: ViewKey;
   readonly view: EndpointView;
   readonly tokens: number;
   readonly uncached: number;
@@ -18,8 +27,8 @@ export interface RouteTicket {
   readonly work: number;
   readonly sentAt: number;
   readonly predictedWaitMs: number;
-  /** Predicted time the request's prefill completes (engine clock ms). */
-  readonly predictedDoneAt: number;
+  /** Predicted time the request's prefill completes (engine clock ms); set when its event applies. */
+  predictedDoneAt: number;
   firstTokenSeen: boolean;
   done: boolean;
 }
@@ -28,6 +37,10 @@ export interface OutcomeTracker {
   routed(view: EndpointView, req: ScoringRequest, predictedWaitMs: number): RouteTicket;
   firstToken(ticket: RouteTicket, ttftMs: number): void;
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
+  apply(event: RoutingEvent): void;
+  reset(): void;
+  /** Ends, as failures, the open requests of a participant that went away (`trackOpen` only). */
+  abandon(origin: number): void;
 }
 
 /** Streaming p95: moves up by 0.95·step on a sample above, down by 0.05·step below. */
@@ -37,64 +50,177 @@ function updateP95(cur: number, x: number): number {
   return x > cur ? cur + 0.95 * step : cur - 0.05 * step;
 }
 
-export function createOutcomeTracker(
-  ctx: ScoringContext,
-  rates: ServiceRates,
-  prefixIndex: PrefixIndex,
-): OutcomeTracker {
+/** What `abandon` needs to end another participant's request. */
+type OpenRequest = Pick<FinishedEvent, 'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen'>;
+
+export interface OutcomeDeps {
+  ctx: ScoringContext;
+  rates: ServiceRates;
+  prefixIndex: PrefixIndex;
+  fleet: Fleet;
+  journal: Journal;
+  /** Keep every participant's open requests, so `abandon` can end them (the main thread does). */
+  trackOpen?: boolean;
+}
+
+export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
+  const { ctx, rates, prefixIndex, fleet, journal } = deps;
   const prefillMs = (v: EndpointView, tokens: number) => (tokens * 1000) / ctx.serviceRate(v);
-  return {
+  /** This participant's tickets whose `routed` event has not applied yet. */
+  const ownPending = new Map<number, RouteTicket>();
+  const open = deps.trackOpen ? new Map<number, Map<number, OpenRequest>>() : undefined;
+  let nextId = 1;
+
+  function apply(e: RoutingEvent): void {
+    const v = fleet.getByKey(e.key);
+    if (e.kind === 'routed') {
+      const own = e.origin === journal.origin ? ownPending.get(e.ticket) : undefined;
+      ownPending.delete(e.ticket);
+      if (!v) {
+        if (own) own.predictedDoneAt = e.at;
+        return;
+      }
+      v.inFlight++;
+      v.inFlightTokens += e.tokens;
+      v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + prefillMs(v, e.work);
+      if (e.hashes.length > 0) prefixIndex.record(v, e.hashes);
+      if (own) own.predictedDoneAt = v.busyUntilMs;
+      openOf(e.origin)?.set(e.ticket, {
+        key: e.key,
+        tokens: e.tokens,
+        work: e.work,
+        predictedDoneAt: v.busyUntilMs,
+        firstTokenSeen: false,
+      });
+      return;
+    }
+    if (e.kind === 'first') {
+      const request = openOf(e.origin)?.get(e.ticket);
+      if (request) request.firstTokenSeen = true;
+      if (!v) return;
+      rates.observe(v.state.gpuType, e.work, e.ttftMs - e.predictedWaitMs);
+      v.observedP95Ms = updateP95(v.observedP95Ms, e.ttftMs);
+      // Finished earlier than predicted: the work queued behind it moves up by the same slack.
+      const slack = e.predictedDoneAt - (e.sentAt + e.ttftMs);
+      if (slack > 0) v.busyUntilMs = Math.max(e.at, v.busyUntilMs - slack);
+      return;
+    }
+    openOf(e.origin)?.delete(e.ticket);
+    if (!v) return;
+    v.inFlight = Math.max(0, v.inFlight - 1);
+    v.inFlightTokens = Math.max(0, v.inFlightTokens - e.tokens);
+    if (!e.firstTokenSeen && e.ok) {
+      // Done without a first-token report (a non-streamed answer): its prefill ended by now at
+      // the latest, so work predicted behind it moves up by whatever is still left of it.
+      const slack = e.predictedDoneAt - e.at;
+      if (slack > 0) v.busyUntilMs = Math.max(e.at, v.busyUntilMs - slack);
+    } else if (!e.firstTokenSeen) {
+      // Never started (error, cancel): its prefill no longer occupies the queue.
+      v.busyUntilMs = Math.max(e.at, v.busyUntilMs - prefillMs(v, e.work));
+    }
+    if (e.ok && Number.isFinite(e.e2eMs)) {
+      v.e2eMs = Number.isFinite(v.e2eMs) ? v.e2eMs + 0.1 * (e.e2eMs - v.e2eMs) : e.e2eMs;
+    }
+  }
+
+  function openOf(origin: number): Map<number, OpenRequest> | undefined {
+    if (!open) return undefined;
+    let m = open.get(origin);
+    if (!m) open.set(origin, (m = new Map<number, OpenRequest>()));
+    return m;
+  }
+
+  function finishedEvent(
+    origin: number,
+    ticket: number,
+    r: OpenRequest,
+    outcome: { ok: boolean; e2eMs?: number },
+  ): FinishedEvent {
+    return {
+      kind: 'finished',
+      origin,
+      ticket,
+      key: r.key,
+      at: ctx.now(),
+      tokens: r.tokens,
+      work: r.work,
+      predictedDoneAt: r.predictedDoneAt,
+      firstTokenSeen: r.firstTokenSeen,
+      ok: outcome.ok,
+      e2eMs: outcome.e2eMs ?? Number.NaN,
+    };
+  }
+
+  const tracker: OutcomeTracker = {
     routed(view, req, predictedWaitMs) {
-      const now = ctx.now();
+      const at = ctx.now();
       const prompt = req.promptTokens ?? 0;
       const uncached = uncachedTokens(view, prompt, ctx);
-      const work = prefillWork(uncached, prompt, ctx.attentionKneeTokens);
-      const tokens = prompt + (req.maxTokens ?? 0);
-      view.inFlight++;
-      view.inFlightTokens += tokens;
-      view.busyUntilMs = Math.max(now, view.busyUntilMs) + prefillMs(view, work);
-      if (req.blockHashes && req.blockHashes.length > 0) prefixIndex.record(view, req.blockHashes);
-      return {
+      const ticket: RouteTicket = {
+        origin: journal.origin,
+        id: nextId++,
+        key: viewKey(view.endpointId, view.state.model),
         view,
-        tokens,
+        tokens: prompt + (req.maxTokens ?? 0),
         uncached,
-        work,
-        sentAt: now,
+        work: prefillWork(uncached, prompt, ctx.attentionKneeTokens),
+        sentAt: at,
         predictedWaitMs,
-        predictedDoneAt: view.busyUntilMs,
+        predictedDoneAt: at,
         firstTokenSeen: false,
         done: false,
       };
+      ownPending.set(ticket.id, ticket);
+      journal.append({
+        kind: 'routed',
+        origin: ticket.origin,
+        ticket: ticket.id,
+        key: ticket.key,
+        at,
+        tokens: ticket.tokens,
+        work: ticket.work,
+        hashes: req.blockHashes ?? [],
+      });
+      return ticket;
     },
     firstToken(t, ttftMs) {
       if (t.firstTokenSeen || t.done) return;
       t.firstTokenSeen = true;
-      const v = t.view;
-      rates.observe(v.state.gpuType, t.work, ttftMs - t.predictedWaitMs);
-      v.observedP95Ms = updateP95(v.observedP95Ms, ttftMs);
-      // Finished earlier than predicted: the work queued behind it moves up by the same slack.
-      const slack = t.predictedDoneAt - (t.sentAt + ttftMs);
-      if (slack > 0) v.busyUntilMs = Math.max(ctx.now(), v.busyUntilMs - slack);
+      journal.append({
+        kind: 'first',
+        origin: t.origin,
+        ticket: t.id,
+        key: t.key,
+        at: ctx.now(),
+        work: t.work,
+        sentAt: t.sentAt,
+        predictedWaitMs: t.predictedWaitMs,
+        predictedDoneAt: t.predictedDoneAt,
+        ttftMs,
+      });
     },
     finished(t, outcome) {
       if (t.done) return;
-      if (!t.firstTokenSeen && outcome.ok && outcome.ttftMs !== undefined) this.firstToken(t, outcome.ttftMs);
+      if (!t.firstTokenSeen && outcome.ok && outcome.ttftMs !== undefined)
+        tracker.firstToken(t, outcome.ttftMs);
       t.done = true;
-      const v = t.view;
-      v.inFlight = Math.max(0, v.inFlight - 1);
-      v.inFlightTokens = Math.max(0, v.inFlightTokens - t.tokens);
-      if (!t.firstTokenSeen && outcome.ok) {
-        // Done without a first-token report (a non-streamed answer): its prefill ended by now at
-        // the latest, so work predicted behind it moves up by whatever is still left of it.
-        const slack = t.predictedDoneAt - ctx.now();
-        if (slack > 0) v.busyUntilMs = Math.max(ctx.now(), v.busyUntilMs - slack);
-      } else if (!t.firstTokenSeen) {
-        // Never started (error, cancel): its prefill no longer occupies the queue.
-        v.busyUntilMs = Math.max(ctx.now(), v.busyUntilMs - prefillMs(v, t.work));
+      journal.append(finishedEvent(t.origin, t.id, t, outcome));
+    },
+    apply,
+    reset() {
+      for (const v of fleet.all()) {
+        v.inFlight = 0;
+        v.inFlightTokens = 0;
+        v.busyUntilMs = 0;
       }
-      if (outcome.ok && outcome.e2eMs !== undefined) {
-        v.e2eMs = Number.isFinite(v.e2eMs) ? v.e2eMs + 0.1 * (outcome.e2eMs - v.e2eMs) : outcome.e2eMs;
-      }
+      open?.clear();
+    },
+    abandon(origin) {
+      const requests = open?.get(origin);
+      if (!requests) return;
+      open!.delete(origin);
+      for (const [ticket, r] of requests) journal.append(finishedEvent(origin, ticket, r, { ok: false }));
     },
   };
+  return tracker;
 }

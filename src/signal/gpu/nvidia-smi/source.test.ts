@@ -38,8 +38,12 @@ test('rows stream in from one long-running child; read returns the latest per GP
     const [first] = await source.read();
     assert.equal(first!.uuid, 'GPU-4a1de4d7-d2f8-4ca2-5c8e-1e6aa7060cf0');
     assert.equal(first!.source, 'nvidia-smi');
-    await new Promise((r) => setTimeout(r, 450));
-    const [later] = await source.read();
+    // A newer row replaces it once the child prints one (bounded wait: a loaded machine is slow).
+    let [later] = await source.read();
+    for (let i = 0; i < 100 && later!.updatedAt <= first!.updatedAt; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      [later] = await source.read();
+    }
     assert.notEqual(later!.powerWatts, undefined);
     assert.ok(later!.updatedAt > first!.updatedAt);
   } finally {

@@ -48,8 +48,10 @@ test('on a gpu node its own quarantine registry wins over the stored GPU state',
   // A reporter pushed the GPU back as healthy, but it was never released.
   gpus.upsert(gpu('GPU-a'));
   const held = new Set(['GPU-a']);
-  const quarantine = { get: (uuid: string) => (held.has(uuid) ? ({ uuid } as never) : undefined) };
-  const gate = createEndpointGpuGate(gpus, new Map(), { node: 'n1', quarantine });
+  const gate = createEndpointGpuGate(gpus, new Map(), {
+    node: 'n1',
+    isQuarantined: (uuid) => held.has(uuid),
+  });
   assert.equal(gate({ ...endpoint('a'), gpuUuids: ['GPU-a'] }), true);
   assert.equal(
     gate({ ...endpoint('a'), node: 'n2', gpuUuids: ['GPU-a'] }),

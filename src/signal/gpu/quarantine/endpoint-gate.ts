@@ -9,6 +9,7 @@
 import type { GpuState } from '../../../core/gpu.ts';
 import type { ModelState } from '../../../core/types.ts';
 import type { GpuStore } from '../../state/gpu-store.ts';
+import type { QuarantineFeed } from '../../state/thread-feed.ts';
 import type { Quarantine } from './manager.ts';
 
 /** Whether a stored GPU is out of service: quarantined, or reported unhealthy (lost) by its source. */
@@ -18,7 +19,33 @@ const isGpuOut = (g: GpuState | undefined): boolean =>
 /** This node's own quarantine bookkeeping, for a router that runs on a gpu node. */
 export interface LocalQuarantine {
   node: string;
-  quarantine: Pick<Quarantine, 'get'>;
+  /** Whether the node's quarantine holds the GPU (until an operator releases it). */
+  isQuarantined(uuid: string): boolean;
+}
+
+/**
+ * `LocalQuarantine` of this node's quarantine registry, with the `feed` that keeps router worker
+ * threads' copies of it current (`thread-feed.ts`).
+ */
+export function localQuarantine(
+  node: string,
+  quarantine: Pick<Quarantine, 'get' | 'list' | 'events'>,
+): LocalQuarantine & { feed: QuarantineFeed } {
+  return {
+    node,
+    isQuarantined: (uuid) => quarantine.get(uuid) !== undefined,
+    feed: {
+      list: () => quarantine.list().map((e) => e.uuid),
+      onChange(listener) {
+        quarantine.events.on('quarantined', listener);
+        quarantine.events.on('released', listener);
+        return () => {
+          quarantine.events.off('quarantined', listener);
+          quarantine.events.off('released', listener);
+        };
+      },
+    },
+  };
 }
 
 /**
@@ -32,7 +59,7 @@ export function createEndpointGpuGate(
   local?: LocalQuarantine,
 ): (state: ModelState) => boolean {
   const out = (node: string, uuid: string): boolean =>
-    (node === local?.node && local.quarantine.get(uuid) !== undefined) || isGpuOut(gpus.get(node, uuid));
+    (node === local?.node && local.isQuarantined(uuid)) || isGpuOut(gpus.get(node, uuid));
   return (state) => {
     const uuids = state.gpuUuids ?? endpointGpus.get(state.endpointId);
     if (!uuids || uuids.length === 0) return false;

@@ -1,0 +1,23 @@
+/**
+ * The router's endpoint selector as every router thread builds it: the thread's scoring engine
+ * (the main thread's, or a worker's replica of it) over that thread's stores, with the node's
+ * admission policy and GPU gate (config `gpus` lists, the GPU store, this node's quarantine).
+ */
+import type { MeshConfig } from '../core/config.ts';
+import { createEndpointSelector, type EndpointSelector } from '../data/endpoint-selector.ts';
+import type { ScoringEngine } from '../scoring/engine.ts';
+import { createEndpointGpuGate, type LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
+import type { GpuStore } from '../signal/state/gpu-store.ts';
+import type { StateStore } from '../signal/state/state-store.ts';
+import { endpointGpusFromConfig } from './endpoint-gpus.ts';
+
+export function routerSelector(
+  config: MeshConfig,
+  deps: { engine: ScoringEngine; store: StateStore; gpus: GpuStore; quarantine?: LocalQuarantine },
+): EndpointSelector {
+  return createEndpointSelector(deps.store, {
+    engine: deps.engine,
+    admission: config.scoring.admission,
+    isEndpointQuarantined: createEndpointGpuGate(deps.gpus, endpointGpusFromConfig(config), deps.quarantine),
+  });
+}
