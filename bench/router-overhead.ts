@@ -12,8 +12,8 @@
  * /v1/chat/completions`) measures, per path: direct to the backend; nginx proxy with 1 worker on
  * 1 core and 4 workers on 4 cores; the bare proxy (`baselines/bare-proxy.ts`: node:http in, undici
  * out) as 1 process on 1 core and 4 reusePort processes on 4 cores; meshd (roles router + gpu, the
- * backend as its one runtime endpoint) with `router.workers: 1` on 1 core and `workers: 4` on 4
- * cores. Each path gets a fresh process, a warm-up, then the measured run; the CPU time of its
+ * backend as its one runtime endpoint) with `router.workers: auto` on 1 core (1 worker) and on 4
+ * cores (3 workers), and with `workers: 4` on 4 cores. Each path gets a fresh process, a warm-up, then the measured run; the CPU time of its
  * processes over the run gives the cores it used. Then "added latency": direct, bare and meshd
  * again at a paced ~1,000 req/s (not saturated), p50/p99 against direct.
  *
@@ -146,37 +146,32 @@ const paths: PathSpec[] = [
   },
   {
     id: 'meshd-1',
-    title: 'meshd, workers 1',
+    title: 'meshd, workers auto (1) on 1 core',
     cores: oneCore,
     paced: true,
     start: async (url) => {
-      const m = await startMeshd({ cores: oneCore, workers: 1, backendUrl: url });
+      const m = await startMeshd({ cores: oneCore, workers: 'auto', backendUrl: url });
       return { url: m.url, procs: [m] };
     },
   },
   {
     id: 'meshd-4',
-    title: `meshd, workers ${four.cores.length}`,
+    title: `meshd, workers auto (${Math.max(1, four.cores.length - 1)}) on ${four.cores.length} cores`,
     cores: four,
     paced: true,
     start: async (url) => {
-      const m = await startMeshd({ cores: four, workers: four.cores.length, backendUrl: url });
+      const m = await startMeshd({ cores: four, workers: 'auto', backendUrl: url });
       return { url: m.url, procs: [m] };
     },
   },
   {
-    // The main thread decides for every worker; this row shows whether it is better off with a
-    // core of its own than sharing the four with a fourth worker.
-    id: 'meshd-4-3w',
-    title: `meshd, workers ${four.cores.length - 1} on ${four.cores.length} cores`,
+    // Why `auto` leaves a core to the main thread and V8's threads: the same cores, a worker each.
+    id: 'meshd-4-all',
+    title: `meshd, workers ${four.cores.length} on ${four.cores.length} cores`,
     cores: four,
     paced: false,
     start: async (url) => {
-      const m = await startMeshd({
-        cores: four,
-        workers: Math.max(1, four.cores.length - 1),
-        backendUrl: url,
-      });
+      const m = await startMeshd({ cores: four, workers: four.cores.length, backendUrl: url });
       return { url: m.url, procs: [m] };
     },
   },

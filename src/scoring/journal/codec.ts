@@ -32,6 +32,44 @@ export class RecordBuffer {
   }
 }
 
+/**
+ * The keys a reader has decoded, by their bytes: a replica reads the same few endpoint keys for
+ * every event, and decoding each anew would cost a string (and its hashing in the fleet's map) per
+ * event. Bounded: cleared when the fleet's churn has filled it.
+ */
+export class KeyTable {
+  private readonly byHash = new Map<number, Array<{ bytes: Uint8Array; key: string }>>();
+  private size = 0;
+  private readonly limit: number;
+
+  constructor(limit = 4096) {
+    this.limit = limit;
+  }
+
+  get(bytes: Uint8Array): string {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    const bucket = this.byHash.get(hash);
+    if (bucket) for (const entry of bucket) if (sameBytes(entry.bytes, bytes)) return entry.key;
+    if (this.size >= this.limit) {
+      this.byHash.clear();
+      this.size = 0;
+    }
+    const key = decoder.decode(bytes);
+    const entry = { bytes: bytes.slice(), key };
+    if (bucket && this.byHash.has(hash)) bucket.push(entry);
+    else this.byHash.set(hash, [entry]);
+    this.size++;
+    return key;
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Slots a record of `event` takes. */
 export function slotsFor(event: RoutingEvent): number {
   // UTF-8 is at most 3 bytes per UTF-16 unit: an upper bound that needs no encoding pass.
@@ -80,15 +118,16 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
   return slots;
 }
 
-/** Reads the event of the record in `buf` (its hashes view `buf`: apply it before the next read). */
-export function decodeEvent(buf: RecordBuffer): RoutingEvent {
+/** Reads the event of the record in `buf`, its key through `keys` when given. */
+export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
   const { bytes, view } = buf;
   const kind = view.getUint8(8);
   const flags = view.getUint8(9);
   const origin = view.getUint32(12, true);
   const ticket = view.getUint32(16, true);
   const keyBytes = view.getUint32(20, true);
-  const key = decoder.decode(bytes.subarray(HEADER, HEADER + keyBytes));
+  const keyView = bytes.subarray(HEADER, HEADER + keyBytes);
+  const key = keys ? keys.get(keyView) : decoder.decode(keyView);
   const at = view.getFloat64(32, true);
   const f = (offset: number) => view.getFloat64(offset, true);
   if (kind === KIND.routed) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { modelState } from '../../core/testing/model-state.ts';
 import { createScoringEngine, type ScoringEngine } from '../engine.ts';
-import { RecordBuffer, decodeEvent, encodeEvent } from './codec.ts';
+import { KeyTable, RecordBuffer, decodeEvent, encodeEvent } from './codec.ts';
 import type { RoutingEvent } from './events.ts';
 import { attachSharedJournal, createJournalMemory } from './shared-journal.ts';
 
@@ -55,6 +55,24 @@ test('every event reads back as it was written', () => {
       assert.deepEqual(back, expected);
     }),
   );
+});
+
+test('keys read through a key table are the keys written, across collisions and clears', () => {
+  const keys = new KeyTable(8);
+  const buf = new RecordBuffer();
+  fc.assert(
+    fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {
+      for (const event of events) {
+        encodeEvent(event, buf);
+        assert.equal(decodeEvent(buf, keys).key, event.key);
+      }
+    }),
+  );
+  // The table keeps its own copy of the bytes: the reader's buffer is overwritten by the next record.
+  const bytes = new TextEncoder().encode('node-a/ep-1');
+  assert.equal(keys.get(bytes), 'node-a/ep-1');
+  bytes[bytes.length - 1] = '2'.charCodeAt(0);
+  assert.equal(keys.get(bytes), 'node-a/ep-2');
 });
 
 /** Replicas of one engine over one journal, all in this thread; replica i is participant i. */

@@ -14,7 +14,7 @@
  *   its counts; it forgets its in-flight numbers (`reset`) and goes on from the tail. A slot
  *   reserved but never published (its thread died mid-write) is skipped after `STUCK_MS`.
  */
-import { RecordBuffer, SLOT_BYTES, decodeEvent, encodeEvent } from './codec.ts';
+import { KeyTable, RecordBuffer, SLOT_BYTES, decodeEvent, encodeEvent } from './codec.ts';
 import type { Journal, JournalReplica } from './journal.ts';
 
 /** Control words at the start of the buffer (Int32 indexes), then the ring. */
@@ -71,6 +71,7 @@ export function attachSharedJournal(
   const SLOT_WORDS = SLOT_BYTES / 4;
   const out = new RecordBuffer();
   const inbound = new RecordBuffer();
+  const keys = new KeyTable();
   let replica: JournalReplica | undefined;
   let cursor = from;
   let stuckSince = 0;
@@ -124,7 +125,7 @@ export function attachSharedJournal(
     // A writer that lapped us while we copied has changed the tag: what we copied is not this record.
     if (Atomics.load(ring32, word) !== tagOf(cursor)) return overrun();
     cursor = (cursor + count) | 0;
-    replica?.apply(decodeEvent(inbound));
+    replica?.apply(decodeEvent(inbound, keys));
     return true;
   }
 
