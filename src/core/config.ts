@@ -193,7 +193,8 @@ export const configSchema = z
         connectionsPerEndpoint: z.number().int().positive().default(16_384),
         /**
          * Threads that accept and relay traffic, all on the same port (SO_REUSEPORT): `auto` is one
-         * per core the process may use. Routing decisions stay one node's (docs/ARCHITECTURE.md).
+         * per core the process may use less one for the main thread, at least 1. Routing decisions
+         * stay one node's (docs/ARCHITECTURE.md).
          */
         workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
         /** Pending connections the kernel queues per worker before accept (capped by net.core.somaxconn). */
