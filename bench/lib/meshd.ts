@@ -48,11 +48,24 @@ export async function startMeshd(opts: MeshdOptions): Promise<BenchMeshd> {
     command: process.execPath,
     args: ['bin/meshd.js', 'start', '--config', file],
     cwd: root,
-    ready: async () => {
-      const res = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1_000) });
-      const list = (await res.json()) as { data?: { id: string }[] };
-      return list.data?.some((m) => m.id === MODEL) ?? false;
-    },
+    // Every worker listens once meshd says it is up: a probe answered earlier may be the first
+    // worker's alone.
+    ready: ' is up (roles',
   });
+  await waitForModel(url);
   return { ...meshd, url };
+}
+
+/** Until the router lists the backend's model (its first scrape), so the first request routes. */
+async function waitForModel(url: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${url}/v1/models`, { signal: AbortSignal.timeout(1_000) }).catch(
+      () => undefined,
+    );
+    const list = (await res?.json().catch(() => undefined)) as { data?: { id: string }[] } | undefined;
+    if (list?.data?.some((m) => m.id === MODEL)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`meshd at ${url} did not list ${MODEL} within ${timeoutMs} ms`);
 }

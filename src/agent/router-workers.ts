@@ -111,12 +111,16 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
     return worker;
   }
 
-  try {
-    for (let i = 0; i < count; i++) threads[i] = await spawn(i, journalFrom);
-  } catch (err) {
+  // All at once: a worker takes a few hundred ms to load, and workers started one after another
+  // would leave the first to accept every connection made meanwhile (and keep it, with keep-alive).
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, async (_, i) => (threads[i] = await spawn(i, journalFrom))),
+  );
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
     stopping = true;
     await Promise.all(threads.filter((w) => w !== undefined).map((w) => w.terminate()));
-    throw err;
+    throw failed.reason;
   }
 
   const live = () => threads.filter((w): w is Worker => w !== undefined);

@@ -22,11 +22,19 @@ const TAIL = 0;
 const LOCK = 1;
 /** A word nobody changes: `Atomics.wait` on it is a short sleep. */
 const IDLE = 2;
+/** Threads asleep on the lock word: `unlock` wakes one only when there is one to wake. */
+const WAITERS = 3;
 const CONTROL_BYTES = 64;
 /** How long a reserved slot may stay unpublished before readers skip it. */
 const STUCK_MS = 1000;
 /** How long `exclusive` waits for the lock before taking it from a holder that must have died. */
 const LOCK_STEAL_MS = 2000;
+/**
+ * How long a thread spins before it sleeps, on the lock or on an earlier record still being
+ * copied: both are held for microseconds, and a sleep costs a futex wake-up (tens of µs) during
+ * which this thread relays nothing.
+ */
+const SPIN_MS = 0.02;
 /**
  * How often a participant with nothing to decide should still catch up (a timer), so the ring
  * never laps it and its reads stay fresh.
@@ -145,12 +153,16 @@ export function attachSharedJournal(
     if (Atomics.compareExchange(control, LOCK, 0, 1) === 0) return;
     const started = performance.now();
     for (;;) {
-      for (let spin = 0; spin < 64; spin++) {
+      const now = performance.now();
+      if (now - started < SPIN_MS) {
         if (Atomics.load(control, LOCK) === 0 && Atomics.compareExchange(control, LOCK, 0, 1) === 0) return;
+        continue;
       }
+      Atomics.add(control, WAITERS, 1);
       Atomics.wait(control, LOCK, 1, 1);
+      Atomics.sub(control, WAITERS, 1);
       if (Atomics.compareExchange(control, LOCK, 0, 1) === 0) return;
-      if (performance.now() - started > LOCK_STEAL_MS) {
+      if (now - started > LOCK_STEAL_MS) {
         // The holder cannot be alive and still inside a decision: take the lock over.
         Atomics.store(control, LOCK, 1);
         return;
@@ -160,7 +172,7 @@ export function attachSharedJournal(
 
   function unlock(): void {
     Atomics.store(control, LOCK, 0);
-    Atomics.notify(control, LOCK, 1);
+    if (Atomics.load(control, WAITERS) > 0) Atomics.notify(control, LOCK, 1);
   }
 
   return {
@@ -177,11 +189,13 @@ export function attachSharedJournal(
       const position = Atomics.add(control, TAIL, count);
       copyIn(position, count);
       // Everything before our record first (waiting for writers still copying), then ours, as is.
+      let waitingSince = 0;
       while (cursor !== position) {
-        if (!step()) {
-          if (((position - cursor) | 0) < 0) break; // reset past our own record: nothing to wait for
-          Atomics.wait(control, IDLE, 0, 0.05);
-        }
+        if (step()) continue;
+        if (((position - cursor) | 0) < 0) break; // reset past our own record: nothing to wait for
+        const now = performance.now();
+        if (waitingSince === 0) waitingSince = now;
+        else if (now - waitingSince > SPIN_MS) Atomics.wait(control, IDLE, 0, 0.05);
       }
       if (cursor === position) {
         cursor = (position + count) | 0;
