@@ -17,14 +17,19 @@
 import { KeyTable, RecordBuffer, SLOT_BYTES, decodeEvent, encodeEvent } from './codec.ts';
 import type { Journal, JournalReplica } from './journal.ts';
 
-/** Control words at the start of the buffer (Int32 indexes), then the ring. */
+/**
+ * Control words at the start of the buffer (Int32 indexes), then the ring. Each on a cache line of
+ * its own: every thread reads the tail all the time, and a lock taken or a sleeper counted on the
+ * same line would invalidate it in every core at each decision.
+ */
+const LINE_WORDS = 16;
 const TAIL = 0;
-const LOCK = 1;
+const LOCK = LINE_WORDS;
 /** A word nobody changes: `Atomics.wait` on it is a short sleep. */
-const IDLE = 2;
+const IDLE = 2 * LINE_WORDS;
 /** Threads asleep on the lock word: `unlock` wakes one only when there is one to wake. */
-const WAITERS = 3;
-const CONTROL_BYTES = 64;
+const WAITERS = 3 * LINE_WORDS;
+const CONTROL_BYTES = 4 * LINE_WORDS * 4;
 /** How long a reserved slot may stay unpublished before readers skip it. */
 const STUCK_MS = 1000;
 /** How long `exclusive` waits for the lock before taking it from a holder that must have died. */
