@@ -12,8 +12,8 @@
  * /v1/chat/completions`) measures, per path: direct to the backend; nginx proxy with 1 worker on
  * 1 core and 4 workers on 4 cores; the bare proxy (`baselines/bare-proxy.ts`: node:http in, undici
  * out) as 1 process on 1 core and 4 reusePort processes on 4 cores; meshd (roles router + gpu, the
- * backend as its one runtime endpoint) with `router.workers: auto` on 1 core (1 worker) and on 4
- * cores (3 workers), and with `workers: 4` on 4 cores. Each path gets a fresh process, a warm-up, then the measured run; the CPU time of its
+ * backend as its one runtime endpoint) with `router.workers: auto` on 1 core and on 4 cores, and
+ * with 3 workers on 4 cores. Each path gets a fresh process, a warm-up, then the measured run; the CPU time of its
  * processes over the run gives the cores it used. Then "added latency": direct, bare and meshd
  * again at a paced ~1,000 req/s (not saturated), p50/p99 against direct.
  *
@@ -26,6 +26,7 @@
  */
 import { setTimeout } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { startBareProxy } from './lib/bare.ts';
 import { coreSet, defaultCores, firstCores, overlaps, type CoreSet } from './lib/cores.ts';
 import { chatRequestBody } from './lib/fake-vllm.ts';
 import { commandLine, describeMachine } from './lib/machine.ts';
@@ -33,7 +34,7 @@ import { startMeshd } from './lib/meshd.ts';
 import { startNginxProxy, startStaticBackend } from './lib/nginx.ts';
 import { freePort } from './lib/ports.ts';
 import { startCpuMeter } from './lib/proc-stats.ts';
-import { installCleanup, spawnPinned, stopAll, type Pinned } from './lib/procs.ts';
+import { installCleanup, stopAll, type Pinned } from './lib/procs.ts';
 import { RESULTS_DIR, writeResults } from './lib/report.ts';
 import { runWrk } from './lib/wrk.ts';
 import { overheadMarkdown, overheadTargets, type PathRun } from './lib/overhead-report.ts';
@@ -84,25 +85,6 @@ interface PathSpec {
   start(backendUrl: string, backendPort: number): Promise<{ url: string; procs: Pinned[] }>;
 }
 
-async function startBare(n: number, set: CoreSet, backendUrl: string) {
-  const port = await freePort();
-  const procs: Pinned[] = [];
-  for (let i = 0; i < n; i++) {
-    procs.push(
-      await spawnPinned({
-        name: `bare-proxy ${i}`,
-        cores: set,
-        command: process.execPath,
-        args: ['bench/baselines/bare-proxy.ts', '--port', String(port), '--upstream', backendUrl],
-        cwd: new URL('..', import.meta.url).pathname,
-        ready: 'listening on',
-        stdin: 'pipe',
-      }),
-    );
-  }
-  return { url: `http://127.0.0.1:${port}`, procs };
-}
-
 const four = cores.proxy;
 const paths: PathSpec[] = [
   { id: 'direct', title: 'direct to backend', paced: true, start: async (url) => ({ url, procs: [] }) },
@@ -135,14 +117,14 @@ const paths: PathSpec[] = [
     title: 'bare Node proxy, 1 process',
     cores: oneCore,
     paced: true,
-    start: (url) => startBare(1, oneCore, url),
+    start: (url) => startBareProxy({ n: 1, mode: 'processes', cores: oneCore, backendUrl: url }),
   },
   {
     id: 'bare-4',
     title: `bare Node proxy, ${four.cores.length} processes (reusePort)`,
     cores: four,
     paced: false,
-    start: (url) => startBare(four.cores.length, four, url),
+    start: (url) => startBareProxy({ n: four.cores.length, mode: 'processes', cores: four, backendUrl: url }),
   },
   {
     id: 'meshd-1',
@@ -156,7 +138,7 @@ const paths: PathSpec[] = [
   },
   {
     id: 'meshd-4',
-    title: `meshd, workers auto (${Math.max(1, four.cores.length - 1)}) on ${four.cores.length} cores`,
+    title: `meshd, workers auto (${four.cores.length}) on ${four.cores.length} cores`,
     cores: four,
     paced: true,
     start: async (url) => {
@@ -165,13 +147,13 @@ const paths: PathSpec[] = [
     },
   },
   {
-    // Why `auto` leaves a core to the main thread and V8's threads: the same cores, a worker each.
-    id: 'meshd-4-all',
-    title: `meshd, workers ${four.cores.length} on ${four.cores.length} cores`,
+    // Whether a core left to the main thread and V8's helper threads would relay more.
+    id: 'meshd-4-less',
+    title: `meshd, workers ${four.cores.length - 1} on ${four.cores.length} cores`,
     cores: four,
     paced: false,
     start: async (url) => {
-      const m = await startMeshd({ cores: four, workers: four.cores.length, backendUrl: url });
+      const m = await startMeshd({ cores: four, workers: four.cores.length - 1, backendUrl: url });
       return { url: m.url, procs: [m] };
     },
   },

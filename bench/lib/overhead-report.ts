@@ -178,7 +178,7 @@ export function overheadMarkdown(r: OverheadReport): string {
   const ratios: [string, number | undefined][] = [
     ['meshd 1 core ÷ bare proxy 1 core (target ≥ 0.9)', ratio(rpsOf('meshd-1'), rpsOf('bare-1'))],
     [`meshd ${n} cores ÷ meshd 1 core (target ≥ 3.5 at 4)`, ratio(rpsOf('meshd-4'), rpsOf('meshd-1'))],
-    [`meshd ${n} workers on ${n} cores ÷ meshd 1 core`, ratio(rpsOf('meshd-4-all'), rpsOf('meshd-1'))],
+    [`meshd ${n - 1} workers on ${n} cores ÷ meshd 1 core`, ratio(rpsOf('meshd-4-less'), rpsOf('meshd-1'))],
     [
       `bare proxy ${n} ÷ bare proxy 1 (how far ${n} cores scale here)`,
       ratio(rpsOf('bare-4'), rpsOf('bare-1')),

@@ -60,6 +60,31 @@ export function cpuSecondsOf(pid: number): number | undefined {
   return (Number(f[11]) + Number(f[12])) / clockTicks();
 }
 
+/**
+ * CPU seconds of each thread of one process, by thread name (V8's helpers are `V8Worker`, Node's
+ * worker threads `WorkerThread`, the main thread `MainThread`): threads of one name are summed.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tids) {
+    try {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      byName.set(name, (byName.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / clockTicks());
+    } catch {
+      // the thread ended
+    }
+  }
+  return byName;
+}
+
 /** Resident memory of one process in bytes (VmRSS); 0 once it is gone. */
 export function rssBytesOf(pid: number): number {
   try {
