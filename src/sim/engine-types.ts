@@ -12,11 +12,11 @@ export interface SimEngineOptions {
   model?: string;
   /** A profile name or a custom profile. Default `h100`. */
   profile?: 'h100' | 'a100' | GpuProfile;
-  /** Most requests in the running batch. Default 64. */
+  /** Most requests in the running batch. Default: vLLM's for the profile's GPU (sizing.ts). */
   maxNumSeqs?: number;
-  /** KV cache size in blocks of 16 tokens. Default 4096. */
+  /** KV cache size in blocks of 16 tokens. Default: what vLLM fits in the profile's GPU (sizing.ts). */
   kvBlocks?: number;
-  /** Token budget of one step (chunked prefill). Default 2048. */
+  /** Token budget of one step (chunked prefill). Default: vLLM's for the profile's GPU (sizing.ts). */
   maxNumBatchedTokens?: number;
   /** Longest prompt + output. Default 8192. */
   maxModelLen?: number;
@@ -77,6 +77,7 @@ export interface SimEngine {
   readonly numBlocks: number;
   readonly blockSize: number;
   readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
   readonly maxModelLen: number;
   readonly timeScale: number;
   readonly enablePrefixCaching: boolean;

@@ -9,6 +9,7 @@ import { MeshError } from '../core/errors.ts';
 import { createRealClock, type TimerId } from './clock.ts';
 import { BLOCK_SIZE, blockHashes, createKvCache } from './kv-cache.ts';
 import { GPU_PROFILES } from './profiles.ts';
+import { defaultSizing } from './sizing.ts';
 import { createRng, mixSeed, pseudoWord, type Rng } from './rng.ts';
 import { planStep, type PlannedItem, type SchedRequest } from './scheduler.ts';
 import { stepTimeMs } from './step-time.ts';
@@ -50,13 +51,15 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
   const clock = options.clock ?? createRealClock();
   const timeScale = options.timeScale ?? 1;
   const seed = options.seed ?? 1;
+  // Unset limits are vLLM's own for the profile's GPU, so the engine saturates where vLLM would.
+  const sized = defaultSizing(profile, BLOCK_SIZE);
   const limits = {
-    maxNumSeqs: options.maxNumSeqs ?? 64,
-    maxNumBatchedTokens: options.maxNumBatchedTokens ?? 2048,
+    maxNumSeqs: options.maxNumSeqs ?? sized.maxNumSeqs,
+    maxNumBatchedTokens: options.maxNumBatchedTokens ?? sized.maxNumBatchedTokens,
     enablePrefixCaching: options.enablePrefixCaching ?? true,
   };
   const maxModelLen = options.maxModelLen ?? 8192;
-  const kv = createKvCache(options.kvBlocks ?? 4096, BLOCK_SIZE);
+  const kv = createKvCache(options.kvBlocks ?? sized.kvBlocks, BLOCK_SIZE);
   const c = createEngineCounters();
   const t0 = clock.now();
   const queues = { running: [] as Req[], waiting: [] as Req[] };
@@ -192,6 +195,7 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
     numBlocks: kv.numBlocks,
     blockSize: BLOCK_SIZE,
     maxNumSeqs: limits.maxNumSeqs,
+    maxNumBatchedTokens: limits.maxNumBatchedTokens,
     maxModelLen,
     timeScale,
     enablePrefixCaching: limits.enablePrefixCaching,

@@ -25,8 +25,14 @@ const program = new Command('mesh-sim')
   .option('--port <port>', 'port to listen on (0 picks a free one)', int(0), 8000)
   .option('--model <name>', 'served model name', 'sim-llama-3-8b')
   .addOption(new Option('--profile <gpu>', 'GPU step-time profile').choices(['h100', 'a100']).default('h100'))
-  .option('--max-num-seqs <n>', 'most requests in the running batch', int(1), 64)
-  .option('--kv-blocks <n>', 'KV cache size in blocks of 16 tokens', int(1), 4096)
+  // No defaults here: unset limits are sized from the profile's GPU as vLLM sizes them (sizing.ts).
+  .option('--max-num-seqs <n>', "most requests in the running batch (default: vLLM's for the GPU)", int(1))
+  .option('--kv-blocks <n>', 'KV cache size in blocks of 16 tokens (default: what fits in the GPU)', int(1))
+  .option(
+    '--max-num-batched-tokens <n>',
+    "token budget of one step, chunked prefill (default: vLLM's for the GPU)",
+    int(1),
+  )
   .option('--time-scale <x>', 'speed-up over real time (>1 is faster, same ratios)', positive, 1)
   .option('--seed <n>', 'seed for generated text', int(-(2 ** 31)), 1)
   .addOption(
@@ -42,16 +48,18 @@ const o = program.opts<{
   port: number;
   model: string;
   profile: 'h100' | 'a100';
-  maxNumSeqs: number;
-  kvBlocks: number;
+  maxNumSeqs?: number;
+  kvBlocks?: number;
+  maxNumBatchedTokens?: number;
   timeScale: number;
   seed: number;
   flavor: 'vllm' | 'tgi' | 'triton';
 }>();
 
 const sim = await createSimServer(o);
+const e = sim.engine;
 process.stdout.write(
-  `mesh-sim listening on ${sim.url} flavor=${o.flavor} model=${o.model} profile=${o.profile} time-scale=${o.timeScale}\n`,
+  `mesh-sim listening on ${sim.url} flavor=${o.flavor} model=${o.model} profile=${o.profile} time-scale=${o.timeScale} max-num-seqs=${e.maxNumSeqs} kv-blocks=${e.numBlocks} max-num-batched-tokens=${e.maxNumBatchedTokens}\n`,
 );
 
 let stopping = false;

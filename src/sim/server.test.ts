@@ -244,7 +244,7 @@ test('/metrics carries the vLLM V1 families and passes promtool', async () => {
   assert.match(text, /^vllm:prompt_tokens_created\{[^}]+\} 1\.\d+e\+09$/m);
   const info = text.split('\n').find((x) => x.startsWith('vllm:cache_config_info{')) ?? '';
   assert.match(info, /block_size="16"/);
-  assert.match(info, /num_gpu_blocks="4096"/);
+  assert.match(info, new RegExp(`num_gpu_blocks="${sim.engine.numBlocks}"`));
   assert.match(info, /enable_prefix_caching="True"/);
   assert.match(info, /engine="0"/);
   assert.doesNotMatch(info, /model_name/);

@@ -61,8 +61,9 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
   const engine = createSimEngine({
     model: options.model ?? 'sim-llama-3-8b',
     profile: options.profile ?? 'h100',
-    maxNumSeqs: options.maxNumSeqs ?? 64,
-    kvBlocks: options.kvBlocks ?? 4096,
+    // Unset limits are sized by the engine from the profile's GPU (sizing.ts).
+    ...(options.maxNumSeqs === undefined ? {} : { maxNumSeqs: options.maxNumSeqs }),
+    ...(options.kvBlocks === undefined ? {} : { kvBlocks: options.kvBlocks }),
     timeScale: options.timeScale ?? 1,
     seed: options.seed ?? 1,
     ...(options.maxModelLen === undefined ? {} : { maxModelLen: options.maxModelLen }),
