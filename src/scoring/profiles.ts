@@ -52,20 +52,26 @@ export const BUILTIN_PROFILES: Readonly<Record<string, ProfileSpec>> = {
       throughput: { 'work-left': 0.5, 'kv-pressure': 0.5 },
     },
   },
+  // Baselines: each copies a project's default; src/scoring/profiles/<name>/README.md cites the
+  // source and says what differs. They read only router-side and scraped state.
   'round-robin': { picker: { type: 'round-robin' } },
   random: { picker: { type: 'random' } },
   'least-outstanding': { scorers: [{ type: 'in-flight', weight: 1 }], picker: { type: 'max-score' } },
   'power-of-two': { scorers: [{ type: 'in-flight', weight: 1 }], picker: { type: 'power-of-two' } },
-  // llm-d's default endpoint-picker scorers with equal weights (prefix, KV utilisation, queue).
+  // llm-d / Gateway API Inference Extension default scheduling profile: queue 2, KV utilisation 2,
+  // prefix cache 3, then the highest total.
   'llm-d': {
     scorers: [
-      { type: 'prefix-affinity', weight: 1 },
-      { type: 'kv-pressure', weight: 1, params: { source: 'scraped' } },
-      { type: 'queue', weight: 1, params: { normalize: 'minmax' } },
+      { type: 'prefix-affinity', weight: 3 },
+      { type: 'kv-pressure', weight: 2, params: { source: 'scraped' } },
+      { type: 'queue', weight: 2, params: { normalize: 'minmax' } },
     ],
     picker: { type: 'max-score' },
   },
-  'sglang-cache-aware': {
-    picker: { type: 'sglang-cache-aware', params: { balanceAbs: 64, balanceRel: 1.5, cacheThreshold: 0.3 } },
-  },
+  // sgl-router's cache_aware policy with its launch defaults (SGLANG_DEFAULTS in the plugin).
+  'sglang-cache-aware': { picker: { type: 'sglang-cache-aware' } },
+  // Envoy LEAST_REQUEST with static weights by GPU type (H100 3 : A100 1), active_request_bias 1.
+  'weighted-least-request': { picker: { type: 'weighted-least-request' } },
+  // NVIDIA Dynamo's KV router: overlap weight 1, temperature 0.
+  'dynamo-kv': { picker: { type: 'dynamo-kv' } },
 };

@@ -24,6 +24,8 @@ import { createPowerOfTwoPicker } from './plugins/pickers/power-of-two/index.ts'
 import { createRandomPicker } from './plugins/pickers/random/index.ts';
 import { createRoundRobinPicker } from './plugins/pickers/round-robin/index.ts';
 import { createSglangCacheAwarePicker } from './plugins/pickers/sglang-cache-aware/index.ts';
+import { createDynamoKvPicker } from './plugins/pickers/dynamo-kv/index.ts';
+import { createWeightedLeastRequestPicker } from './plugins/pickers/weighted-least-request/index.ts';
 import { createTopKRandomPicker } from './plugins/pickers/top-k-random/index.ts';
 
 export interface PluginRegistry {
@@ -61,6 +63,8 @@ export function createPluginRegistry(): PluginRegistry {
       ['random', createRandomPicker],
       ['power-of-two', createPowerOfTwoPicker],
       ['sglang-cache-aware', createSglangCacheAwarePicker],
+      ['weighted-least-request', createWeightedLeastRequestPicker],
+      ['dynamo-kv', createDynamoKvPicker],
     ]),
   };
 }
