@@ -106,7 +106,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     now: () => (Number.isNaN(decisionNow) ? now() : decisionNow),
     random,
     // Read once per candidate per scorer: a field load, not a map lookup (fleet clears the cell).
-    serviceRate: (v) => (v.rateCell ??= rates.cell(v.state.gpuType)).value,
+    serviceRate: (v) => (v.rateCell ??= rates.cell(v.state.gpuType, v.endpointId)).value,
     networkMs: (from, v, bytes) => zones.costMs(from, v.zone, bytes),
     epoch: () => epoch,
     hasZones: (options.zones?.links?.length ?? 0) > 0,

@@ -2,18 +2,22 @@
  * What the router learns from its own traffic, as journal events: a sent request counts against
  * its endpoint (in-flight, expected KV tokens, predicted prefill queue, prefix index) until it
  * ends; its first token teaches the GPU type's service rate and corrects the queue estimate; its
- * end feeds the endpoint's latency estimates. `routed`, `firstToken` and `finished` turn what the
+ * end feeds the endpoint's latency estimates. The rate learns from a measured service time, not
+ * from TTFT minus a predicted wait (service-rates.ts says why): `first token − max(sent, the
+ * previous first token at the endpoint)`, with the endpoint's last first-token time kept here,
+ * and no confidence when the request was sent into full batch slots or KV space. `routed`, `firstToken` and `finished` turn what the
  * caller saw into events; `apply` is the one place that changes the state, at the event's own
  * time, so every replica applying the same journal holds the same numbers.
  */
 import type { Fleet } from './fleet.ts';
-import type { FinishedEvent, RoutingEvent, ViewKey } from './journal/events.ts';
+import type { FinishedEvent, FirstTokenEvent, RoutingEvent, ViewKey } from './journal/events.ts';
 import { viewKey } from './journal/events.ts';
 import type { Journal } from './journal/journal.ts';
 import type { PrefixIndex } from './prefix-index.ts';
 import type { ServiceRates } from './service-rates.ts';
+import type { ModelState } from '../core/types.ts';
 import type { EndpointView, ScoringContext, ScoringRequest } from './types.ts';
-import { prefillWork, uncachedTokens } from './wait-model.ts';
+import { prefillOverheadMs, prefillWork, uncachedTokens } from './wait-model.ts';
 
 /** One routed request, from send to end, as its router holds it. */
 export interface RouteTicket {
@@ -27,6 +31,8 @@ export interface RouteTicket {
   readonly work: number;
   readonly sentAt: number;
   readonly predictedWaitMs: number;
+  /** The endpoint's batch slots or KV space were all taken by the router's own requests when sent. */
+  readonly queued: boolean;
   /** Predicted time the request's prefill completes (engine clock ms); set when its event applies. */
   predictedDoneAt: number;
   firstTokenSeen: boolean;
@@ -50,6 +56,30 @@ function updateP95(cur: number, x: number): number {
   return x > cur ? cur + 0.95 * step : cur - 0.05 * step;
 }
 
+/** Confidence in a service time measured from the request's own send (nothing of ours ahead). */
+const IDLE_CONFIDENCE = 1;
+/** Confidence in one measured as the gap after the previous first token (co-scheduling makes gaps noisy; their sum is right). */
+const GAP_CONFIDENCE = 0.5;
+
+/**
+ * Where a runtime's own metrics bound an endpoint's prefill rate from below: tokens/s, NaN when not
+ * reported. The hook for the signal plane: no adapter fills it today (the vLLM adapter scrapes
+ * prompt tokens, prefix hits and the TTFT histogram, not `vllm:request_prefill_time_seconds`);
+ * once `ModelState` carries `prefillRateFloor` (vLLM: Δ(prompt_tokens_total −
+ * prefix_cache_hits_total) ÷ Δ request_prefill_time_seconds_sum over a scrape window), it is read
+ * here, journaled with the first token, and the learned rate never drops below it.
+ */
+export function runtimeRateOf(state: ModelState & { prefillRateFloor?: number }): number {
+  const r = state.prefillRateFloor;
+  return r !== undefined && r > 0 && Number.isFinite(r) ? r : Number.NaN;
+}
+
+/** Whether a request sent now to `v` would wait for a batch slot or KV space behind the router's own requests. */
+function sendsIntoFullEndpoint(v: EndpointView, tokens: number): boolean {
+  if (v.maxBatch > 0 && v.inFlight >= v.maxBatch) return true;
+  return v.kvTokens > 0 && v.inFlightTokens + tokens > v.kvTokens;
+}
+
 /** What `abandon` needs to end another participant's request. */
 type OpenRequest = Pick<FinishedEvent, 'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen'>;
 
@@ -65,10 +95,13 @@ export interface OutcomeDeps {
 
 export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
   const { ctx, rates, prefixIndex, fleet, journal } = deps;
-  const prefillMs = (v: EndpointView, tokens: number) => (tokens * 1000) / ctx.serviceRate(v);
+  const prefillMs = (v: EndpointView, work: number) =>
+    (work * 1000) / ctx.serviceRate(v) + prefillOverheadMs(v);
   /** This participant's tickets whose `routed` event has not applied yet. */
   const ownPending = new Map<number, RouteTicket>();
   const open = deps.trackOpen ? new Map<number, Map<number, OpenRequest>>() : undefined;
+  /** Per endpoint view: engine-clock time of the latest first token applied (−∞ before any). */
+  const lastFirstAt = new Map<ViewKey, number>();
   let nextId = 1;
 
   function apply(e: RoutingEvent): void {
@@ -98,7 +131,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       const request = openOf(e.origin)?.get(e.ticket);
       if (request) request.firstTokenSeen = true;
       if (!v) return;
-      rates.observe(v.state.gpuType, e.work, e.ttftMs - e.predictedWaitMs);
+      learnRate(v, e);
       v.observedP95Ms = updateP95(v.observedP95Ms, e.ttftMs);
       // Finished earlier than predicted: the work queued behind it moves up by the same slack.
       const slack = e.predictedDoneAt - (e.sentAt + e.ttftMs);
@@ -121,6 +154,22 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
     if (e.ok && Number.isFinite(e.e2eMs)) {
       v.e2eMs = Number.isFinite(v.e2eMs) ? v.e2eMs + 0.1 * (e.e2eMs - v.e2eMs) : e.e2eMs;
     }
+  }
+
+  /** Measures the service time of a first token and teaches the rate (deterministic: event fields and earlier events only). */
+  function learnRate(v: EndpointView, e: FirstTokenEvent): void {
+    const firstAt = e.sentAt + e.ttftMs;
+    const prev = lastFirstAt.get(e.key) ?? Number.NEGATIVE_INFINITY;
+    if (firstAt > prev) lastFirstAt.set(e.key, firstAt);
+    const behind = prev > e.sentAt; // our previous first token came after this was sent: it queued behind ours
+    const serviceMs = behind ? firstAt - prev : e.ttftMs;
+    rates.observe(v.state.gpuType, v.endpointId, {
+      work: e.work,
+      serviceMs,
+      ttftMs: e.ttftMs,
+      confidence: e.queued ? 0 : behind ? GAP_CONFIDENCE : IDLE_CONFIDENCE,
+      runtimeRate: e.runtimeRate,
+    });
   }
 
   function openOf(origin: number): Map<number, OpenRequest> | undefined {
@@ -156,16 +205,18 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       const at = ctx.now();
       const prompt = req.promptTokens ?? 0;
       const uncached = uncachedTokens(view, prompt, ctx);
+      const tokens = prompt + (req.maxTokens ?? 0);
       const ticket: RouteTicket = {
         origin: journal.origin,
         id: nextId++,
         key: viewKey(view.endpointId, view.state.model),
         view,
-        tokens: prompt + (req.maxTokens ?? 0),
+        tokens,
         uncached,
         work: prefillWork(uncached, prompt, ctx.attentionKneeTokens),
         sentAt: at,
         predictedWaitMs,
+        queued: sendsIntoFullEndpoint(view, tokens),
         predictedDoneAt: at,
         firstTokenSeen: false,
         done: false,
@@ -197,6 +248,8 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         predictedWaitMs: t.predictedWaitMs,
         predictedDoneAt: t.predictedDoneAt,
         ttftMs,
+        queued: t.queued,
+        runtimeRate: runtimeRateOf(t.view.state),
       });
     },
     finished(t, outcome) {
@@ -214,6 +267,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         v.busyUntilMs = 0;
       }
       open?.clear();
+      lastFirstAt.clear();
     },
     abandon(origin) {
       const requests = open?.get(origin);

@@ -6,8 +6,10 @@
  *   wait = max(0, busyUntil − now)                         prefill work the router already sent
  *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
  *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic)
+ *   + overhead                                             the GPU type's fixed time per prefill
  *
- * A request's own prefill is `prefillWork(uncached, prompt, knee) × 1000 / rate` ms.
+ * A request's own prefill is `prefillWork(uncached, prompt, knee) × 1000 / rate` ms after that;
+ * `rate` and `overhead` are the two parameters service-rates.ts learns (time = overhead + work/rate).
  */
 import type { EndpointView, ScoringContext } from './types.ts';
 
@@ -21,8 +23,14 @@ export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
     const slotMs = Number.isFinite(v.e2eMs) ? v.e2eMs : DEFAULT_SLOT_MS;
     overflow = ((v.inFlight - v.maxBatch + 1) / v.maxBatch) * slotMs;
   }
-  const reported = ((v.state.queueDepth ?? 0) * 1000 * 1000) / ctx.serviceRate(v);
-  return Math.max(busy + overflow, reported);
+  const rate = ctx.serviceRate(v); // also fills `v.rateCell`, where the fixed overhead is read
+  const reported = ((v.state.queueDepth ?? 0) * 1000 * 1000) / rate;
+  return Math.max(busy + overflow, reported) + prefillOverheadMs(v);
+}
+
+/** The fixed time (ms) one prefill takes on `v`'s GPU beside its work (0 until learned). */
+export function prefillOverheadMs(v: EndpointView): number {
+  return v.rateCell?.overheadMs ?? 0;
 }
 
 /** Prompt tokens the endpoint must still compute for `promptTokens`, given the router's prefix match. */

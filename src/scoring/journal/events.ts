@@ -44,6 +44,13 @@ export interface FirstTokenEvent extends EventOrigin {
   /** When its prefill was predicted to end (set by the `routed` apply). */
   predictedDoneAt: number;
   ttftMs: number;
+  /**
+   * When sent, the endpoint's batch slots or KV space were all taken by the router's own requests:
+   * part of its TTFT was spent waiting for decodes to end, which says nothing about prefill speed.
+   */
+  queued: boolean;
+  /** A lower bound of the endpoint's prefill rate from the runtime's own metrics (tokens/s); NaN when none. */
+  runtimeRate: number;
 }
 
 /** The request ended. */

@@ -30,6 +30,8 @@ const eventArb: fc.Arbitrary<RoutingEvent> = fc.oneof(
     predictedWaitMs: finite,
     predictedDoneAt: finite,
     ttftMs: finite,
+    queued: fc.boolean(),
+    runtimeRate: fc.oneof(finite, fc.constant(Number.NaN)),
   }),
   fc.record({
     kind: fc.constant('finished' as const),
