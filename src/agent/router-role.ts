@@ -32,14 +32,9 @@ export interface RouterRole {
   stop(): Promise<void>;
 }
 
-/**
- * `router.workers` as a count. `auto` leaves one of the cores this process may run on to the main
- * thread (state streams, control API, metrics, its engine replica) and to V8's collector and
- * compiler threads: on 4 cores, 3 workers relayed 32k req/s where 4 relayed 26k, because the 4th
- * competed with those threads for its core (bench/results/router-overhead.md).
- */
+/** `router.workers` as a count: `auto` is the cores this process may run on. */
 export function routerWorkerCount(workers: MeshConfig['router']['workers']): number {
-  return workers === 'auto' ? Math.max(1, availableParallelism() - 1) : workers;
+  return workers === 'auto' ? availableParallelism() : workers;
 }
 
 export interface RouterRoleDeps {
@@ -120,6 +115,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     backlog: router.listenBacklog,
     maxBodyBytes: router.maxBodyBytes,
     retries: router.retries,
+    hedging: router.hedging,
     decider: selector,
     upstreams,
     metrics: deps.metrics,

@@ -62,6 +62,7 @@ async function start(): Promise<RouterServer> {
     worker: data.index,
     maxBodyBytes: router.maxBodyBytes,
     retries: router.retries,
+    hedging: router.hedging,
     decider: selector,
     upstreams,
     metrics,

@@ -61,3 +61,25 @@ test('parseConfig throws invalid_config carrying the problems', () => {
     assert.ok(Array.isArray(err.details.problems));
   }
 });
+
+test('router.hedging: off by default, per-class overrides, min over max reported', () => {
+  const d = parseConfig({ apiVersion: 'infermesh/v1' }).router.hedging;
+  assert.equal(d.enabled, false);
+  assert.equal(d.maxExtraPercent, 5);
+  assert.equal(d.budget, 'p95');
+  const c = parseConfig({
+    apiVersion: 'infermesh/v1',
+    router: { hedging: { enabled: true, sloClasses: { throughput: { enabled: false } } } },
+  }).router.hedging;
+  assert.equal(c.sloClasses.throughput?.enabled, false);
+  const bad = checkConfig({
+    apiVersion: 'infermesh/v1',
+    router: { hedging: { minBudgetMs: 500, sloClasses: { latency: { maxBudgetMs: 100 } } } },
+  });
+  assert.equal(bad.ok, false);
+  if (!bad.ok)
+    assert.deepEqual(
+      bad.problems.map((p) => p.path),
+      ['router.hedging.sloClasses.latency.minBudgetMs'],
+    );
+});

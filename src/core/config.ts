@@ -38,8 +38,10 @@ const simulatorSchema = z.strictObject({
   profile: z.enum(['h100', 'a100']).default('h100'),
   /** 0 picks a free port. */
   port: port.default(0),
-  maxNumSeqs: z.number().int().positive().default(64),
-  kvBlocks: z.number().int().positive().default(4096),
+  /** Batch slots, KV blocks and per-step token budget: absent, sized like the GPU, as vLLM does (src/sim/sizing.ts). */
+  maxNumSeqs: z.number().int().positive().optional(),
+  kvBlocks: z.number().int().positive().optional(),
+  maxNumBatchedTokens: z.number().int().positive().optional(),
   /** >1 runs faster than real time with the same ratios. */
   timeScale: z.number().positive().default(1),
   seed: z.number().int().default(1),
@@ -108,6 +110,51 @@ const scoringProfileSchema = z.strictObject({
     })
     .default({}),
 });
+
+/** Hedging knobs one SLO class may override (`router.hedging.sloClasses.<class>`); absent = the global value. */
+const hedgingClassSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  budget: z.enum(['p95', 'fixed']).optional(),
+  p95Multiplier: z.number().positive().optional(),
+  fixedBudgetMs: z.number().int().positive().optional(),
+  minBudgetMs: z.number().int().min(1).optional(),
+  maxBudgetMs: z.number().int().min(1).optional(),
+});
+
+/**
+ * Request hedging (src/data/hedge.ts): a request with no first token (no answer, when not streamed)
+ * within its budget gets a second copy on the next-best endpoint; the first to answer wins and the
+ * other is cancelled at once.
+ */
+const hedgingSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /**
+     * `p95`: the budget is `p95Multiplier` × the target's live TTFT p95 as the router observed it
+     * (for an answer that is not streamed, × its mean end-to-end time), clamped to
+     * [`minBudgetMs`, `maxBudgetMs`], and `fixedBudgetMs` until the target has one; `fixed`:
+     * always `fixedBudgetMs`.
+     */
+    budget: z.enum(['p95', 'fixed']).default('p95'),
+    p95Multiplier: z.number().positive().default(2),
+    fixedBudgetMs: z.number().int().positive().default(1000),
+    minBudgetMs: z.number().int().min(1).default(50),
+    maxBudgetMs: z.number().int().min(1).default(10_000),
+    /** Most hedges as a percentage of requests (a token bucket per router thread). */
+    maxExtraPercent: z.number().min(0).max(100).default(5),
+    /** Hedges the bucket may spend at once after a quiet spell. */
+    burst: z.number().int().min(1).default(2),
+    /**
+     * The fleet counts as saturated, and nothing is hedged, when the next-best endpoint reports
+     * this many requests waiting or more, or its predicted wait exceeds `saturatedWaitMs`.
+     */
+    saturatedQueueDepth: z.number().int().min(1).default(8),
+    saturatedWaitMs: z.number().int().min(1).default(2000),
+    sloClasses: z
+      .strictObject({ latency: hedgingClassSchema.optional(), throughput: hedgingClassSchema.optional() })
+      .default({}),
+  })
+  .prefault({});
 
 /** Routing decisions (src/scoring): which profile, extra profiles, the zone table, admission. */
 const scoringSchema = z
@@ -193,8 +240,7 @@ export const configSchema = z
         connectionsPerEndpoint: z.number().int().positive().default(16_384),
         /**
          * Threads that accept and relay traffic, all on the same port (SO_REUSEPORT): `auto` is one
-         * per core the process may use less one for the main thread, at least 1. Routing decisions
-         * stay one node's (docs/ARCHITECTURE.md).
+         * per core the process may use. Routing decisions stay one node's (docs/ARCHITECTURE.md).
          */
         workers: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
         /** Pending connections the kernel queues per worker before accept (capped by net.core.somaxconn). */
@@ -204,6 +250,7 @@ export const configSchema = z
          * ended with the protocol's error event.
          */
         drainTimeoutMs: z.number().int().min(0).default(30_000),
+        hedging: hedgingSchema,
       })
       .prefault({}),
     scoring: scoringSchema,
@@ -232,6 +279,20 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ep.path, message: `duplicate endpoint name "${ep.name}"` });
       names.add(ep.name);
     }
+    const hedging = cfg.router.hedging;
+    const budgets: [PropertyKey[], { minBudgetMs?: number; maxBudgetMs?: number }][] = [[[], hedging]];
+    for (const [k, v] of Object.entries(hedging.sloClasses)) if (v) budgets.push([['sloClasses', k], v]);
+    for (const [where, c] of budgets) {
+      const min = c.minBudgetMs ?? hedging.minBudgetMs;
+      const max = c.maxBudgetMs ?? hedging.maxBudgetMs;
+      if (min > max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['router', 'hedging', ...where, 'minBudgetMs'],
+          message: `minBudgetMs (${min}) exceeds maxBudgetMs (${max})`,
+        });
+      }
+    }
     const roles = new Set(cfg.node.roles);
     if (roles.size !== cfg.node.roles.length)
       ctx.addIssue({ code: 'custom', path: ['node', 'roles'], message: 'roles repeat' });
@@ -257,6 +318,7 @@ export type SimulatorConfig = MeshConfig['gpu']['simulators'][number];
 export type RuntimeEndpointConfig = MeshConfig['gpu']['runtimes'][number];
 export type GpuTelemetryConfig = MeshConfig['gpu']['telemetry'];
 export type GpuQuarantineConfig = MeshConfig['gpu']['quarantine'];
+export type HedgingConfig = MeshConfig['router']['hedging'];
 export type ScoringConfig = MeshConfig['scoring'];
 export type ScoringProfileConfig = ScoringConfig['profiles'][string];
 

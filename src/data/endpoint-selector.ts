@@ -12,13 +12,19 @@ import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
 import type { PickHints } from './request-hints.ts';
-import type { Route, RouteDecider, RouteLease } from './route-decider.ts';
+import type { Route, RouteCandidate, RouteDecider, RouteLease } from './route-decider.ts';
 
-export type { Route, RouteLease } from './route-decider.ts';
+export type { Route, RouteCandidate, RouteLease } from './route-decider.ts';
 
 /** The in-process decider: the scoring engine in this thread, answering at once. */
 export interface EndpointSelector extends RouteDecider {
-  pick(model: string, exclude?: ReadonlySet<string>, protocol?: Protocol, hints?: PickHints): Route;
+  pick(
+    model: string,
+    exclude?: ReadonlySet<string>,
+    protocol?: Protocol,
+    hints?: PickHints,
+    accept?: (candidate: RouteCandidate) => boolean,
+  ): Route;
   /** Requests in flight to `endpointId`, over all its models. */
   inFlight(endpointId: string): number;
   /** In-flight requests per endpoint id, for the `infermesh_router_in_flight_requests` gauge. */
@@ -77,6 +83,7 @@ export function createEndpointSelector(
     exclude: ReadonlySet<string> | undefined,
     protocol: Protocol,
     hints: PickHints,
+    accept: ((candidate: RouteCandidate) => boolean) | undefined,
   ): Route {
     const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
     let decision;
@@ -102,15 +109,34 @@ export function createEndpointSelector(
       admission,
     );
     if (!verdict.admitted) throw admissionError(verdict, model);
-    const ticket = scoring.routed(decision.target, req, decision.predictedWaitMs);
-    const { endpointId, endpointUrl } = decision.target.state;
-    return { endpointId, url: endpointUrl, lease: leaseOf(scoring, ticket) };
+    const { target } = decision;
+    const { endpointId, endpointUrl } = target.state;
+    if (
+      accept &&
+      !accept({
+        endpointId,
+        predictedWaitMs: decision.predictedWaitMs,
+        queueDepth: target.state.queueDepth ?? 0,
+      })
+    ) {
+      throw new MeshError('unavailable', `endpoint ${endpointId} was refused for this request`, {
+        refused: true,
+      });
+    }
+    const ticket = scoring.routed(target, req, decision.predictedWaitMs);
+    return {
+      endpointId,
+      url: endpointUrl,
+      lease: leaseOf(scoring, ticket),
+      ttftP95Ms: target.observedP95Ms,
+      e2eMs: target.e2eMs,
+    };
   }
 
   return {
-    pick(model, exclude, protocol = 'openai', hints = {}) {
+    pick(model, exclude, protocol = 'openai', hints = {}, accept) {
       // Decision and `routed` are one step: no other router thread decides in between.
-      return scoring.exclusive(() => pickNow(model, exclude, protocol, hints));
+      return scoring.exclusive(() => pickNow(model, exclude, protocol, hints, accept));
     },
     inFlight(endpointId) {
       scoring.sync();

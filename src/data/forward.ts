@@ -6,7 +6,9 @@
  * that speaks the request's protocol. After the first byte the response is committed: a failure
  * ends an SSE stream with the protocol's own error event (never a hang) and cuts any other body.
  * A client that goes away aborts the upstream request at once, which the runtime sees as a
- * cancellation. Every request's lease ends exactly once, whatever happens.
+ * cancellation. A request whose first token is late may be hedged (`hedge-race.ts`): a second copy
+ * on the next-best endpoint, the first to answer relayed, the other cancelled. Every attempt's
+ * lease ends exactly once, whatever happens.
  */
 import { MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
@@ -15,7 +17,8 @@ import type { RequestMetrics } from './request-metrics.ts';
 import type { Route, RouteDecider } from './route-decider.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { ClientExchange } from './client-exchange.ts';
-import { attempt, type AttemptResult } from './upstream-attempt.ts';
+import type { Hedging } from './hedge.ts';
+import { raceOn } from './hedge-race.ts';
 import type { Upstreams } from './upstreams.ts';
 
 export interface ForwardDeps {
@@ -26,6 +29,8 @@ export interface ForwardDeps {
   logger: Logger;
   /** True while the node drains: answers close their connection. */
   draining(): boolean;
+  /** Request hedging (`router.hedging`); absent when off. */
+  hedging?: Hedging;
 }
 
 export interface ForwardRequest {
@@ -65,11 +70,12 @@ export async function forwardInference(
     }
     if (n > 0) deps.metrics.retried(request.model);
     exchange.closeConnection = deps.draining();
-    const result = await attemptOn(deps, request, route, exchange);
+    const { result, endpoints } = await raceOn(deps, request, route, exchange, tried);
     if (result.committed) return;
     if (exchange.clientGone || exchange.stopped) throw result.error;
     lastError = result.error;
-    (tried ??= new Set()).add(route.endpointId);
+    tried ??= new Set();
+    for (const id of endpoints) tried.add(id);
     deps.logger.warn(
       {
         requestId: request.requestId,
@@ -96,49 +102,4 @@ async function pickTarget(
     // Out of endpoints to retry on: the user needs the upstream failure, not "no endpoint".
     throw lastError ?? err;
   }
-}
-
-async function attemptOn(
-  deps: ForwardDeps,
-  request: ForwardRequest,
-  route: Route,
-  exchange: ClientExchange,
-): Promise<AttemptResult> {
-  const metrics = deps.metrics.route(request.model, route.endpointId);
-  let result: AttemptResult;
-  try {
-    result = await attempt(exchange, {
-      endpointId: route.endpointId,
-      pool: deps.upstreams.pool(route.url),
-      path: deps.upstreams.path(route.url, request.path),
-      headers: request.headers,
-      body: request.body,
-      protocol: request.protocol,
-      stream: request.stream,
-      onCommit(status, sse) {
-        metrics.ttft.observe((performance.now() - request.startedAt) / 1000);
-        // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
-        if (sse && status < 300) route.lease.firstToken();
-      },
-    });
-  } catch (err) {
-    // dispatch threw synchronously (a closed pool while stopping): nothing was sent.
-    result = { committed: false, error: MeshError.from(err, 'upstream_error') };
-  }
-  route.lease.end(result.committed && result.error === undefined && result.status < 400);
-  if (result.committed) {
-    const { error } = result;
-    const seconds = (performance.now() - request.startedAt) / 1000;
-    if (error === undefined) metrics.finished(result.status, 'ok', seconds);
-    else {
-      metrics.finished(error.httpStatus, error.code, seconds);
-      if (error.code !== 'cancelled') {
-        deps.logger.warn(
-          { requestId: request.requestId, endpoint: route.endpointId, code: error.code, err: error.message },
-          'upstream failed mid-response',
-        );
-      }
-    }
-  }
-  return result;
 }

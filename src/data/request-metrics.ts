@@ -30,6 +30,14 @@ export interface RequestMetrics {
   rejected(model: string, error: MeshError): void;
   /** A retry on another endpoint. */
   retried(model: string): void;
+  /** A hedge went out. */
+  hedged(model: string): void;
+  /** The hedge answered first. */
+  hedgeWon(model: string): void;
+  /** The losing attempt of a hedged request was cancelled (`primary` or `hedge`). */
+  hedgeCancelled(model: string, attempt: 'primary' | 'hedge'): void;
+  /** A due hedge was not sent. */
+  hedgeSuppressed(model: string, reason: string): void;
 }
 
 /** `knowsModel` says which names are real models (the rest are labelled `unknown`). */
@@ -75,6 +83,18 @@ export function createRequestMetrics(
     },
     retried(model) {
       metrics.retries.inc({ model: label(model) });
+    },
+    hedged(model) {
+      metrics.hedges.inc({ model: label(model) });
+    },
+    hedgeWon(model) {
+      metrics.hedgesWon.inc({ model: label(model) });
+    },
+    hedgeCancelled(model, attempt) {
+      metrics.hedgesCancelled.inc({ model: label(model), attempt });
+    },
+    hedgeSuppressed(model, reason) {
+      metrics.hedgesSuppressed.inc({ model: label(model), reason });
     },
   };
 }

@@ -13,13 +13,30 @@ export interface Route {
   /** The endpoint's base URL (`http://host:port[/prefix]`). */
   url: string;
   lease: RouteLease;
+  /** The router's recent TTFT p95 at this endpoint (ms) at the pick, NaN until known: the hedge budget. */
+  ttftP95Ms: number;
+  /** The endpoint's mean end-to-end time (ms) at the pick, NaN until known: the budget of a whole answer. */
+  e2eMs: number;
+}
+
+/** The chosen endpoint as a hedge sees it before committing to it: is it worth a second copy? */
+export interface RouteCandidate {
+  endpointId: string;
+  /** Predicted wait before its prefill would start (ms). */
+  predictedWaitMs: number;
+  /** Requests waiting at the runtime, as last scraped (0 when unreported). */
+  queueDepth: number;
 }
 
 /** One request's hold on an endpoint, from pick to end; what it reports feeds the engine. */
 export interface RouteLease {
   /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
   firstToken(): void;
-  /** The request ended; `ok` false for failures and cancellations. Idempotent. */
+  /**
+   * The request ended; `ok` false for failures and cancellations (a hedge race's loser). The
+   * engine does not penalise an endpoint for `ok` false: an attempt that never produced a first
+   * token gives its predicted prefill back to the queue estimate. Idempotent.
+   */
   end(ok: boolean): void;
 }
 
@@ -30,13 +47,15 @@ export interface RouteDecider {
    * blocks, SLO class, timeout) sharpen the choice. The request counts against the chosen endpoint
    * from this moment until its lease ends. Fails with `model_not_found` when no endpoint knows the
    * model, `no_healthy_endpoint` when none can serve it over that protocol, `rate_limited` when
-   * the predicted wait exceeds the request's budget.
+   * the predicted wait exceeds the request's budget. With `accept` (a hedge), a chosen endpoint it
+   * refuses is not routed to: the pick fails with `unavailable` and `details.refused` true.
    */
   pick(
     model: string,
     exclude?: ReadonlySet<string>,
     protocol?: Protocol,
     hints?: PickHints,
+    accept?: (candidate: RouteCandidate) => boolean,
   ): Route | Promise<Route>;
   /** Models at least one routable endpoint serves (over `protocol` when given), sorted. */
   servedModels(protocol?: Protocol): string[];

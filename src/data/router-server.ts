@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { listen, type Listening } from '../core/listen.ts';
+import type { HedgingConfig } from '../core/config.ts';
 import { excerpt, MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
@@ -14,6 +15,7 @@ import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
 import { ClientExchange } from './client-exchange.ts';
 import { drainServer, type DrainReport } from './drain.ts';
 import { forwardInference, type ForwardDeps } from './forward.ts';
+import { createHedging } from './hedge.ts';
 import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
 import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER } from './request-hints.ts';
 import { createRequestMetrics } from './request-metrics.ts';
@@ -33,6 +35,8 @@ export interface RouterServerOptions {
   worker?: number;
   maxBodyBytes: number;
   retries: number;
+  /** `router.hedging`; absent or disabled: no request is hedged. Each server (worker) keeps its own cap. */
+  hedging?: HedgingConfig;
   decider: RouteDecider;
   upstreams: Upstreams;
   metrics: MeshMetrics;
@@ -70,6 +74,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     retries: options.retries,
     logger,
     draining: () => draining,
+    hedging: createHedging(options.hedging),
   };
 
   const server: Server = createServer((req, res) => {

@@ -37,6 +37,13 @@ export interface AttemptTarget {
   stream: boolean;
   /** Called at the first body byte, as the answer is committed; `sse` when it is an event stream. */
   onCommit(status: number, sse: boolean): void;
+  /** The request went out on a connection: the hedge race holds its controller to cancel it. */
+  onStart?(controller: Dispatcher.DispatchController): void;
+  /**
+   * Asked once, just before the answer would be committed: false when another attempt of the same
+   * request (its hedge) committed first; this attempt is then aborted and resolves uncommitted.
+   */
+  claim?(): boolean;
 }
 
 /** Sends `target`'s request and relays its answer into `exchange`; never rejects. */
@@ -55,6 +62,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   private committed = false;
   private sse = false;
   private failedBody = '';
+  private controller: Dispatcher.DispatchController | undefined;
+  private settled = false;
   private readonly exchange: ClientExchange;
   private readonly target: AttemptTarget;
   private readonly resolve: (result: AttemptResult) => void;
@@ -62,12 +71,19 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
   constructor(exchange: ClientExchange, target: AttemptTarget, resolve: (result: AttemptResult) => void) {
     this.exchange = exchange;
     this.target = target;
-    this.resolve = resolve;
+    this.resolve = (result) => {
+      if (this.settled) return;
+      this.settled = true;
+      if (this.controller) exchange.detach(this.controller);
+      resolve(result);
+    };
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     const { exchange } = this;
-    exchange.controller = controller;
+    this.controller = controller;
+    exchange.attach(controller);
+    this.target.onStart?.(controller);
     if (exchange.clientGone) controller.abort(new MeshError('cancelled', 'the client closed the connection'));
     else if (exchange.stopped) controller.abort(exchange.stopped);
   }
@@ -87,7 +103,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
         this.failedBody += chunk.toString('utf8', 0, FAILED_BODY_EXCERPT);
       return;
     }
-    if (!this.committed) this.commit();
+    if (this.settled) return;
+    if (!this.committed && !this.commit(controller)) return;
     // Paused until the client drains: ClientExchange's one `drain` listener resumes it.
     if (!this.exchange.res.write(chunk)) controller.pause();
   }
@@ -99,7 +116,8 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
       this.resolve({ committed: false, error: new MeshError('upstream_error', message) });
       return;
     }
-    if (!this.committed) this.commit();
+    if (this.settled) return;
+    if (!this.committed && !this.commit(this.controller)) return;
     this.exchange.res.end();
     this.resolve({ committed: true, status: this.status });
   }
@@ -125,7 +143,14 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.resolve({ committed: true, status: this.status, error });
   }
 
-  private commit(): void {
+  /** Commits the answer to the client; false (and this attempt aborted) when its hedge won. */
+  private commit(controller: Dispatcher.DispatchController | undefined): boolean {
+    if (this.target.claim && !this.target.claim()) {
+      const lost = new MeshError('cancelled', 'another attempt of this request answered first');
+      this.resolve({ committed: false, error: lost });
+      controller?.abort(lost);
+      return false;
+    }
     this.committed = true;
     const { res, requestId } = this.exchange;
     const headers = this.upstreamHeaders;
@@ -141,6 +166,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.sse =
       this.target.stream && typeof contentType === 'string' && contentType.startsWith('text/event-stream');
     this.target.onCommit(this.status, this.sse);
+    return true;
   }
 }
 

@@ -66,6 +66,30 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['model'] as const,
       registers,
     }),
+    hedges: new Counter({
+      name: 'infermesh_router_hedges_total',
+      help: 'Second copies of a request sent to another endpoint because its first token was late (hedges).',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    hedgesWon: new Counter({
+      name: 'infermesh_router_hedges_won_total',
+      help: 'Hedges that answered before the first attempt (the client got the hedge).',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    hedgesCancelled: new Counter({
+      name: 'infermesh_router_hedges_cancelled_total',
+      help: 'Attempts of a hedged request aborted because the other answered first, by which lost (primary or hedge).',
+      labelNames: ['model', 'attempt'] as const,
+      registers,
+    }),
+    hedgesSuppressed: new Counter({
+      name: 'infermesh_router_hedges_suppressed_total',
+      help: 'Hedges due but not sent, by reason (cap, saturated, overloaded, no_candidate).',
+      labelNames: ['model', 'reason'] as const,
+      registers,
+    }),
     scrapes: new Counter({
       name: 'infermesh_scrapes_total',
       help: 'Runtime endpoint scrapes, by endpoint and result (ok or error).',
