@@ -4,7 +4,7 @@
  * requests hedging cost. A fleet of H100 simulators in a child process (`hedging-fleet.ts`), one
  * in-process meshd (router + gpu roles, default scoring profile, one router thread), and an open
  * Poisson load whose prompt and output lengths are drawn from the Azure LLM 2023 conversation
- * trace (`/work/shared/traces`; no prefix reuse: every prompt is fresh token ids). Every
+ * trace (`../shared/traces`; no prefix reuse: every prompt is fresh token ids). Every
  * (scenario, seed) pair runs twice, hedging off and on, on the same arrivals.
  *
  *   node bench/hedging.ts [--quick]    → bench/results/hedging{-quick}.{md,json}
@@ -31,7 +31,8 @@ const MAX_PROMPT = 8_000;
 const MAX_OUTPUT = 400;
 const STRAGGLER: StragglerSchedule = { factor: 10, periodMs: 6_000, slowMs: 2_000, offsetMs: 3_000 };
 const HEDGING = { enabled: true, budget: 'p95', p95Multiplier: 2, maxExtraPercent: 5 } as const;
-const TRACE = '/work/shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv';
+// Beside the checkout, as for bench:routing (run from the repo root).
+const TRACE = '../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv';
 const MODEL = 'sim-llama-3-8b';
 
 interface RunResult {
