@@ -21,7 +21,7 @@ function collect(dir) {
 }
 
 const prefixes = process.argv.slice(2);
-const files = ['src', 'test']
+const files = ['src', 'test', 'bench']
   .flatMap((d) => collect(join(root, d)))
   .filter((f) => prefixes.length === 0 || prefixes.some((p) => f.startsWith(p)))
   .sort();

@@ -1,43 +1,27 @@
 /**
  * `npm run bench:routing [-- --trace FILE ...] [--quick] [--out DIR] [--mode virtual|real]`
  *
- * Replays real traces against a heterogeneous simulated fleet (H100 and A100 profiles) at 50%, 80%
- * and 95% of nominal fleet capacity, every strategy (scoring profile) in the same run, and writes
- * JSON + a markdown table to bench/results/routing-<mode>.{json,md} with machine, seed and command.
- * `--mode virtual` (default) runs on virtual time, no sockets; `--scale N` adds a run at N endpoints.
- * `--mode real` replays through real meshd + simulator processes (real.ts; `--time-scale`, `--sims`).
+ * Replays real traces against simulated fleets sized like real GPUs (mixed 8 × H100 + 8 × A100, and
+ * 16 × H100), every built-in scoring profile, at 50/80/95% of the capacity under the SLO (the
+ * highest rate at which least-outstanding still meets it, found by search), over ≥ 3 seeds, and
+ * writes bench/results/routing-<mode>{-quick}.{json,md}: per-seed rows, means with 95% intervals,
+ * the default's verdict against each baseline and the issue's targets.
+ * `--mode virtual` (default) runs on virtual time, no sockets (one child process per trace × fleet,
+ * `--jobs` at a time). `--mode real` replays through real meshd + simulator processes (real.ts).
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fleetCapacity, type EndpointSpec } from './capacity.ts';
-import { SLO, summarise, type RunSummary } from './metrics.ts';
+import { describeFleet, FLEETS, type FleetKind } from './capacity.ts';
+import { SLO, SLO_ATTAINMENT } from './metrics.ts';
 import { renderMarkdown } from './report.ts';
-import { loadTrace, type Trace } from './traces.ts';
-import { runVirtual } from './virtual.ts';
+import { CLIENT_MAX_TOKEN_CAPS } from './traces.ts';
+import { cells, compare, targets } from './verdicts.ts';
+import { LLM_D_SCRAPE_MS, STRATEGIES, type UnitResult, type UnitSpec } from './virtual-unit.ts';
 
-export const STRATEGIES = [
-  'default',
-  'least-outstanding',
-  'power-of-two',
-  'round-robin',
-  'random',
-  'llm-d',
-  'sglang-cache-aware',
-] as const;
-
-export interface RunRow {
-  trace: string;
-  load: number;
-  endpoints: number;
-  strategy: string;
-  offeredRps: number;
-  summary: RunSummary;
-  decisionP99Us: number;
-  preemptions: number;
-  wallMs: number;
-}
+export { STRATEGIES };
 
 const { values } = parseArgs({
   options: {
@@ -46,14 +30,18 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'bench/results' },
     mode: { type: 'string', default: 'virtual' },
     requests: { type: 'string' },
-    seed: { type: 'string', default: '1' },
-    scale: { type: 'string' },
+    seed: { type: 'string' }, // one seed (real mode; virtual: same as --seeds N)
+    seeds: { type: 'string', default: '1,2,3' },
+    fleets: { type: 'string', default: 'mixed,h100' },
     loads: { type: 'string' },
     strategies: { type: 'string' },
     admission: { type: 'boolean', default: false },
     'scrape-ms': { type: 'string', default: '1000' },
+    'capacity-baseline': { type: 'string', default: 'least-outstanding' },
+    jobs: { type: 'string' },
     'time-scale': { type: 'string' }, // --mode real only
     sims: { type: 'string' }, // --mode real only
+    repeat: { type: 'string' }, // --mode real only
   },
 });
 
@@ -62,85 +50,59 @@ const TRACES = values.trace ?? [
   '../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv',
 ];
 
-/** 8 H100 + 8 A100 (80 GB each: 32,768 KV blocks of 16 tokens ≈ 512k tokens of Llama-3-8B KV). */
-export function makeFleet(n: number): EndpointSpec[] {
-  return Array.from({ length: n }, (_, i) => ({
-    gpu: i % 2 === 0 ? 'h100' : 'a100',
-    maxNumSeqs: 64,
-    kvBlocks: 32_768,
-  }));
+/** Runs one unit in a child process (this machine's cores are few; units are independent). */
+function runUnitChild(spec: UnitSpec): Promise<UnitResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(
+      new URL('./virtual-unit.ts', import.meta.url).pathname,
+      ['--unit', JSON.stringify(spec)],
+      {
+        execArgv: process.execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
+    let result: UnitResult | undefined;
+    child.on('message', (m) => (result = m as UnitResult));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      result ? resolve(result) : reject(new Error(`unit ${spec.traceFile} ${spec.fleet} exited ${code}`)),
+    );
+  });
 }
 
-function percentile99(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil(0.99 * s.length) - 1)] ?? NaN;
-}
-
-function runMatrix(
-  trace: Trace,
-  endpoints: number,
-  count: number,
-  loads: number[],
-  strategies: readonly string[],
-  seed: number,
-): RunRow[] {
-  const requests = trace.requests.slice(0, count);
-  const fleet = makeFleet(endpoints);
-  const capacity = fleetCapacity(fleet, requests);
-  const spanMs = requests[requests.length - 1]!.arrivalMs || 1;
-  const traceRps = requests.length / (spanMs / 1000);
-  const rows: RunRow[] = [];
-  for (const load of loads) {
-    const offered = load * capacity;
-    for (const strategy of strategies) {
-      const t0 = performance.now();
-      const r = runVirtual({
-        requests,
-        timeFactor: traceRps / offered,
-        fleet,
-        profile: strategy,
-        seed,
-        scrapeIntervalMs: Number(values['scrape-ms']),
-        admission: values.admission ?? false,
-      });
-      const summary = summarise(r.records, r, r.prefixHitRate);
-      const row: RunRow = {
-        trace: trace.name,
-        load,
-        endpoints,
-        strategy,
-        offeredRps: offered,
-        summary,
-        decisionP99Us: percentile99(r.decisionUs),
-        preemptions: r.preemptions,
-        wallMs: performance.now() - t0,
-      };
-      rows.push(row);
-      console.error(
-        `${trace.name} n=${endpoints} load=${load} ${strategy.padEnd(18)} ttft p50/p99 ${summary.ttftP50Ms.toFixed(0)}/${summary.ttftP99Ms.toFixed(0)} ms  goodput ${summary.goodputRps.toFixed(2)} rps  hit ${(summary.prefixHitRate * 100).toFixed(1)}%  (${row.wallMs.toFixed(0)} ms)`,
-      );
+async function pool<T, R>(items: readonly T[], jobs: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
     }
-  }
-  return rows;
+  };
+  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  return out;
 }
 
 async function main(): Promise<void> {
-  const seed = Number(values.seed);
   const quick = values.quick ?? false;
-  const count = Number(values.requests ?? (quick ? 600 : 3000));
   const loads = values.loads ? values.loads.split(',').map(Number) : [0.5, 0.8, 0.95];
-  const strategies = values.strategies ? values.strategies.split(',') : STRATEGIES;
+  const strategies = values.strategies ? values.strategies.split(',') : [...STRATEGIES];
+  const command = `npm run bench:routing -- ${process.argv.slice(2).join(' ')}`.trim();
   if (values.mode === 'real') {
     const { runReal } = await import('./real.ts');
-    const command = `npm run bench:routing -- ${process.argv.slice(2).join(' ')}`.trim();
-    const real = { timeScale: values['time-scale'], sims: values.sims, requests: values.requests };
+    const real = {
+      timeScale: values['time-scale'],
+      sims: values.sims,
+      requests: values.requests,
+      repeat: values.repeat,
+    };
     return runReal({
       ...real,
       traces: TRACES,
       quick,
       loads,
       strategies,
-      seed,
+      seed: Number(values.seed ?? 1),
       out: values.out,
       command,
       admission: values.admission ?? false,
@@ -148,40 +110,75 @@ async function main(): Promise<void> {
     });
   }
   if (values.mode !== 'virtual') throw new Error(`--mode ${values.mode}: "virtual" or "real"`);
-  const rows: RunRow[] = [];
-  for (const file of TRACES) rows.push(...runMatrix(loadTrace(file), 16, count, loads, strategies, seed));
-  if (values.scale) {
-    const n = Number(values.scale);
-    const mooncake = loadTrace(TRACES[0]!);
-    rows.push(
-      ...runMatrix(
-        mooncake,
-        n,
-        Math.min(mooncake.requests.length, quick ? 3000 : 12_000),
-        [0.8],
-        ['default', 'least-outstanding'],
-        seed,
-      ),
-    );
-  }
+  const seeds = values.seed ? [Number(values.seed)] : values.seeds.split(',').map(Number);
+  const count = Number(values.requests ?? (quick ? 250 : 2000));
+  const fleets = values.fleets.split(',') as FleetKind[];
+  for (const k of fleets)
+    if (!(k in FLEETS)) throw new Error(`--fleets: ${k} is not one of ${Object.keys(FLEETS).join(', ')}`);
+  const scrapeMs = Number(values['scrape-ms']);
+  const specs: UnitSpec[] = TRACES.flatMap((traceFile) =>
+    fleets.map((fleet) => ({
+      traceFile,
+      fleet,
+      endpoints: 16,
+      count,
+      minSpanS: quick ? 5 : 20,
+      seeds,
+      loads,
+      strategies,
+      scrapeMs,
+      admission: values.admission ?? false,
+      capacityBaseline: values['capacity-baseline'],
+    })),
+  );
+  const jobs = Number(values.jobs ?? Math.min(specs.length, Math.max(1, cpus().length)));
+  const t0 = performance.now();
+  // Mooncake units are the long ones: start them first.
+  const order = [...specs].sort(
+    (a, b) => Number(b.traceFile.endsWith('.jsonl')) - Number(a.traceFile.endsWith('.jsonl')),
+  );
+  const done = await pool(order, jobs, runUnitChild);
+  const units = specs.map((s) => done[order.indexOf(s)]!);
+  const rows = units.flatMap((u) => u.rows);
+  const all = cells(rows);
+  const comparisons = compare(all);
+  const checks = targets(comparisons);
+  const minutes = (performance.now() - t0) / 60_000;
   const meta = {
-    mode: 'virtual',
-    command: `npm run bench:routing -- ${process.argv.slice(2).join(' ')}`.trim(),
+    mode: 'virtual: the scoring engine in front of simulator engines on one virtual clock, no sockets',
+    command,
     date: new Date().toISOString(),
     machine: `${hostname()} ${cpus().length}×${cpus()[0]?.model ?? '?'} ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-    seed,
-    requestsPerTrace: count,
-    scrapeIntervalMs: Number(values['scrape-ms']),
-    admission: values.admission ?? false,
-    slo: SLO,
+    duration: `${minutes.toFixed(1)} min wall, ${jobs} unit(s) in parallel`,
+    seeds: `${seeds.join(', ')}: each seed draws the trace window (seed 1 = the trace's first ${count} requests, others a seeded offset), the client max_tokens caps, the simulators' seeds and the random pickers`,
+    requestsPerRun: `at least ${count}, and enough that a run at twice the mean-throughput estimate spans ${quick ? 5 : 20} s (a shorter burst fits in the GPU-sized batches at any rate); rates past requests ÷ ${quick ? 5 : 20} s are not probed ("window" in the capacity table). Per unit: see the capacity table`,
+    fleets: fleets.map((k) => describeFleet(k, 16)),
+    strategies: strategies.join(', '),
+    staleness: `every profile reads the same scrapes of the simulators (waiting, running, KV usage, KV block size and count: what the vLLM adapter scrapes; no batch limit) refreshed every ${scrapeMs} ms (staggered), plus its own in-flight requests at once; llm-d's every ${LLM_D_SCRAPE_MS} ms (its picker's refresh-metrics-interval default); the default is reported at the same ${scrapeMs} ms as the other baselines`,
+    maxTokens: `the router sees a client cap, uniform over {${CLIENT_MAX_TOKEN_CAPS.join(', ')}} among caps ≥ the true length (traces' longest answers: 2,000 tokens); the simulator is told the true length directly (the router never reads it)`,
+    slo: { ...SLO, attainment: SLO_ATTAINMENT },
+    loads: `${loads.map((l) => `${Math.round(l * 100)}%`).join(', ')} of the capacity under the SLO: the highest rate at which ${values['capacity-baseline']} still has ≥ ${SLO_ATTAINMENT * 100}% of requests within the SLO on every seed (search: bracket from a mean-throughput estimate by ×2 steps, then 4 log-scale bisections; ≤ 10 probes). least-outstanding is the field's common default balancer and the reference of the 3× target; the stronger peers then run below their own capacity`,
+    verdicts:
+      'paired per-seed ratios default ÷ baseline on a log scale, 95% t-interval over seeds (df = seeds − 1); SLO attainment as a paired difference (±0.5 point counts as no difference)',
     goodput: 'requests within the SLO per second of offered time (first to last arrival)',
-    fleet: '16 endpoints: 8 × H100 profile, 8 × A100 profile (maxNumSeqs 64, 32,768 KV blocks)',
+    admission: values.admission ?? false,
   };
   mkdirSync(values.out, { recursive: true });
   const base = join(values.out, quick ? 'routing-virtual-quick' : 'routing-virtual');
-  writeFileSync(`${base}.json`, JSON.stringify({ meta, rows }, null, 2) + '\n');
-  writeFileSync(`${base}.md`, renderMarkdown(meta, rows));
-  console.error(`wrote ${base}.json and ${base}.md`);
+  const capacities = units.map((u) => ({
+    trace: u.trace,
+    fleet: u.fleet,
+    ...u.capacity,
+    windows: u.windows,
+  }));
+  writeFileSync(
+    `${base}.json`,
+    JSON.stringify({ meta, capacities, targets: checks, comparisons, cells: all, rows }, null, 2) + '\n',
+  );
+  writeFileSync(`${base}.md`, renderMarkdown(meta, units, all, comparisons, checks));
+  for (const t of checks)
+    console.error(`${t.met ? 'MET   ' : 'MISSED'} ${t.target} · ${t.where}: ${t.measured} (${t.by})`);
+  console.error(`wrote ${base}.json and ${base}.md (${minutes.toFixed(1)} min)`);
 }
 
 await main();

@@ -4,6 +4,18 @@ import type { RequestRecord } from './virtual.ts';
 /** The SLO goodput counts against (stated in every report). */
 export const SLO = { ttftMs: 5000, itlMs: 100 } as const;
 
+/**
+ * A run meets the SLO when at least this share of its requests finish within it (TTFT and ITL
+ * both): the attainment level DistServe and most serving papers use. The capacity search finds the
+ * highest rate at which a baseline still does.
+ */
+export const SLO_ATTAINMENT = 0.9;
+
+/** Whether a run met the SLO (attainment at least `SLO_ATTAINMENT`). */
+export function meetsSlo(s: Pick<RunSummary, 'goodputFrac'>): boolean {
+  return s.goodputFrac >= SLO_ATTAINMENT;
+}
+
 export interface RunSummary {
   requests: number;
   ok: number;

@@ -10,6 +10,9 @@ import { DEFAULT_PRIOR_RATES } from '../../src/scoring/service-rates.ts';
 import { parsePrometheus, samplesByName } from '../../src/signal/runtime/prometheus/index.ts';
 import type { EndpointSpec } from './capacity.ts';
 
+/** End of real-sim.ts's start-up line (not imported: that module starts a server when loaded). */
+export const REAL_SIM_READY = 'sim-ready';
+
 /** Served model name of every simulator. */
 export const REAL_MODEL = 'sim-llama-3-8b';
 
@@ -101,6 +104,31 @@ async function simCounters(url: string): Promise<SimCounters> {
   };
 }
 
+/**
+ * The simulator's URL from its complete start-up line (never from a partial one: the review saw
+ * `fetch failed: bad port` from a URL cut mid-write), once it answers `/health`.
+ */
+async function simUrl(handle: ChildHandle, timeoutMs = 15_000): Promise<string> {
+  const line = handle
+    .output()
+    .split('\n')
+    .find((l) => l.includes('mesh-sim listening on') && l.endsWith(REAL_SIM_READY));
+  const url = line?.match(
+    /listening on (http:\/\/127\.0\.0\.1:\d+|http:\/\/\[::1\]:\d+|http:\/\/localhost:\d+)\s/,
+  )?.[1];
+  if (!url) throw new Error(`no complete start-up line from a simulator:\n${handle.output()}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health`)).ok) return url;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`simulator at ${url} not healthy after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Waits until meshd reports every endpoint healthy (its first scrapes are done). */
 async function waitHealthy(metricsUrl: string, n: number, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -126,16 +154,17 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
           profile: spec.gpu,
           maxNumSeqs: spec.maxNumSeqs,
           kvBlocks: spec.kvBlocks,
+          maxNumBatchedTokens: spec.maxNumBatchedTokens,
           timeScale: o.timeScale,
           seed: o.seed + i,
         };
         const handle = await track(
-          spawnScript('bench/routing/real-sim.ts', [JSON.stringify(opts)], 'mesh-sim listening on', {
+          spawnScript('bench/routing/real-sim.ts', [JSON.stringify(opts)], `${REAL_SIM_READY}\n`, {
             stdin: 'pipe',
             root: o.codeRoot,
           }),
         );
-        const url = handle.output().match(/listening on (http:\/\/\S+)/)?.[1] ?? '';
+        const url = await simUrl(handle);
         return { handle, url, name: `${spec.gpu}-${i}`, gpuType: spec.gpu.toUpperCase() };
       }),
     );

@@ -1,13 +1,25 @@
 /**
- * The markdown report of `--mode real`: the virtual mode's tables (same columns, so the two modes
- * read side by side), then what only a run with real processes has: the time scale, failures,
- * the router's H100 share and how late the client sent.
+ * The markdown report of `--mode real`: one table per (trace, load), the repeatability check
+ * (identical runs, within 10%), then what only a run with real processes has: the time scale,
+ * failures, the router's H100 share and how late the client sent.
  */
-import type { RunRow } from './main.ts';
-import { renderMarkdown } from './report.ts';
+import type { RunSummary } from './metrics.ts';
 
-/** One (trace, load, strategy) run of the real mode. */
-export interface RealRunRow extends RunRow {
+/** One (trace, load, strategy, repeat) run of the real mode. */
+export interface RealRunRow {
+  trace: string;
+  load: number;
+  endpoints: number;
+  strategy: string;
+  /** 0 for the first run of a (trace, load, strategy), 1 for its identical repeat (`--repeat 2`). */
+  repeat: number;
+  /** Scrape interval, simulated ms. */
+  scrapeIntervalMs: number;
+  offeredRps: number;
+  summary: RunSummary;
+  decisionP99Us: number;
+  preemptions: number;
+  wallMs: number;
   /** Simulator speed-up; latencies in `summary` are already × this. */
   timeScale: number;
   timeouts: number;
@@ -27,9 +39,67 @@ export interface RealRunRow extends RunRow {
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 
+/** Largest relative difference between two runs over the repeatability metrics. */
+export function repeatDiff(a: RunSummary, b: RunSummary): { metric: string; diff: number } {
+  const metrics = ['ttftP50Ms', 'ttftP99Ms', 'itlP99Ms', 'goodputFrac'] as const;
+  let worst = { metric: '', diff: 0 };
+  for (const m of metrics) {
+    const d = Math.abs(a[m] - b[m]) / Math.max(Math.abs(a[m]), Math.abs(b[m]), 1e-9);
+    if (d > worst.diff) worst = { metric: m, diff: d };
+  }
+  return worst;
+}
+
+function runTables(rows: readonly RealRunRow[]): string[] {
+  const out: string[] = [];
+  const groups = new Map<string, RealRunRow[]>();
+  for (const r of rows) {
+    const key = `${r.trace} · ${r.endpoints} endpoints · load ${Math.round(r.load * 100)}%`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const [key, group] of groups) {
+    out.push(`## ${key} (offered ${f(group[0]!.offeredRps, 2)} req/s)`, '');
+    out.push(
+      '| strategy | run | scrape ms | requests | TTFT p50 ms | p90 | p99 | e2e p99 ms | ITL p99 ms | SLO % | goodput req/s | prefix hit % | preempt |',
+    );
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of group) {
+      const s = r.summary;
+      out.push(
+        `| ${r.strategy} | ${r.repeat + 1} | ${r.scrapeIntervalMs} | ${s.requests} | ${f(s.ttftP50Ms)} | ${f(s.ttftP90Ms)} | ${f(s.ttftP99Ms)} | ${f(s.e2eP99Ms)} | ${f(s.itlP99Ms, 1)} | ${f(s.goodputFrac * 100, 1)} | ${f(s.goodputRps, 2)} | ${f(s.prefixHitRate * 100, 1)} | ${r.preemptions} |`,
+      );
+    }
+    out.push('');
+  }
+  const pairs = rows.filter((r) => r.repeat === 1);
+  if (pairs.length > 0) {
+    out.push('## Repeatability (identical runs: TTFT p50/p99, ITL p99, SLO attainment within 10%)', '');
+    out.push(
+      '| trace | load | strategy | largest difference | metric | within 10% |',
+      '|---|---|---|---|---|---|',
+    );
+    for (const b of pairs) {
+      const a = rows.find(
+        (r) => r.repeat === 0 && r.trace === b.trace && r.load === b.load && r.strategy === b.strategy,
+      );
+      if (!a) continue;
+      const d = repeatDiff(a.summary, b.summary);
+      out.push(
+        `| ${b.trace} | ${Math.round(b.load * 100)}% | ${b.strategy} | ${f(d.diff * 100, 1)}% | ${d.metric} | ${d.diff <= 0.1 ? 'yes' : '**no**'} |`,
+      );
+    }
+    out.push('');
+  }
+  return out;
+}
+
 export function renderRealMarkdown(meta: Record<string, unknown>, rows: readonly RealRunRow[]): string {
   const out = [
-    renderMarkdown(meta, rows).replace(/^# Routing benchmark/, '# Routing benchmark, real processes'),
+    '# Routing benchmark, real processes',
+    '',
+    ...Object.entries(meta).map(([k, v]) => `- **${k}**: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
+    '',
+    ...runTables(rows),
     '## Run details',
     '',
     'Latencies above are simulated ms (wall × time scale), measured at the client. "decision p99 µs"',

@@ -12,10 +12,14 @@ import { createSimServer, type SimServerOptions } from '../../src/sim/server.ts'
 /** Longest prompt + output the benchmark's simulators accept (the virtual mode uses the same). */
 export const REAL_SIM_MAX_MODEL_LEN = 262_144;
 
+/** End of the start-up line: real-fleet.ts (`REAL_SIM_READY`) waits for it, so the line is complete. */
+const REAL_SIM_READY = 'sim-ready';
+
 const options = JSON.parse(process.argv[2] ?? '{}') as SimServerOptions;
 const sim = await createSimServer({ maxModelLen: REAL_SIM_MAX_MODEL_LEN, port: 0, ...options });
+// One write, ending in a marker the parent waits for, so it never parses a half-written URL.
 process.stdout.write(
-  `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1}\n`,
+  `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1} ${REAL_SIM_READY}\n`,
 );
 
 let stopping = false;

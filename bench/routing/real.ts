@@ -12,7 +12,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fleetCapacity, requestGpuMs, type EndpointSpec } from './capacity.ts';
+import { fleetCapacity, gpuSpec, requestGpuMs, type EndpointSpec } from './capacity.ts';
+import { sloCapacity } from './capacity-slo.ts';
+import { scrapeMsFor, LLM_D_SCRAPE_MS } from './virtual-unit.ts';
 import { SLO, summarise } from './metrics.ts';
 import { REAL_MODEL, startRealFleet, stopAllChildren } from './real-fleet.ts';
 import { requestBodies, runLoad } from './real-load.ts';
@@ -24,8 +26,10 @@ import { loadTrace, type Trace, type TraceRequest } from './traces.ts';
 export interface RealOptions {
   traces: readonly string[];
   quick: boolean;
-  /** `--requests` as given (per trace); default 150 quick, 1,000 full. */
+  /** `--requests` as given (per trace); default 300 quick, 1,000 full. */
   requests?: string;
+  /** `--repeat` as given: runs of each (trace, load, strategy), 2 for the repeatability check; default 1. */
+  repeat?: string;
   loads: readonly number[];
   strategies: readonly string[];
   seed: number;
@@ -57,13 +61,9 @@ const WALL_TOKENS_PER_S = 25_000;
  */
 const PREFILL_MS_PER_S = 100;
 
-/** The run's fleet: `n` simulators alternating H100 and A100, sized as the virtual mode's. */
+/** The run's fleet: `n` simulators alternating H100 and A100, GPU-sized as the virtual mode's. */
 export function realFleet(n: number): EndpointSpec[] {
-  return Array.from({ length: n }, (_, i) => ({
-    gpu: i % 2 === 0 ? 'h100' : 'a100',
-    maxNumSeqs: 64,
-    kvBlocks: 32_768,
-  }));
+  return Array.from({ length: n }, (_, i) => gpuSpec(i % 2 === 0 ? 'h100' : 'a100'));
 }
 
 /**
@@ -82,6 +82,14 @@ export function autoTimeScale(fleet: readonly EndpointSpec[], requests: readonly
   return Math.max(1, Math.min(50, Math.floor(Math.min(byJitter, byTokens))));
 }
 
+const fleet0 = (n: number) =>
+  [...new Map(realFleet(n).map((s) => [s.gpu, s])).values()]
+    .map(
+      (s) =>
+        `${s.gpu.toUpperCase()} ${s.maxNumSeqs} seqs, ${s.maxNumBatchedTokens} tokens/step, ${s.kvBlocks} KV blocks`,
+    )
+    .join('; ');
+
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / (xs.length || 1);
 
 /** Whether the router passes request hints (prompt blocks, sizes) to scoring, read from its source. */
@@ -99,7 +107,16 @@ async function runTrace(
 ): Promise<RealRunRow[]> {
   const requests = trace.requests.slice(0, count);
   const fleet = realFleet(sims);
-  const capacity = fleetCapacity(fleet, requests);
+  // Capacity under the SLO, searched in virtual mode on the same fleet and requests (real runs are
+  // too slow to search with); loads are fractions of it, as in the virtual mode.
+  const cap = sloCapacity({
+    bySeed: new Map([[o.seed, requests]]),
+    fleet,
+    baseline: 'least-outstanding',
+    scrapeIntervalMs: o.scrapeMs,
+  });
+  const capacity = cap.rps;
+  console.error(`${trace.name}: capacity under the SLO (virtual search) ${capacity.toFixed(2)} req/s`);
   const S = o.timeScale ? Number(o.timeScale) : autoTimeScale(fleet, requests);
   const spanMs = requests[requests.length - 1]!.arrivalMs || 1;
   const traceRps = requests.length / (spanMs / 1000);
@@ -110,77 +127,81 @@ async function runTrace(
     // Simulated arrival = trace arrival × traceRps/offered; wall = simulated ÷ S.
     const toWall = traceRps / offered / S;
     const sendAtMs = requests.map((r) => r.arrivalMs * toWall);
-    for (const strategy of o.strategies) {
-      const t0 = performance.now();
-      const mesh = await startRealFleet({
-        fleet,
-        timeScale: S,
-        seed: o.seed,
-        profile: strategy,
-        scrapeIntervalMs: o.scrapeMs,
-        admission: o.admission,
-        requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
-        codeRoot,
-      });
-      try {
-        const before = await mesh.counters();
-        const ran = await runLoad({
-          routerUrl: mesh.routerUrl,
-          bodies,
-          sendAtMs,
-          maxConcurrency: MAX_CONCURRENCY,
-          timeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
-        });
-        const after = await mesh.counters();
-        const queries = after.prefixQueries - before.prefixQueries;
-        const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
-        const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
-        const offeredMs = ((sendAtMs.at(-1) ?? 0) - (sendAtMs[0] ?? 0)) * S;
-        const summary = summarise(s.records, { makespanMs: ran.makespanMs * S, offeredMs }, hitRate);
-        const total = ran.records.length;
-        const row: RealRunRow = {
-          trace: trace.name,
-          load,
-          endpoints: sims,
-          strategy,
-          offeredRps: offered,
-          // Patched so failures count as requests that missed the SLO.
-          summary: {
-            ...summary,
-            requests: total,
-            goodputFrac: (summary.goodputFrac * s.records.length) / total,
-          },
-          decisionP99Us: NaN, // inside meshd; bench:scoring measures it
-          preemptions: after.preemptions - before.preemptions,
-          wallMs: performance.now() - t0,
+    for (const strategy of o.strategies)
+      for (let repeat = 0; repeat < Number(o.repeat ?? 1); repeat++) {
+        const t0 = performance.now();
+        const scrapeIntervalMs = scrapeMsFor(strategy, o.scrapeMs);
+        const mesh = await startRealFleet({
+          fleet,
           timeScale: S,
-          timeouts: s.timeouts,
-          errors: s.errors,
-          firstErrors: s.firstErrors,
-          h100Share: s.h100Share,
-          sendLagP99Ms: s.sendLagP99Ms,
-          peakInFlight: ran.peakInFlight,
-          clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
-          engineTtftMeanMs:
-            ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
-          loadAvg1: loadavg()[0] ?? NaN,
-        };
-        rows.push(row);
-        const m = row.summary;
-        console.error(
-          `${trace.name} S=${S} load=${load} ${strategy.padEnd(18)} ttft p50/p99 ${m.ttftP50Ms.toFixed(0)}/${m.ttftP99Ms.toFixed(0)} ms  goodput ${m.goodputRps.toFixed(2)} rps  hit ${(m.prefixHitRate * 100).toFixed(1)}%  fail ${s.timeouts}+${s.errors}  (${(row.wallMs / 1000).toFixed(1)} s)`,
-        );
-      } finally {
-        await mesh.stop();
+          seed: o.seed,
+          profile: strategy,
+          scrapeIntervalMs,
+          admission: o.admission,
+          requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+          codeRoot,
+        });
+        try {
+          const before = await mesh.counters();
+          const ran = await runLoad({
+            routerUrl: mesh.routerUrl,
+            bodies,
+            sendAtMs,
+            maxConcurrency: MAX_CONCURRENCY,
+            timeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+          });
+          const after = await mesh.counters();
+          const queries = after.prefixQueries - before.prefixQueries;
+          const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
+          const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
+          const offeredMs = ((sendAtMs.at(-1) ?? 0) - (sendAtMs[0] ?? 0)) * S;
+          const summary = summarise(s.records, { makespanMs: ran.makespanMs * S, offeredMs }, hitRate);
+          const total = ran.records.length;
+          const row: RealRunRow = {
+            trace: trace.name,
+            load,
+            endpoints: sims,
+            strategy,
+            repeat,
+            scrapeIntervalMs,
+            offeredRps: offered,
+            // Patched so failures count as requests that missed the SLO.
+            summary: {
+              ...summary,
+              requests: total,
+              goodputFrac: (summary.goodputFrac * s.records.length) / total,
+            },
+            decisionP99Us: NaN, // inside meshd; bench:scoring measures it
+            preemptions: after.preemptions - before.preemptions,
+            wallMs: performance.now() - t0,
+            timeScale: S,
+            timeouts: s.timeouts,
+            errors: s.errors,
+            firstErrors: s.firstErrors,
+            h100Share: s.h100Share,
+            sendLagP99Ms: s.sendLagP99Ms,
+            peakInFlight: ran.peakInFlight,
+            clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
+            engineTtftMeanMs:
+              ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
+            loadAvg1: loadavg()[0] ?? NaN,
+          };
+          rows.push(row);
+          const m = row.summary;
+          console.error(
+            `${trace.name} S=${S} load=${load} ${strategy.padEnd(18)} ttft p50/p99 ${m.ttftP50Ms.toFixed(0)}/${m.ttftP99Ms.toFixed(0)} ms  goodput ${m.goodputRps.toFixed(2)} rps  hit ${(m.prefixHitRate * 100).toFixed(1)}%  fail ${s.timeouts}+${s.errors}  (${(row.wallMs / 1000).toFixed(1)} s)`,
+          );
+        } finally {
+          await mesh.stop();
+        }
       }
-    }
   }
   return rows;
 }
 
 /** Runs the whole matrix and writes the results; children are stopped on every way out. */
 export async function runReal(o: RealOptions): Promise<void> {
-  const count = Number(o.requests ?? (o.quick ? 150 : 1000));
+  const count = Number(o.requests ?? (o.quick ? 300 : 1000));
   const sims = Number(o.sims ?? 4);
   const rows: RealRunRow[] = [];
   const scales: Record<string, number> = {};
@@ -210,21 +231,29 @@ export async function runReal(o: RealOptions): Promise<void> {
       : `per trace, mean prefill (simulated ms) ÷ ${PREFILL_MS_PER_S}, at most ${WALL_TOKENS_PER_S} streamed tokens per wall second at 95% load, in [1, 50]: ${JSON.stringify(scales)}`,
     latencies:
       'simulated ms (wall × time scale), measured at the client from SSE chunks, from each request’s scheduled send time; client, router and CPU delays are scaled by S too',
-    scrapeIntervalMs: `${o.scrapeMs} simulated (${JSON.stringify(Object.fromEntries(Object.entries(scales).map(([t, s]) => [t, Math.max(50, Math.round(o.scrapeMs / s))])))} wall)`,
+    requestsNote:
+      count >= 1000
+        ? `${count} requests per run: p99 is the ${Math.ceil(count / 100)}th-largest TTFT, not the maximum`
+        : `${count} requests per run: p99 is the ${count - Math.ceil(0.99 * count) + 1}th-largest TTFT (run without --quick for 1,000)`,
+    maxTokens:
+      'KNOWN GAP: real mode still sends max_tokens = the true output length with ignore_eos (the router reads max_tokens): the simulator has no field the router does not read that sets the answer length (vLLM min_tokens, or a header, would need a change in src/sim); the virtual mode sends a client cap',
+    repeatability:
+      Number(o.repeat ?? 1) >= 2
+        ? 'every (trace, load, strategy) ran twice with fresh processes: see the Repeatability table (target: within 10%)'
+        : 'not checked in this run (use --repeat 2)',
+    scrapeIntervalMs: `llm-d: ${LLM_D_SCRAPE_MS} simulated ms (its picker's refresh interval; at least 50 wall ms); others: ${o.scrapeMs} simulated (${JSON.stringify(Object.fromEntries(Object.entries(scales).map(([t, s]) => [t, Math.max(50, Math.round(o.scrapeMs / s))])))} wall)`,
     admission: o.admission,
     routerRequestHints: hints
       ? 'wired: the router passes prompt size and prefix blocks to scoring'
       : 'NOT wired yet when this ran: the router scored without prompt size or prefix blocks (prefix-affinity, work-left prefill terms and sglang-cache-aware saw no prompt)',
     slo: SLO,
-    fleet: `${sims} simulator processes: ${Math.ceil(sims / 2)} × H100 profile, ${Math.floor(sims / 2)} × A100 profile (maxNumSeqs 64, 32,768 KV blocks, maxModelLen 262,144)`,
+    fleet: `${sims} simulator processes: ${Math.ceil(sims / 2)} × H100 profile, ${Math.floor(sims / 2)} × A100 profile (GPU-sized: ${fleet0(sims)}, maxModelLen 262,144)`,
     notes: [
       'fresh simulators and meshd for every (load, strategy): caches start cold',
       'goodput req/s divides by the offered time (first to last arrival, simulated); out tok/s by the makespan, which includes the drain of the last requests, so short runs understate it: compare it between strategies only',
       'Mooncake prefix reuse grows along the trace: its first few hundred requests share few blocks, so cache-aware strategies have little to win in short runs',
       ...(o.quick
-        ? [
-            `--quick: ${sims} simulators, ${count} requests per trace, all loads and strategies, about 10 minutes on a 2-core machine`,
-          ]
+        ? [`--quick: ${sims} simulators, ${count} requests per trace, all loads and strategies`]
         : []),
     ],
     client: `undici Pool, ≤ ${MAX_CONCURRENCY} in flight, /v1/completions with token-id prompts, stream + include_usage, ${REQUEST_LIMIT_SIM_MS / 1000} s simulated limit per request`,

@@ -6,12 +6,18 @@
  * trace's real reuse.
  */
 import { readFileSync } from 'node:fs';
+import { createRng, mixSeed } from '../../src/sim/rng.ts';
 
 export interface TraceRequest {
   /** ms since the trace's first request. */
   arrivalMs: number;
   inputTokens: number;
   outputTokens: number;
+  /**
+   * `max_tokens` the client sends: a cap drawn like real clients' (`clientMaxTokens`), never the
+   * true length. The router reads only this; the simulator is told `outputTokens` out of band.
+   */
+  maxTokens?: number;
   /** Mooncake prefix block ids (512 tokens each); absent for traces without prefix information. */
   hashIds?: number[];
 }
@@ -82,4 +88,41 @@ export function promptTokenIds(r: TraceRequest, index: number): number[] {
     ids[t] = mix(key, t % MOONCAKE_BLOCK);
   }
   return ids;
+}
+
+/**
+ * Round `max_tokens` caps clients commonly send (SDK examples, chat UIs and agent frameworks use
+ * powers of two from 256 to 4,096). Both traces' longest answers are 2,000 tokens, so some cap
+ * always fits.
+ */
+export const CLIENT_MAX_TOKEN_CAPS = [256, 512, 1024, 2048, 4096] as const;
+
+/**
+ * The cap a client sends for an answer of `outputTokens`: uniform over the common caps at least as
+ * long as the answer (a client that set a shorter cap would have had its answer cut, and the trace
+ * records the answer's real length). So the router learns an upper bound 1–16× the true length,
+ * never the length itself; past 4,096 the cap is the next multiple of 4,096.
+ */
+export function clientMaxTokens(outputTokens: number, rng: () => number): number {
+  const fits = CLIENT_MAX_TOKEN_CAPS.filter((c) => c >= outputTokens);
+  if (fits.length === 0) return Math.ceil(outputTokens / 4096) * 4096;
+  return fits[Math.min(fits.length - 1, Math.floor(rng() * fits.length))]!;
+}
+
+/**
+ * The requests of one seed: `count` consecutive requests of the trace from an offset drawn from
+ * `seed` (seed 1 starts at the beginning, as the earlier single-seed runs did), arrivals rebased to
+ * 0, each with a client `max_tokens` cap drawn from `seed`.
+ */
+export function sampleRequests(trace: Trace, count: number, seed: number): TraceRequest[] {
+  const rng = createRng(mixSeed(seed, 0x7ace));
+  const room = Math.max(0, trace.requests.length - count);
+  const offset = seed === 1 ? 0 : Math.floor(rng() * (room + 1));
+  const window = trace.requests.slice(offset, offset + count);
+  const t0 = window[0]?.arrivalMs ?? 0;
+  return window.map((r) => ({
+    ...r,
+    arrivalMs: r.arrivalMs - t0,
+    maxTokens: clientMaxTokens(r.outputTokens, rng),
+  }));
 }

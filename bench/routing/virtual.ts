@@ -58,6 +58,7 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       profile: spec.gpu,
       maxNumSeqs: spec.maxNumSeqs,
       kvBlocks: spec.kvBlocks,
+      maxNumBatchedTokens: spec.maxNumBatchedTokens,
       maxModelLen: 262_144,
       clock,
       seed: o.seed + i,
@@ -78,14 +79,14 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       queueDepth: s.waiting,
       running: s.running,
       kvCacheUsage: s.kvUsage,
-      batchFullness: s.running / e.maxNumSeqs,
+      // What the vLLM adapter scrapes (src/signal/runtime/vllm/adapter.ts): waiting, running, KV
+      // usage, block size and count; no batch limit (`max_num_seqs` is not in vLLM's metrics).
       kvBlocksTotal: e.numBlocks,
       kvBlockSize: e.blockSize,
       gpuType: o.fleet[i]!.gpu.toUpperCase(),
       updatedAt: clock.now(),
     };
-    const v = scoring.fleet.upsert(state);
-    v.maxBatch = e.maxNumSeqs; // a real scrape learns it from vllm:cache_config_info / batchFullness
+    scoring.fleet.upsert(state);
   };
   const indexOf = new Map<string, number>();
   engines.forEach((_, i) => {
@@ -109,7 +110,8 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
     const req = {
       model: MODEL,
       promptTokens: ids.length,
-      maxTokens: r.outputTokens,
+      // The client's cap, as a real router would read it from `max_tokens`.
+      maxTokens: r.maxTokens ?? r.outputTokens,
       blockHashes: prefixBlockHashes(ids, scoring.blockTokens),
     };
     const t0 = process.hrtime.bigint();
@@ -134,6 +136,8 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
     let first = NaN;
     engines[endpoint]!.submit({
       promptTokenIds: ids,
+      // The trace's true answer length goes to the engine directly (the "model" stops there); the
+      // router never sees it.
       maxTokens: r.outputTokens,
       ignoreEos: true,
       onToken: (_t, index) => {
