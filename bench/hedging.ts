@@ -30,7 +30,11 @@ const RATE_PER_S = 12;
 const MAX_PROMPT = 8_000;
 const MAX_OUTPUT = 400;
 const STRAGGLER: StragglerSchedule = { factor: 10, periodMs: 6_000, slowMs: 2_000, offsetMs: 3_000 };
-const HEDGING = { enabled: true, budget: 'p95', p95Multiplier: 2, maxExtraPercent: 5 } as const;
+// `HEDGING_CONFIG='{"budget":"p95"}'` tries other `router.hedging` settings; the rest are the defaults.
+const HEDGING = {
+  enabled: true,
+  ...(JSON.parse(process.env.HEDGING_CONFIG ?? '{}') as Record<string, unknown>),
+};
 // Beside the checkout, as for bench:routing (run from the repo root).
 const TRACE = '../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv';
 const MODEL = 'sim-llama-3-8b';

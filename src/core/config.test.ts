@@ -66,7 +66,7 @@ test('router.hedging: off by default, per-class overrides, min over max reported
   const d = parseConfig({ apiVersion: 'infermesh/v1' }).router.hedging;
   assert.equal(d.enabled, false);
   assert.equal(d.maxExtraPercent, 5);
-  assert.equal(d.budget, 'p95');
+  assert.equal(d.budget, 'predicted');
   const c = parseConfig({
     apiVersion: 'infermesh/v1',
     router: { hedging: { enabled: true, sloClasses: { throughput: { enabled: false } } } },

@@ -114,7 +114,8 @@ const scoringProfileSchema = z.strictObject({
 /** Hedging knobs one SLO class may override (`router.hedging.sloClasses.<class>`); absent = the global value. */
 const hedgingClassSchema = z.strictObject({
   enabled: z.boolean().optional(),
-  budget: z.enum(['p95', 'fixed']).optional(),
+  budget: z.enum(['predicted', 'p95', 'fixed']).optional(),
+  predictedMultiplier: z.number().positive().optional(),
   p95Multiplier: z.number().positive().optional(),
   fixedBudgetMs: z.number().int().positive().optional(),
   minBudgetMs: z.number().int().min(1).optional(),
@@ -130,12 +131,14 @@ const hedgingSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     /**
-     * `p95`: the budget is `p95Multiplier` × the target's live TTFT p95 as the router observed it
-     * (for an answer that is not streamed, × its mean end-to-end time), clamped to
-     * [`minBudgetMs`, `maxBudgetMs`], and `fixedBudgetMs` until the target has one; `fixed`:
-     * always `fixedBudgetMs`.
+     * `predicted`: `predictedMultiplier` × the TTFT the engine predicted for this request on its
+     * target (queue + its own prefill); `p95`: `p95Multiplier` × the recent TTFT p95 of the model
+     * for a prompt of this size. Both clamped to [`minBudgetMs`, `maxBudgetMs`], for an answer
+     * that is not streamed × the target's mean end-to-end time instead, and `fixedBudgetMs` until
+     * there is a figure; `fixed`: always `fixedBudgetMs`.
      */
-    budget: z.enum(['p95', 'fixed']).default('p95'),
+    budget: z.enum(['predicted', 'p95', 'fixed']).default('predicted'),
+    predictedMultiplier: z.number().positive().default(3),
     p95Multiplier: z.number().positive().default(2),
     fixedBudgetMs: z.number().int().positive().default(1000),
     minBudgetMs: z.number().int().min(1).default(50),

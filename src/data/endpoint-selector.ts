@@ -129,6 +129,8 @@ export function createEndpointSelector(
       url: endpointUrl,
       lease: leaseOf(scoring, ticket),
       ttftP95Ms: target.observedP95Ms,
+      // The routed event set when its prefill should end: that is its predicted first token.
+      predictedTtftMs: ticket.predictedDoneAt - ticket.sentAt,
       e2eMs: target.e2eMs,
     };
   }

@@ -1,7 +1,8 @@
 /**
  * Hedging policy: when a request's first token (a whole answer, when it is not streamed) is late,
  * a second copy goes to the next-best endpoint (`hedge-race.ts` runs the race). This module says
- * how late is late — the budget, from the target's live TTFT p95 or a fixed value, per SLO class —
+ * how late is late — the budget, from the TTFT predicted for the request, the recent TTFT p95 or a
+ * fixed value, per SLO class —
  * and whether a hedge may be sent now: a token bucket caps hedges at `maxExtraPercent` of
  * requests, and a next-best endpoint that is itself queued (the fleet is saturated) gets none.
  */
@@ -15,7 +16,8 @@ export type HedgeSuppression = 'cap' | 'saturated' | 'overloaded' | 'no_candidat
 /** The hedging settings of one SLO class, overrides applied. */
 interface ClassPolicy {
   enabled: boolean;
-  budget: 'p95' | 'fixed';
+  budget: 'predicted' | 'p95' | 'fixed';
+  predictedMultiplier: number;
   p95Multiplier: number;
   fixedBudgetMs: number;
   minBudgetMs: number;
@@ -47,6 +49,7 @@ export function createHedging(config: HedgingConfig | undefined): Hedging | unde
   const policyOf = (o: Partial<ClassPolicy> | undefined): ClassPolicy => ({
     enabled: o?.enabled ?? config.enabled,
     budget: o?.budget ?? config.budget,
+    predictedMultiplier: o?.predictedMultiplier ?? config.predictedMultiplier,
     p95Multiplier: o?.p95Multiplier ?? config.p95Multiplier,
     fixedBudgetMs: o?.fixedBudgetMs ?? config.fixedBudgetMs,
     minBudgetMs: o?.minBudgetMs ?? config.minBudgetMs,
@@ -67,13 +70,20 @@ export function createHedging(config: HedgingConfig | undefined): Hedging | unde
       if (!p.enabled) return undefined;
       bucket.refill();
       if (p.budget === 'fixed') return p.fixedBudgetMs;
-      // A stream: the p95 of the model's recent first tokens over the fleet, for a prompt of this
-      // size (a straggler's own slow samples are a few among many, so it stays "late"); until
-      // enough are seen, the engine's TTFT p95 of the target. A whole answer (no first token is
-      // visible): the target's mean end-to-end time.
-      let base = stream ? (windows.get(model)?.p95(promptTokens) ?? Number.NaN) : route.e2eMs;
-      if (stream && !Number.isFinite(base)) base = route.ttftP95Ms;
-      const ms = Number.isFinite(base) && base > 0 ? base * p.p95Multiplier : p.fixedBudgetMs;
+      // `predicted`: this request's own predicted TTFT there, so a target that turned slow since
+      // the router learned its speed is late after a few multiples of what it should take.
+      // `p95` (and `predicted` with no prediction): the p95 of the model's recent first tokens
+      // over the fleet for a prompt of this size (a straggler's own slow samples are a few among
+      // many), until enough are seen the engine's TTFT p95 of the target. A whole answer (no
+      // first token is visible): the target's mean end-to-end time.
+      let base: number;
+      let multiplier = p.p95Multiplier;
+      if (!stream) base = route.e2eMs;
+      else if (p.budget === 'predicted' && route.predictedTtftMs > 0) {
+        base = route.predictedTtftMs;
+        multiplier = p.predictedMultiplier;
+      } else base = windows.get(model)?.p95(promptTokens) ?? route.ttftP95Ms;
+      const ms = Number.isFinite(base) && base > 0 ? base * multiplier : p.fixedBudgetMs;
       return Math.round(Math.min(p.maxBudgetMs, Math.max(p.minBudgetMs, ms)));
     },
     observeFirstToken(model, ms, promptTokens) {

@@ -15,6 +15,8 @@ export interface Route {
   lease: RouteLease;
   /** The router's recent TTFT p95 at this endpoint (ms) at the pick, NaN until known: the hedge budget. */
   ttftP95Ms: number;
+  /** The TTFT the engine predicts for this request there (queue + its own prefill, ms); NaN when none. */
+  predictedTtftMs: number;
   /** The endpoint's mean end-to-end time (ms) at the pick, NaN until known: the budget of a whole answer. */
   e2eMs: number;
 }
