@@ -49,14 +49,14 @@ for (const workers of [1, 2]) {
       metrics: listen0,
       log: { level: 'info' },
       router: { listen: listen0, workers, drainTimeoutMs: 2000 },
-      // Real-time simulators: a 30-token answer takes well under the drain timeout, 5,000 tokens far more.
+      // Real-time simulators: a 60-token answer takes well under the drain timeout, 5,000 tokens far more.
       gpu: {
         scrapeIntervalMs: 100,
         simulators: [0, 1].map((i) => ({ name: `h100-${i}`, profile: 'h100', timeScale: 1, seed: i + 1 })),
       },
     });
     try {
-      const short = Array.from({ length: 6 }, () => openStream(meshd.urls.router, 30));
+      const short = Array.from({ length: 6 }, () => openStream(meshd.urls.router, 60));
       const long = Array.from({ length: 3 }, () => openStream(meshd.urls.router, 5000));
       await Promise.all([...short, ...long].map((s) => s.firstChunk));
 
@@ -93,7 +93,10 @@ for (const workers of [1, 2]) {
       }
       const [code] = await exit;
       assert.equal(code, 0);
-      assert.match(meshd.output(), /"inFlight":9,"cut":3,"msg":"router drained"/);
+      // In flight at the SIGTERM: the 3 long streams and whichever short ones had not ended yet.
+      const drained = /"inFlight":(\d+),"cut":3,"msg":"router drained"/.exec(meshd.output());
+      assert.ok(drained, 'the drain logs 3 streams cut');
+      assert.ok(Number(drained[1]) >= 3 && Number(drained[1]) <= 9, `in flight at SIGTERM: ${drained[1]}`);
     } finally {
       await meshd.stop();
     }
