@@ -5,7 +5,7 @@
  * plus what it knows itself (its own in-flight work, updated at once), exactly as meshd does.
  */
 import type { ModelState } from '../../src/core/types.ts';
-import { admit, DEFAULT_ADMISSION } from '../../src/data/admission.ts';
+import { admit, DEFAULT_ADMISSION } from '../../src/scoring/admission.ts';
 import { createScoringEngine } from '../../src/scoring/engine.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';

@@ -2,7 +2,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { controlPlaneRoutes } from '../control/control-plane-service.ts';
 import type { EndpointControl, ModelController } from '../control/model-control.ts';
-import type { AdmissionPolicy } from '../data/admission.ts';
+import type { AdmissionPolicy } from '../scoring/admission.ts';
 import type { Logger } from '../observability/log.ts';
 import { createScoringEngine, type ScoringEngine } from '../scoring/engine.ts';
 import { scoringRoutes } from '../scoring/scoring-service.ts';

@@ -10,7 +10,7 @@ import type { ModelState, Protocol } from '../core/types.ts';
 import { createScoringEngine, type RouteTicket, type ScoringEngine } from '../scoring/engine.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
-import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
+import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from '../scoring/admission.ts';
 import type { PickHints } from './request-hints.ts';
 import type { Route, RouteCandidate, RouteDecider, RouteLease } from './route-decider.ts';
 

@@ -10,7 +10,7 @@ import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { excerpt, MeshError } from '../core/errors.ts';
 import type { Protocol } from '../core/types.ts';
 import { PROTOCOLS } from '../core/types.ts';
-import { admit, DEFAULT_ADMISSION, type AdmissionPolicy } from '../data/admission.ts';
+import { admit, DEFAULT_ADMISSION, type AdmissionPolicy } from './admission.ts';
 import {
   HealthStatus,
   RequestOutcome,
