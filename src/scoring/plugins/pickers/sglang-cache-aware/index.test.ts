@@ -4,19 +4,8 @@ import { modelState } from '../../../../core/testing/model-state.ts';
 import { createScoringEngine } from '../../../engine.ts';
 import { prefixBlockHashes } from '../../../prefix-index.ts';
 import type { ScoringRequest } from '../../../types.ts';
+import { createRng as seeded } from '../../../../sim/rng.ts';
 import { createApproxTree } from './approx-tree.ts';
-
-/** Deterministic uniform [0,1) (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A prompt of `tokens` token ids starting at `from` (distinct `from` → distinct prompts). */
 function prompt(from: number, tokens: number, shared: number[] = []): ScoringRequest {
