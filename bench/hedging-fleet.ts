@@ -8,6 +8,7 @@
  */
 import { createSimServer, type SimServer } from '../src/sim/server.ts';
 import { createStragglerClock, type StragglerSchedule } from '../src/sim/faults.ts';
+import { stopWithParent } from './lib/stop-with-parent.ts';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as {
   n: number;
@@ -31,18 +32,7 @@ for (let i = 0; i < opts.n; i++) {
 }
 process.stdout.write(`${JSON.stringify({ urls: sims.map((s) => s.url) })}\n`);
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
+stopWithParent(async () => {
   clock?.stop();
-  Promise.all(sims.map((s) => s.close())).then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+  await Promise.all(sims.map((s) => s.close()));
+});

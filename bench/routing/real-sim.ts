@@ -8,6 +8,7 @@
  *   node bench/routing/real-sim.ts '{"profile":"a100","timeScale":20,...}'
  */
 import { createSimServer, type SimServerOptions } from '../../src/sim/server.ts';
+import { stopWithParent } from '../lib/stop-with-parent.ts';
 
 /** Longest prompt + output the benchmark's simulators accept (the virtual mode uses the same). */
 export const REAL_SIM_MAX_MODEL_LEN = 262_144;
@@ -22,18 +23,4 @@ process.stdout.write(
   `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1} ${REAL_SIM_READY}\n`,
 );
 
-let stopping = false;
-const stop = () => {
-  if (stopping) return;
-  stopping = true;
-  sim.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-};
-process.once('SIGINT', stop);
-process.once('SIGTERM', stop);
-// The parent holds our stdin open; EOF means it is gone (even after a SIGKILL), so stop too.
-process.stdin.on('end', stop);
-process.stdin.on('error', stop);
-process.stdin.resume();
+stopWithParent(() => sim.close());
