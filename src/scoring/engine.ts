@@ -95,7 +95,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
   const blockTokens = options.prefixBlockTokens ?? PREFIX_BLOCK_TOKENS;
   const zones = createZoneTable(options.zones?.links ?? []);
   const nodeZones = options.zones?.nodes ?? {};
-  const fleet = createFleet((node) => nodeZones[node] ?? '');
+  const fleet = createFleet((node) => nodeZones[node] ?? '', now);
   const rates = createServiceRates(options.serviceRates);
   const prefixIndex = createPrefixIndex(options.prefixCapacityBlocks);
   const explainTop = Math.max(1, options.explainTop ?? 3);

@@ -26,8 +26,14 @@ export interface Fleet {
 
 const keyOf = viewKey;
 
-/** `zoneOf(node)` maps a node to its zone for network cost ('' when unknown). */
-export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet {
+/**
+ * `zoneOf(node)` maps a node to its zone for network cost ('' when unknown); `now` is the engine's
+ * clock, which stamps when each state arrived.
+ */
+export function createFleet(
+  zoneOf: (node: string) => string = () => '',
+  now: () => number = () => Number.NaN,
+): Fleet {
   const views = new Map<string, EndpointView>();
   const byModel = new Map<string, EndpointView[]>();
   const gpus = new Map<string, GpuState>();
@@ -59,6 +65,7 @@ export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet 
           inFlight: 0,
           inFlightTokens: 0,
           busyUntilMs: 0,
+          stateAt: Number.NaN,
           observedP95Ms: Number.NaN,
           e2eMs: Number.NaN,
           prefixMatch: 0,
@@ -74,6 +81,7 @@ export function createFleet(zoneOf: (node: string) => string = () => ''): Fleet 
         list.push(v);
       }
       derive(v, state);
+      v.stateAt = now();
       return v;
     },
     remove(endpointId, model) {

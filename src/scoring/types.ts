@@ -55,6 +55,8 @@ export interface EndpointView {
   inFlightTokens: number;
   /** Sim/real ms at which the prefill work the router sent is predicted to drain. */
   busyUntilMs: number;
+  /** Engine clock (ms) when `state` last arrived: the queue it reports has been draining since. */
+  stateAt: number;
   /** Recent p95 time to first token (ms) the router observed itself; NaN until outcomes arrive. */
   observedP95Ms: number;
   /** Moving average of end-to-end latency (ms), how long a batch slot stays taken; NaN until known. */

@@ -5,7 +5,8 @@
  *
  *   wait = max(0, busyUntil − now)                         prefill work the router already sent
  *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
- *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic)
+ *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic),
+ *                 − time since that report arrived          less what it has served since
  *   + overhead                                             the GPU type's fixed time per prefill
  *
  * A request's own prefill is `prefillWork(uncached, prompt, knee) × 1000 / rate` ms after that;
@@ -24,7 +25,11 @@ export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
     overflow = ((v.inFlight - v.maxBatch + 1) / v.maxBatch) * slotMs;
   }
   const rate = ctx.serviceRate(v); // also fills `v.rateCell`, where the fixed overhead is read
-  const reported = ((v.state.queueDepth ?? 0) * 1000 * 1000) / rate;
+  // The runtime's queue as last reported, less what it has served since the report arrived: a
+  // queue seen a second ago has mostly drained, and keeping it whole sends every request to
+  // whichever endpoint looked empty at the last scrape (herding on stale state).
+  const age = ctx.now() - v.stateAt;
+  const reported = Math.max(0, ((v.state.queueDepth ?? 0) * 1000 * 1000) / rate - (age > 0 ? age : 0));
   return Math.max(busy + overflow, reported) + prefillOverheadMs(v);
 }
 

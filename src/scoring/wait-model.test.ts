@@ -1,0 +1,21 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { modelState } from '../core/testing/model-state.ts';
+import { createScoringEngine } from './engine.ts';
+
+test('a reported queue drains by the time since its report arrived, and a new report restores it', () => {
+  let t = 10_000;
+  const engine = createScoringEngine({ now: () => t, random: () => 0 });
+  const state = modelState('e1', { gpuType: 'H100', queueDepth: 4 });
+  engine.fleet.upsert(state);
+  const wait = () => engine.decide({ model: 'm', promptTokens: 16 }).predictedWaitMs;
+  const fresh = wait();
+  // 4 waiting requests of ~1,000 tokens at the H100 prior rate: on the order of a hundred ms.
+  assert.ok(fresh > 50 && fresh < 1000, `fresh ${fresh}`);
+  t += 40;
+  assert.ok(Math.abs(wait() - (fresh - 40)) < 1e-6, 'served for 40 ms since the report');
+  t += 10_000;
+  assert.ok(wait() < 1, 'a report seconds old says nothing is still waiting');
+  engine.fleet.upsert({ ...state, updatedAt: t });
+  assert.ok(Math.abs(wait() - fresh) < 1e-6, 'a new report counts whole again');
+});
