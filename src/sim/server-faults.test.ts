@@ -81,6 +81,8 @@ test('a slow reader gets merged deltas (backpressure), and the full text arrives
   const body = { model, prompt: 'tell me everything', max_tokens: 6000, ignore_eos: true };
   const expected = ((await (await post('/v1/completions', body)).json()) as { choices: { text: string }[] })
     .choices[0]!.text;
+  // Counted before the request goes out: a fast engine may finish it before its headers arrive here.
+  const done = sim.engine.stats().completed + 1;
   const events = await new Promise<string[]>((resolve, reject) => {
     const req = request(`${sim.url}/v1/completions`, {
       method: 'POST',
@@ -88,7 +90,6 @@ test('a slow reader gets merged deltas (backpressure), and the full text arrives
     });
     req.on('response', (res) => {
       res.pause();
-      const done = sim.engine.stats().completed + 1;
       const poll = setInterval(() => {
         if (sim.engine.stats().completed < done) return;
         clearInterval(poll);
