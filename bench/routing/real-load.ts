@@ -61,8 +61,10 @@ export function requestBodies(model: string, requests: readonly TraceRequest[]):
       JSON.stringify({
         model,
         prompt: promptTokenIds(r, i),
-        max_tokens: r.outputTokens,
-        ignore_eos: true,
+        // A client's cap, as in virtual mode; the answer's true length goes in the simulator-only
+        // `sim_output_tokens`, which the router never reads (docs/SIMULATOR.md).
+        max_tokens: r.maxTokens ?? r.outputTokens,
+        sim_output_tokens: r.outputTokens,
         stream: true,
         stream_options: { include_usage: true },
       }),

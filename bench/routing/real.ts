@@ -21,7 +21,7 @@ import { requestBodies, runLoad } from './real-load.ts';
 import { renderRealMarkdown, type RealRunRow } from './real-report.ts';
 import { toSummaryRecords } from './real-summary.ts';
 import { describeCode, snapshotCode } from './real-snapshot.ts';
-import { loadTrace, type Trace, type TraceRequest } from './traces.ts';
+import { CLIENT_MAX_TOKEN_CAPS, loadTrace, sampleRequests, type Trace, type TraceRequest } from './traces.ts';
 
 export interface RealOptions {
   traces: readonly string[];
@@ -105,7 +105,7 @@ async function runTrace(
   sims: number,
   codeRoot: string,
 ): Promise<RealRunRow[]> {
-  const requests = trace.requests.slice(0, count);
+  const requests = sampleRequests(trace, count, o.seed);
   const fleet = realFleet(sims);
   // Capacity under the SLO, searched in virtual mode on the same fleet and requests (real runs are
   // too slow to search with); loads are fractions of it, as in the virtual mode.
@@ -235,8 +235,7 @@ export async function runReal(o: RealOptions): Promise<void> {
       count >= 1000
         ? `${count} requests per run: p99 is the ${Math.ceil(count / 100)}th-largest TTFT, not the maximum`
         : `${count} requests per run: p99 is the ${count - Math.ceil(0.99 * count) + 1}th-largest TTFT (run without --quick for 1,000)`,
-    maxTokens:
-      'KNOWN GAP: real mode still sends max_tokens = the true output length with ignore_eos (the router reads max_tokens): the simulator has no field the router does not read that sets the answer length (vLLM min_tokens, or a header, would need a change in src/sim); the virtual mode sends a client cap',
+    maxTokens: `the router sees a client cap, uniform over {${CLIENT_MAX_TOKEN_CAPS.join(', ')}} among caps ≥ the true length, in max_tokens; the simulator gets the true length in its own sim_output_tokens field, which the router never reads`,
     repeatability:
       Number(o.repeat ?? 1) >= 2
         ? 'every (trace, load, strategy) ran twice with fresh processes: see the Repeatability table (target: within 10%)'

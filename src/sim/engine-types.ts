@@ -46,6 +46,8 @@ export interface SubmitOptions {
   seed?: number;
   /** Never stop early (vLLM `ignore_eos`). */
   ignoreEos?: boolean;
+  /** The answer's own length: EOS after this many tokens (capped by `maxTokens`) unless `ignoreEos`. */
+  outputTokens?: number;
   onToken?: (text: string, index: number) => void;
   onFinish?: (result: FinishResult) => void;
 }

@@ -231,7 +231,9 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
       );
       let target = opts.maxTokens;
       const p = options.stopProbability ?? 0;
-      if (p > 0 && !opts.ignoreEos) {
+      if (opts.outputTokens !== undefined && !opts.ignoreEos) {
+        target = Math.min(opts.maxTokens, opts.outputTokens);
+      } else if (p > 0 && !opts.ignoreEos) {
         // Geometric length: the first token at which the seeded "model" emits EOS.
         target = Math.min(
           opts.maxTokens,

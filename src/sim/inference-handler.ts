@@ -52,6 +52,7 @@ export function serveInference(
       maxTokens: p.maxTokens,
       ...(p.seed === undefined ? {} : { seed: p.seed }),
       ignoreEos: p.ignoreEos,
+      ...(p.outputTokens === undefined ? {} : { outputTokens: p.outputTokens }),
       ...(stream ? { onToken: stream.token } : {}),
     }));
   } catch (err) {

@@ -18,6 +18,12 @@ export interface ParsedRequest {
   continuousUsage: boolean;
   seed?: number;
   ignoreEos: boolean;
+  /**
+   * `sim_output_tokens`, a simulator-only field: the answer's own length (EOS after it, unless
+   * `ignore_eos`). Benchmarks replaying a trace send the true length here and a client-style cap in
+   * `max_tokens`, so the router (which reads `max_tokens`, never this) knows no more than in production.
+   */
+  outputTokens?: number;
   /** Completions only: prepend the prompt to the output. */
   echoPrompt?: string;
 }
@@ -128,6 +134,9 @@ export function parseInferenceRequest(
   optNumber(body, 'presence_penalty', -2, 2);
   optNumber(body, 'frequency_penalty', -2, 2);
   const seed = optInt(body, 'seed');
+  const outputTokens = optInt(body, 'sim_output_tokens');
+  if (outputTokens !== undefined && outputTokens < 1)
+    throw bad(`sim_output_tokens must be at least 1, got ${outputTokens}.`, 'sim_output_tokens');
   let promptTokenIds: number[];
   let echoPrompt: string | undefined;
   if (kind === 'chat') {
@@ -149,6 +158,7 @@ export function parseInferenceRequest(
     continuousUsage: streamOptions.continuous_usage_stats === true,
     ...(seed === undefined ? {} : { seed }),
     ignoreEos: optBool(body, 'ignore_eos'),
+    ...(outputTokens === undefined ? {} : { outputTokens }),
     ...(echoPrompt === undefined ? {} : { echoPrompt }),
   };
 }

@@ -158,6 +158,23 @@ test('models, health, load, version', async () => {
   assert.equal((await fetch(`${sim.url}/nope`)).status, 404);
 });
 
+test('sim_output_tokens sets the answer length under a client cap: stop at it, length at the cap, ignore_eos runs on', async () => {
+  const answer = async (extra: Record<string, unknown>) =>
+    (await (await post('/v1/completions', { model, prompt: 'a b c', max_tokens: 12, ...extra })).json()) as {
+      choices: { finish_reason: string }[];
+      usage: { completion_tokens: number };
+    };
+  const stopped = await answer({ sim_output_tokens: 5 });
+  assert.equal(stopped.usage.completion_tokens, 5);
+  assert.equal(stopped.choices[0]?.finish_reason, 'stop');
+  const capped = await answer({ sim_output_tokens: 40 });
+  assert.equal(capped.usage.completion_tokens, 12);
+  assert.equal(capped.choices[0]?.finish_reason, 'length');
+  const forced = await answer({ sim_output_tokens: 5, ignore_eos: true });
+  assert.equal(forced.usage.completion_tokens, 12);
+  assert.equal((await post('/v1/completions', { model, prompt: 'a', sim_output_tokens: 0 })).status, 400);
+});
+
 test('errors have the vLLM shape: 404 unknown model, 400 malformed JSON and bad params', async () => {
   await assert.rejects(
     client.chat.completions.create({ model: 'gpt-x', messages: [{ role: 'user', content: 'a' }] }),
