@@ -5,7 +5,6 @@
 // the grader only; nothing of them reaches the router.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ModelState } from '../src/core/types.ts';
 import { createScoringEngine, type ScoringEngine } from '../src/scoring/engine.ts';
 import { prefillWork } from '../src/scoring/wait-model.ts';
 import { createVirtualClock } from '../src/sim/clock.ts';
@@ -13,6 +12,7 @@ import { createSimEngine, type SimEngine } from '../src/sim/engine.ts';
 import { GPU_PROFILES, type GpuProfile } from '../src/sim/profiles.ts';
 import { createRng } from '../src/sim/rng.ts';
 import { stepTimeMs } from '../src/sim/step-time.ts';
+import { scrapedState } from '../src/sim/testing/scraped-state.ts';
 
 const MODEL = 'sim-llama-3-8b';
 const STEP_TOKENS = 2048; // the simulator's default chunked-prefill budget
@@ -85,28 +85,16 @@ function run(w: Workload, load: number, seed: number): RunResult {
     createSimEngine({ model: MODEL, profile, clock, seed: seed + i, maxModelLen: 16_384 }),
   );
   const ids = FLEET.map((g, i) => `sim/${g}-${i}`);
-  const scrape = (i: number) => {
-    const e = engines[i]!;
-    const s = e.stats();
-    const state: ModelState = {
-      endpointId: ids[i]!,
-      endpointUrl: `sim://${i}`,
-      node: `node-${i}`,
-      model: MODEL,
-      runtime: 'vllm',
-      health: 'healthy',
-      loaded: true,
-      warming: false,
-      queueDepth: s.waiting,
-      running: s.running,
-      kvCacheUsage: s.kvUsage,
-      kvBlocksTotal: e.numBlocks,
-      kvBlockSize: e.blockSize,
-      gpuType: FLEET[i]!.toUpperCase(),
-      updatedAt: clock.now(),
-    };
-    scoring.fleet.upsert(state);
-  };
+  const scrape = (i: number) =>
+    scoring.fleet.upsert(
+      scrapedState(engines[i]!, {
+        endpointId: ids[i]!,
+        index: i,
+        model: MODEL,
+        gpuType: FLEET[i]!.toUpperCase(),
+        now: clock.now(),
+      }),
+    );
   let outstanding = w.prompts.length;
   const scrapeLoop = (i: number) => {
     scrape(i);

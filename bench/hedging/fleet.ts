@@ -1,14 +1,14 @@
 /**
- * The simulator fleet of `bench/hedging.ts`, in its own process (the router's and the load's CPU
+ * The simulator fleet of `bench/hedging/main.ts`, in its own process (the router's and the load's CPU
  * stay apart from it): `n` H100 simulators on port 0, the first a straggler when asked (its clock
  * `factor`× slow for `slowMs` of every `periodMs`, `src/sim/faults.ts`). Prints one JSON line with
  * the URLs; stops when its parent closes stdin or signals it.
  *
- *   node bench/hedging-fleet.ts '{"n":8,"seed":1,"timeScale":1,"straggler":{"factor":10,...}}'
+ *   node bench/hedging/fleet.ts '{"n":8,"seed":1,"timeScale":1,"straggler":{"factor":10,...}}'
  */
-import { createSimServer, type SimServer } from '../src/sim/server.ts';
-import { createStragglerClock, type StragglerSchedule } from '../src/sim/faults.ts';
-import { stopWithParent } from './lib/stop-with-parent.ts';
+import { createSimServer, type SimServer } from '../../src/sim/server.ts';
+import { createStragglerClock, type StragglerSchedule } from '../../src/sim/faults.ts';
+import { stopWithParent } from '../lib/stop-with-parent.ts';
 
 const opts = JSON.parse(process.argv[2] ?? '{}') as {
   n: number;

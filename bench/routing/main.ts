@@ -6,20 +6,30 @@
  * highest rate at which least-outstanding still meets it, found by search), over ≥ 3 seeds, and
  * writes bench/results/routing-<mode>{-quick}.{json,md}: per-seed rows, means with 95% intervals,
  * the default's verdict against each baseline and the issue's targets.
- * `--mode virtual` (default) runs on virtual time, no sockets (one child process per trace × fleet,
- * `--jobs` at a time). `--mode real` replays through real meshd + simulator processes (real.ts).
+ * `--mode virtual` (default) runs on virtual time, no sockets, in child processes `--jobs` at a time
+ * (default: one per CPU), in two phases (virtual-unit.ts): the capacity search per trace × fleet,
+ * then every strategy per trace × fleet × load × seed. A trace × fleet alone would keep at most 4
+ * cores busy. `--mode real` replays through real meshd + simulator processes (real.ts).
  */
-import { fork } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { forkUnit, pool } from '../lib/pool.ts';
 import { describeFleet, FLEETS, type FleetKind } from './capacity.ts';
 import { SLO, SLO_ATTAINMENT } from './metrics.ts';
 import { renderMarkdown } from './report.ts';
 import { CLIENT_MAX_TOKEN_CAPS } from './traces.ts';
 import { cells, compare, targets } from './verdicts.ts';
-import { LLM_D_SCRAPE_MS, STRATEGIES, type UnitResult, type UnitSpec } from './virtual-unit.ts';
+import {
+  LLM_D_SCRAPE_MS,
+  STRATEGIES,
+  type RunRow,
+  type RunsSpec,
+  type UnitCapacity,
+  type UnitResult,
+  type UnitSpec,
+} from './virtual-unit.ts';
 
 export { STRATEGIES };
 
@@ -50,36 +60,25 @@ const TRACES = values.trace ?? [
   '../shared/traces/azure_llm_2023/AzureLLMInferenceTrace_conv.csv',
 ];
 
-/** Runs one unit in a child process (this machine's cores are few; units are independent). */
-function runUnitChild(spec: UnitSpec): Promise<UnitResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(
-      new URL('./virtual-unit.ts', import.meta.url).pathname,
-      ['--unit', JSON.stringify(spec)],
-      {
-        execArgv: process.execArgv,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      },
-    );
-    let result: UnitResult | undefined;
-    child.on('message', (m) => (result = m as UnitResult));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      result ? resolve(result) : reject(new Error(`unit ${spec.traceFile} ${spec.fleet} exited ${code}`)),
-    );
-  });
-}
+/** A job of a phase in a child process (`virtual-unit.ts --capacity|--runs SPEC`), one per core. */
+const runChild = <R>(phase: '--capacity' | '--runs', spec: object): Promise<R> =>
+  forkUnit<R>(new URL('./virtual-unit.ts', import.meta.url).pathname, [phase, JSON.stringify(spec)]);
 
-async function pool<T, R>(items: readonly T[], jobs: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+/**
+ * `pool`, Mooncake (`.jsonl`) jobs first: they are the long ones, and one started last would run
+ * alone at the end. Results come back in `items`' order.
+ */
+async function poolLongFirst<T, R>(
+  items: readonly T[],
+  traceFile: (t: T) => string,
+  jobs: number,
+  fn: (t: T) => Promise<R>,
+): Promise<R[]> {
+  const long = (i: number) => Number(traceFile(items[i]!).endsWith('.jsonl'));
+  const order = items.map((_, i) => i).sort((a, b) => long(b) - long(a));
+  const done = await pool(order, jobs, (i) => fn(items[i]!));
   const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
+  order.forEach((i, k) => (out[i] = done[k]!));
   return out;
 }
 
@@ -131,14 +130,41 @@ async function main(): Promise<void> {
       capacityBaseline: values['capacity-baseline'],
     })),
   );
-  const jobs = Number(values.jobs ?? Math.min(specs.length, Math.max(1, cpus().length)));
+  const jobs = Number(values.jobs ?? Math.max(1, cpus().length));
   const t0 = performance.now();
-  // Mooncake units are the long ones: start them first.
-  const order = [...specs].sort(
-    (a, b) => Number(b.traceFile.endsWith('.jsonl')) - Number(a.traceFile.endsWith('.jsonl')),
+  const unitLabel = (u: UnitSpec) => `${u.traceFile} ${u.fleet}`;
+  // Phase 1: the capacity under the SLO per trace × fleet (every load's rate depends on it).
+  const found = await poolLongFirst(
+    specs,
+    (u) => u.traceFile,
+    jobs,
+    (u) => runChild<UnitCapacity>('--capacity', u),
   );
-  const done = await pool(order, jobs, runUnitChild);
-  const units = specs.map((s) => done[order.indexOf(s)]!);
+  // Phase 2: every strategy per trace × fleet × load × seed, listed by load, then seed (the rows' order).
+  const runs: RunsSpec[] = specs.flatMap((unit, i) => {
+    const { capacity, windows } = found[i]!;
+    // A search where no rate passed gives NaN, which JSON turns into null: no load can be set from it.
+    if (!(capacity.rps > 0)) throw new Error(`${unitLabel(unit)}: no rate met the SLO (${capacity.rps})`);
+    return loads.flatMap((load) =>
+      seeds.map((seed) => ({
+        unit,
+        load,
+        seed,
+        capacityRps: capacity.rps,
+        window: windows.find((w) => w.seed === seed)!,
+      })),
+    );
+  });
+  const rowsByRun = await poolLongFirst(
+    runs,
+    (r) => r.unit.traceFile,
+    jobs,
+    (r) => runChild<RunRow[]>('--runs', r),
+  );
+  const units: UnitResult[] = specs.map((unit, i) => ({
+    ...found[i]!,
+    rows: runs.flatMap((r, j) => (r.unit === unit ? rowsByRun[j]! : [])),
+  }));
   const rows = units.flatMap((u) => u.rows);
   const all = cells(rows);
   const comparisons = compare(all);
@@ -149,7 +175,7 @@ async function main(): Promise<void> {
     command,
     date: new Date().toISOString(),
     machine: `${hostname()} ${cpus().length}×${cpus()[0]?.model ?? '?'} ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
-    duration: `${minutes.toFixed(1)} min wall, ${jobs} unit(s) in parallel`,
+    duration: `${minutes.toFixed(1)} min wall, ${jobs} job(s) in parallel: ${specs.length} capacity searches (trace × fleet), then ${runs.length} runs of every strategy (trace × fleet × load × seed)`,
     seeds: `${seeds.join(', ')}: each seed draws the trace window (seed 1 = the trace's first ${count} requests, others a seeded offset), the client max_tokens caps, the simulators' seeds and the random pickers`,
     requestsPerRun: `at least ${count}, and enough that a run at twice the mean-throughput estimate spans ${quick ? 5 : 20} s (a shorter burst fits in the GPU-sized batches at any rate); rates past requests ÷ ${quick ? 5 : 20} s are not probed ("window" in the capacity table). Per unit: see the capacity table`,
     fleets: fleets.map((k) => describeFleet(k, 16)),

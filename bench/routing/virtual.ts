@@ -4,12 +4,12 @@
  * runtime state only as scraped snapshots, refreshed every `scrapeIntervalMs` (explicit staleness),
  * plus what it knows itself (its own in-flight work, updated at once), exactly as meshd does.
  */
-import type { ModelState } from '../../src/core/types.ts';
 import { admit, DEFAULT_ADMISSION } from '../../src/scoring/admission.ts';
 import { createScoringEngine } from '../../src/scoring/engine.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
 import { createRng } from '../../src/sim/rng.ts';
+import { scrapedState } from '../../src/sim/testing/scraped-state.ts';
 import { createHeapClock } from './heap-clock.ts';
 import type { EndpointSpec } from './capacity.ts';
 import { promptTokenIds, type TraceRequest } from './traces.ts';
@@ -64,30 +64,16 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       seed: o.seed + i,
     }),
   );
-  const scrape = (i: number) => {
-    const e = engines[i]!;
-    const s = e.stats();
-    const state: ModelState = {
-      endpointId: `sim/${o.fleet[i]!.gpu}-${i}`,
-      endpointUrl: `sim://${i}`,
-      node: `node-${i}`,
-      model: MODEL,
-      runtime: 'vllm',
-      health: 'healthy',
-      loaded: true,
-      warming: false,
-      queueDepth: s.waiting,
-      running: s.running,
-      kvCacheUsage: s.kvUsage,
-      // What the vLLM adapter scrapes (src/signal/runtime/vllm/adapter.ts): waiting, running, KV
-      // usage, block size and count; no batch limit (`max_num_seqs` is not in vLLM's metrics).
-      kvBlocksTotal: e.numBlocks,
-      kvBlockSize: e.blockSize,
-      gpuType: o.fleet[i]!.gpu.toUpperCase(),
-      updatedAt: clock.now(),
-    };
-    scoring.fleet.upsert(state);
-  };
+  const scrape = (i: number) =>
+    scoring.fleet.upsert(
+      scrapedState(engines[i]!, {
+        endpointId: `sim/${o.fleet[i]!.gpu}-${i}`,
+        index: i,
+        model: MODEL,
+        gpuType: o.fleet[i]!.gpu.toUpperCase(),
+        now: clock.now(),
+      }),
+    );
   const indexOf = new Map<string, number>();
   engines.forEach((_, i) => {
     scrape(i);
