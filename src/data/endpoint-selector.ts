@@ -173,6 +173,7 @@ function leaseOf(scoring: ScoringEngine, ticket: RouteTicket): RouteLease {
   const sentAt = performance.now();
   return {
     firstToken: () => scoring.firstToken(ticket, performance.now() - sentAt),
+    withdrawn: () => scoring.withdrawn(ticket, performance.now() - sentAt),
     end: (ok) => scoring.finished(ticket, ok ? { ok, e2eMs: performance.now() - sentAt } : { ok }),
   };
 }

@@ -77,6 +77,7 @@ export async function raceOn(
         for (const other of runners) {
           if (other === runner || other.settled) continue;
           other.lost = true;
+          other.route.lease.withdrawn();
           other.controller?.abort(lostRace());
         }
         return true;

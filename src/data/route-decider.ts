@@ -35,6 +35,11 @@ export interface RouteLease {
   /** The first token reached the router (the first SSE chunk): teaches prefill speed and queue. */
   firstToken(): void;
   /**
+   * The request is being withdrawn before its first token (a hedge race's loser, cancelled because
+   * the other copy answered): if it was overdue, the wait so far teaches the engine the endpoint is slow.
+   */
+  withdrawn(): void;
+  /**
    * The request ended; `ok` false for failures and cancellations (a hedge race's loser). The
    * engine does not penalise an endpoint for `ok` false: an attempt that never produced a first
    * token gives its predicted prefill back to the queue estimate. Idempotent.

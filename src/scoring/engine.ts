@@ -69,6 +69,8 @@ export interface ScoringEngine {
   routed(target: EndpointView, req: ScoringRequest, predictedWaitMs?: number): RouteTicket;
   /** First token arrived `ttftMs` after sending: learns the service rate, corrects the queue estimate. */
   firstToken(ticket: RouteTicket, ttftMs: number): void;
+  /** Withdrawn `elapsedMs` after sending, no first token yet (a hedge race's loser): see `OutcomeTracker.withdrawn`. */
+  withdrawn(ticket: RouteTicket, elapsedMs: number): void;
   /** The request ended (any outcome); idempotent. */
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
   predictWaitMs(view: EndpointView): number;
@@ -288,6 +290,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     decide,
     routed: (target, req, wait) => outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx)),
     firstToken: (ticket, ttftMs) => outcomes.firstToken(ticket, ttftMs),
+    withdrawn: (ticket, elapsedMs) => outcomes.withdrawn(ticket, elapsedMs),
     finished: (ticket, outcome) => outcomes.finished(ticket, outcome),
     predictWaitMs: (v) => predictWaitMs(v, ctx),
     explain(decision) {

@@ -42,6 +42,13 @@ export interface RouteTicket {
 export interface OutcomeTracker {
   routed(view: EndpointView, req: ScoringRequest, predictedWaitMs: number): RouteTicket;
   firstToken(ticket: RouteTicket, ttftMs: number): void;
+  /**
+   * The request is being withdrawn `elapsedMs` after it was sent, with no first token (a hedge race's
+   * loser). When that is past its predicted prefill end, the wait so far is a lower bound of the
+   * endpoint's service time and teaches the rate: a straggler whose slow requests are all hedged
+   * away never shows a slow first token, and without this it would look as fast as ever.
+   */
+  withdrawn(ticket: RouteTicket, elapsedMs: number): void;
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
   apply(event: RoutingEvent): void;
   reset(): void;
@@ -127,6 +134,11 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       });
       return;
     }
+    if (e.kind === 'first' && e.censored) {
+      // Only an overdue withdrawal says the endpoint is slower than believed; one on time says nothing.
+      if (v && e.sentAt + e.ttftMs > e.predictedDoneAt) learnRate(v, e);
+      return;
+    }
     if (e.kind === 'first') {
       const request = openOf(e.origin)?.get(e.ticket);
       if (request) request.firstTokenSeen = true;
@@ -160,14 +172,15 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
   function learnRate(v: EndpointView, e: FirstTokenEvent): void {
     const firstAt = e.sentAt + e.ttftMs;
     const prev = lastFirstAt.get(e.key) ?? Number.NEGATIVE_INFINITY;
-    if (firstAt > prev) lastFirstAt.set(e.key, firstAt);
+    if (firstAt > prev && !e.censored) lastFirstAt.set(e.key, firstAt);
     const behind = prev > e.sentAt; // our previous first token came after this was sent: it queued behind ours
     const serviceMs = behind ? firstAt - prev : e.ttftMs;
     rates.observe(v.state.gpuType, v.endpointId, {
       work: e.work,
       serviceMs,
       ttftMs: e.ttftMs,
-      confidence: e.queued ? 0 : behind ? GAP_CONFIDENCE : IDLE_CONFIDENCE,
+      // A withdrawal's lower bound counts like a gap: less than a clean measurement.
+      confidence: e.queued ? 0 : behind || e.censored ? GAP_CONFIDENCE : IDLE_CONFIDENCE,
       runtimeRate: e.runtimeRate,
     });
   }
@@ -197,6 +210,24 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       firstTokenSeen: r.firstTokenSeen,
       ok: outcome.ok,
       e2eMs: outcome.e2eMs ?? Number.NaN,
+    };
+  }
+
+  function firstEvent(t: RouteTicket, ttftMs: number, censored: boolean): FirstTokenEvent {
+    return {
+      kind: 'first',
+      origin: t.origin,
+      ticket: t.id,
+      key: t.key,
+      at: ctx.now(),
+      work: t.work,
+      sentAt: t.sentAt,
+      predictedWaitMs: t.predictedWaitMs,
+      predictedDoneAt: t.predictedDoneAt,
+      ttftMs,
+      queued: t.queued,
+      runtimeRate: runtimeRateOf(t.view.state),
+      censored,
     };
   }
 
@@ -237,20 +268,11 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
     firstToken(t, ttftMs) {
       if (t.firstTokenSeen || t.done) return;
       t.firstTokenSeen = true;
-      journal.append({
-        kind: 'first',
-        origin: t.origin,
-        ticket: t.id,
-        key: t.key,
-        at: ctx.now(),
-        work: t.work,
-        sentAt: t.sentAt,
-        predictedWaitMs: t.predictedWaitMs,
-        predictedDoneAt: t.predictedDoneAt,
-        ttftMs,
-        queued: t.queued,
-        runtimeRate: runtimeRateOf(t.view.state),
-      });
+      journal.append(firstEvent(t, ttftMs, false));
+    },
+    withdrawn(t, elapsedMs) {
+      if (t.firstTokenSeen || t.done) return;
+      journal.append(firstEvent(t, elapsedMs, true));
     },
     finished(t, outcome) {
       if (t.done) return;

@@ -3,7 +3,7 @@
  * written into a reusable scratch buffer (no allocation per event) and read back the same way.
  *
  *   0 u32 commit tag (written last, atomically, by the journal)   4 u32 slots
- *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued)  12 u32 origin  16 u32 ticket
+ *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued, 8 censored)  12 u32 origin  16 u32 ticket
  *  20 u32 key bytes  24 u32 hash count  32..88 f64 × 7 (per kind, below)  88 key (UTF-8), hashes (u32)
  */
 import type { FinishedEvent, FirstTokenEvent, RoutedEvent, RoutingEvent } from './events.ts';
@@ -14,6 +14,7 @@ const KIND = { routed: 1, first: 2, finished: 3 } as const;
 const OK = 1;
 const FIRST_TOKEN_SEEN = 2;
 const QUEUED = 4;
+const CENSORED = 8;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -108,7 +109,7 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
     view.setFloat64(64, event.predictedDoneAt, true);
     view.setFloat64(72, event.ttftMs, true);
     view.setFloat64(80, event.runtimeRate, true);
-    flags = event.queued ? QUEUED : 0;
+    flags = (event.queued ? QUEUED : 0) | (event.censored ? CENSORED : 0);
   } else {
     view.setFloat64(40, event.tokens, true);
     view.setFloat64(48, event.work, true);
@@ -163,6 +164,7 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
       ttftMs: f(72),
       queued: (flags & QUEUED) !== 0,
       runtimeRate: f(80),
+      censored: (flags & CENSORED) !== 0,
     } satisfies FirstTokenEvent;
   }
   return {

@@ -33,7 +33,10 @@ export interface RoutedEvent extends EventOrigin {
   hashes: ArrayLike<number>;
 }
 
-/** The request's first token arrived `ttftMs` after `sentAt`. */
+/**
+ * The request's first token arrived `ttftMs` after `sentAt`; or, `censored`, it had not arrived
+ * `ttftMs` after `sentAt` when the request was withdrawn (a hedge race's loser): a lower bound.
+ */
 export interface FirstTokenEvent extends EventOrigin {
   kind: 'first';
   key: ViewKey;
@@ -51,6 +54,8 @@ export interface FirstTokenEvent extends EventOrigin {
   queued: boolean;
   /** A lower bound of the endpoint's prefill rate from the runtime's own metrics (tokens/s); NaN when none. */
   runtimeRate: number;
+  /** No first token yet after `ttftMs`: the request was withdrawn (see above). */
+  censored: boolean;
 }
 
 /** The request ended. */

@@ -31,6 +31,7 @@ const eventArb: fc.Arbitrary<RoutingEvent> = fc.oneof(
     predictedDoneAt: finite,
     ttftMs: finite,
     queued: fc.boolean(),
+    censored: fc.boolean(),
     runtimeRate: fc.oneof(finite, fc.constant(Number.NaN)),
   }),
   fc.record({
