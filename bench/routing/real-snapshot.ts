@@ -15,15 +15,15 @@ const repo = new URL('../../', import.meta.url).pathname;
 export function describeCode(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
   try {
-    const dirty = git('status', '--porcelain', '--', 'src', 'bench/routing') !== '';
-    return `HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/ or bench/routing/' : ''}, copied at the start of the run`;
+    const dirty = git('status', '--porcelain', '--', 'src', 'bench/routing', 'bench/lib') !== '';
+    return `HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/ or bench/' : ''}, copied at the start of the run`;
   } catch {
     return 'not a git checkout';
   }
 }
 
-/** What a process needs to run from the copy: sources, bins, this folder, package metadata. */
-const COPIED = ['src', 'bin', 'bench/routing', 'package.json', 'tsconfig.json'];
+/** What a process needs to run from the copy: sources, bins, this folder and its helpers, package metadata. */
+const COPIED = ['src', 'bin', 'bench/routing', 'bench/lib', 'package.json', 'tsconfig.json'];
 
 export interface CodeSnapshot {
   /** Root of the copy; spawn bins with it as the working directory. */
