@@ -15,6 +15,8 @@ const repo = new URL('../../', import.meta.url).pathname;
 export function describeCode(): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8' }).trim();
   try {
+    // A copy without its own .git (a `git archive`) must not report whatever repository encloses it.
+    if (git('rev-parse', '--show-toplevel') !== repo.replace(/\/$/, '')) return 'not a git checkout';
     const dirty = git('status', '--porcelain', '--', 'src', 'bench/routing', 'bench/lib') !== '';
     return `HEAD ${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/ or bench/' : ''}, copied at the start of the run`;
   } catch {
