@@ -99,6 +99,8 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       // The client's cap, as a real router would read it from `max_tokens`.
       maxTokens: r.maxTokens ?? r.outputTokens,
       blockHashes: prefixBlockHashes(ids, scoring.blockTokens),
+      // Streamed, as real mode's client and most chat clients are: first tokens are reported.
+      stream: true,
     };
     const t0 = process.hrtime.bigint();
     const d = scoring.decide(req);

@@ -148,14 +148,18 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         { modelsSpeaking: (p) => decider.servedModels(p) },
       );
       // Read once from the one parse: prompt size, prefix blocks, output budget, SLO class, timeout.
-      const hints = requestHints(
-        json,
-        {
-          [SLO_CLASS_HEADER]: headerValue(req, SLO_CLASS_HEADER),
-          [TIMEOUT_HEADER]: headerValue(req, TIMEOUT_HEADER),
-        },
-        decider.blockTokens,
-      );
+      const stream = route.streams(json);
+      const hints = {
+        ...requestHints(
+          json,
+          {
+            [SLO_CLASS_HEADER]: headerValue(req, SLO_CLASS_HEADER),
+            [TIMEOUT_HEADER]: headerValue(req, TIMEOUT_HEADER),
+          },
+          decider.blockTokens,
+        ),
+        stream,
+      };
       const headers: Record<string, string> = {
         'x-request-id': exchange.requestId,
         'content-length': String(body.length),
@@ -169,7 +173,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         model,
         protocol,
         path: route.upstreamPath,
-        stream: route.streams(json),
+        stream,
         body,
         hints,
         headers,

@@ -65,6 +65,7 @@ export function createFleet(
           inFlight: 0,
           inFlightTokens: 0,
           busyUntilMs: 0,
+          awaitingFirst: 0,
           stateAt: Number.NaN,
           observedP95Ms: Number.NaN,
           e2eMs: Number.NaN,

@@ -33,6 +33,8 @@ export interface RouteTicket {
   readonly predictedWaitMs: number;
   /** The endpoint's batch slots or KV space were all taken by the router's own requests when sent. */
   readonly queued: boolean;
+  /** The answer streams: its first token will be reported. */
+  readonly streamed: boolean;
   /** Predicted time the request's prefill completes (engine clock ms); set when its event applies. */
   predictedDoneAt: number;
   firstTokenSeen: boolean;
@@ -88,7 +90,10 @@ function sendsIntoFullEndpoint(v: EndpointView, tokens: number): boolean {
 }
 
 /** What `abandon` needs to end another participant's request. */
-type OpenRequest = Pick<FinishedEvent, 'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen'>;
+type OpenRequest = Pick<
+  FinishedEvent,
+  'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen' | 'streamed'
+>;
 
 export interface OutcomeDeps {
   ctx: ScoringContext;
@@ -122,6 +127,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       }
       v.inFlight++;
       v.inFlightTokens += e.tokens;
+      if (e.streamed) v.awaitingFirst++;
       v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + prefillMs(v, e.work);
       if (e.hashes.length > 0) prefixIndex.record(v, e.hashes);
       if (own) own.predictedDoneAt = v.busyUntilMs;
@@ -131,6 +137,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         work: e.work,
         predictedDoneAt: v.busyUntilMs,
         firstTokenSeen: false,
+        streamed: e.streamed,
       });
       return;
     }
@@ -143,6 +150,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       const request = openOf(e.origin)?.get(e.ticket);
       if (request) request.firstTokenSeen = true;
       if (!v) return;
+      if (e.streamed) v.awaitingFirst = Math.max(0, v.awaitingFirst - 1);
       learnRate(v, e);
       v.observedP95Ms = updateP95(v.observedP95Ms, e.ttftMs);
       // Finished earlier than predicted: the work queued behind it moves up by the same slack.
@@ -154,6 +162,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
     if (!v) return;
     v.inFlight = Math.max(0, v.inFlight - 1);
     v.inFlightTokens = Math.max(0, v.inFlightTokens - e.tokens);
+    if (e.streamed && !e.firstTokenSeen) v.awaitingFirst = Math.max(0, v.awaitingFirst - 1);
     if (!e.firstTokenSeen && e.ok) {
       // Done without a first-token report (a non-streamed answer): its prefill ended by now at
       // the latest, so work predicted behind it moves up by whatever is still left of it.
@@ -208,6 +217,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       work: r.work,
       predictedDoneAt: r.predictedDoneAt,
       firstTokenSeen: r.firstTokenSeen,
+      streamed: r.streamed,
       ok: outcome.ok,
       e2eMs: outcome.e2eMs ?? Number.NaN,
     };
@@ -228,6 +238,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       queued: t.queued,
       runtimeRate: runtimeRateOf(t.view.state),
       censored,
+      streamed: t.streamed,
     };
   }
 
@@ -248,6 +259,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         sentAt: at,
         predictedWaitMs,
         queued: sendsIntoFullEndpoint(view, tokens),
+        streamed: req.stream === true,
         predictedDoneAt: at,
         firstTokenSeen: false,
         done: false,
@@ -262,6 +274,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         tokens: ticket.tokens,
         work: ticket.work,
         hashes: req.blockHashes ?? [],
+        streamed: ticket.streamed,
       });
       return ticket;
     },
@@ -287,6 +300,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         v.inFlight = 0;
         v.inFlightTokens = 0;
         v.busyUntilMs = 0;
+        v.awaitingFirst = 0;
       }
       open?.clear();
       lastFirstAt.clear();

@@ -33,6 +33,11 @@ export interface ScoringRequest {
   protocol?: Protocol;
   /** Endpoint ids not to pick (already tried). */
   exclude?: ReadonlySet<string>;
+  /**
+   * The answer streams, so its first token will be reported (a whole answer's never is): only for
+   * these can the engine tell that a prefill is overdue (`EndpointView.awaitingFirst`).
+   */
+  stream?: boolean;
   requestId?: string;
 }
 
@@ -55,6 +60,12 @@ export interface EndpointView {
   inFlightTokens: number;
   /** Sim/real ms at which the prefill work the router sent is predicted to drain. */
   busyUntilMs: number;
+  /**
+   * Streamed requests the router sent that have neither a first token nor an end yet. With some
+   * left after `busyUntilMs` has passed, the endpoint is behind its predicted schedule (a
+   * throttled or stalled GPU), which the wait model reads before any slow first token arrives.
+   */
+  awaitingFirst: number;
   /** Engine clock (ms) when `state` last arrived: the queue it reports has been draining since. */
   stateAt: number;
   /** Recent p95 time to first token (ms) the router observed itself; NaN until outcomes arrive. */

@@ -19,3 +19,29 @@ test('a reported queue drains by the time since its report arrived, and a new re
   engine.fleet.upsert({ ...state, updatedAt: t });
   assert.ok(Math.abs(wait() - fresh) < 1e-6, 'a new report counts whole again');
 });
+
+test('streamed requests still without a first token after the predicted drain keep the endpoint busy, as long again as it is behind', () => {
+  let t = 10_000;
+  const engine = createScoringEngine({ now: () => t, random: () => 0 });
+  engine.fleet.upsert(modelState('e1', { gpuType: 'H100', updatedAt: t }));
+  const send = (stream: boolean) => {
+    const req = { model: 'm', promptTokens: 4000, stream };
+    const d = engine.decide(req, undefined, false);
+    return { view: d.target, ticket: engine.routed(d.target, req, d.predictedWaitMs) };
+  };
+  const { view, ticket } = send(true);
+  const predictedMs = ticket.predictedDoneAt - ticket.sentAt;
+  t = ticket.predictedDoneAt + 3 * predictedMs; // no first token yet: 3 prefills' time behind
+  const behind = engine.predictWaitMs(view);
+  assert.ok(
+    Math.abs(behind - 3 * predictedMs) < predictedMs / 2,
+    `wait ${behind} ms, ${3 * predictedMs} ms behind`,
+  );
+  engine.firstToken(ticket, t - ticket.sentAt);
+  assert.ok(engine.predictWaitMs(view) < predictedMs / 2, 'caught up once the first token arrived');
+
+  // A whole answer reports no first token: past its predicted prefill it is decoding, not behind.
+  const whole = send(false);
+  t = whole.ticket.predictedDoneAt + 3 * predictedMs;
+  assert.ok(engine.predictWaitMs(whole.view) < predictedMs / 2);
+});

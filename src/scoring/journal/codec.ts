@@ -3,7 +3,7 @@
  * written into a reusable scratch buffer (no allocation per event) and read back the same way.
  *
  *   0 u32 commit tag (written last, atomically, by the journal)   4 u32 slots
- *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued, 8 censored)  12 u32 origin  16 u32 ticket
+ *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued, 8 censored, 16 streamed)  12 u32 origin  16 u32 ticket
  *  20 u32 key bytes  24 u32 hash count  32..88 f64 × 7 (per kind, below)  88 key (UTF-8), hashes (u32)
  */
 import type { FinishedEvent, FirstTokenEvent, RoutedEvent, RoutingEvent } from './events.ts';
@@ -15,6 +15,7 @@ const OK = 1;
 const FIRST_TOKEN_SEEN = 2;
 const QUEUED = 4;
 const CENSORED = 8;
+const STREAMED = 16;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -98,7 +99,7 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
   view.setUint32(20, keyBytes, true);
   view.setUint32(24, hashes.length, true);
   view.setFloat64(32, event.at, true);
-  let flags = 0;
+  let flags = event.streamed ? STREAMED : 0;
   if (event.kind === 'routed') {
     view.setFloat64(40, event.tokens, true);
     view.setFloat64(48, event.work, true);
@@ -109,13 +110,13 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
     view.setFloat64(64, event.predictedDoneAt, true);
     view.setFloat64(72, event.ttftMs, true);
     view.setFloat64(80, event.runtimeRate, true);
-    flags = (event.queued ? QUEUED : 0) | (event.censored ? CENSORED : 0);
+    flags |= (event.queued ? QUEUED : 0) | (event.censored ? CENSORED : 0);
   } else {
     view.setFloat64(40, event.tokens, true);
     view.setFloat64(48, event.work, true);
     view.setFloat64(56, event.predictedDoneAt, true);
     view.setFloat64(64, event.e2eMs, true);
-    flags = (event.ok ? OK : 0) | (event.firstTokenSeen ? FIRST_TOKEN_SEEN : 0);
+    flags |= (event.ok ? OK : 0) | (event.firstTokenSeen ? FIRST_TOKEN_SEEN : 0);
   }
   view.setUint8(9, flags);
   for (let i = 0; i < hashes.length; i++) view.setUint32(hashOffset + 4 * i, hashes[i] ?? 0, true);
@@ -148,6 +149,7 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
       tokens: f(40),
       work: f(48),
       hashes,
+      streamed: (flags & STREAMED) !== 0,
     } satisfies RoutedEvent;
   }
   if (kind === KIND.first) {
@@ -165,6 +167,7 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
       queued: (flags & QUEUED) !== 0,
       runtimeRate: f(80),
       censored: (flags & CENSORED) !== 0,
+      streamed: (flags & STREAMED) !== 0,
     } satisfies FirstTokenEvent;
   }
   return {
@@ -179,5 +182,6 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
     e2eMs: f(64),
     ok: (flags & OK) !== 0,
     firstTokenSeen: (flags & FIRST_TOKEN_SEEN) !== 0,
+    streamed: (flags & STREAMED) !== 0,
   } satisfies FinishedEvent;
 }

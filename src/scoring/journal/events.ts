@@ -31,6 +31,8 @@ export interface RoutedEvent extends EventOrigin {
   work: number;
   /** Prompt block hashes sent (the prefix index records them). */
   hashes: ArrayLike<number>;
+  /** The answer streams: a first token will be reported (`ScoringRequest.stream`). */
+  streamed: boolean;
 }
 
 /**
@@ -56,6 +58,7 @@ export interface FirstTokenEvent extends EventOrigin {
   runtimeRate: number;
   /** No first token yet after `ttftMs`: the request was withdrawn (see above). */
   censored: boolean;
+  streamed: boolean;
 }
 
 /** The request ended. */
@@ -70,6 +73,7 @@ export interface FinishedEvent extends EventOrigin {
   ok: boolean;
   /** End-to-end latency (ms); NaN when not known. */
   e2eMs: number;
+  streamed: boolean;
 }
 
 export type RoutingEvent = RoutedEvent | FirstTokenEvent | FinishedEvent;

@@ -13,6 +13,7 @@ const common = {
   ticket: fc.nat({ max: 2 ** 31 }),
   key: fc.string({ maxLength: 40, unit: 'grapheme' }),
   at: finite,
+  streamed: fc.boolean(),
 };
 const eventArb: fc.Arbitrary<RoutingEvent> = fc.oneof(
   fc.record({
