@@ -20,7 +20,7 @@ test('a reported queue drains by the time since its report arrived, and a new re
   assert.ok(Math.abs(wait() - fresh) < 1e-6, 'a new report counts whole again');
 });
 
-test('streamed requests still without a first token after the predicted drain keep the endpoint busy, as long again as it is behind', () => {
+test('streamed requests still without a first token after the predicted drain keep the endpoint busy, as long again as it is behind past its TTFT p95', () => {
   let t = 10_000;
   const engine = createScoringEngine({ now: () => t, random: () => 0 });
   engine.fleet.upsert(modelState('e1', { gpuType: 'H100', updatedAt: t }));
@@ -39,6 +39,15 @@ test('streamed requests still without a first token after the predicted drain ke
   );
   engine.firstToken(ticket, t - ticket.sentAt);
   assert.ok(engine.predictWaitMs(view) < predictedMs / 2, 'caught up once the first token arrived');
+
+  // Late by less than the endpoint's own TTFT p95 (now known from that first token): ordinary
+  // prediction error, not a slowdown.
+  const late = send(true);
+  const p95 = view.observedP95Ms;
+  assert.ok(p95 > 0, `p95 ${p95}`);
+  t = late.ticket.predictedDoneAt + p95 / 2;
+  assert.ok(engine.predictWaitMs(late.view) < predictedMs / 2, 'within the p95: not behind');
+  engine.firstToken(late.ticket, t - late.ticket.sentAt);
 
   // A whole answer reports no first token: past its predicted prefill it is decoding, not behind.
   const whole = send(false);

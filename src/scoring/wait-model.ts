@@ -5,7 +5,7 @@
  *
  *   wait = max(0, busyUntil − now)                         prefill work the router already sent
  *          or, once that has passed with streamed requests still awaiting their first token,
- *          now − busyUntil                                 as far behind again as it already is
+ *          now − busyUntil − TTFT p95                      as far behind again as it already is
  *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
  *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic),
  *                 − time since that report arrived          less what it has served since
@@ -23,7 +23,9 @@ export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
   const ahead = v.busyUntilMs - ctx.now();
   // Past its predicted drain with first tokens still missing, the endpoint is running slow (a
   // throttled or stalled GPU): expect it to stay behind as long again, rather than look idle.
-  const busy = ahead > 0 ? ahead : v.awaitingFirst > 0 ? -ahead : 0;
+  // Lateness within the endpoint's own TTFT p95 is ordinary prediction error, not a slowdown.
+  const grace = Number.isFinite(v.observedP95Ms) ? v.observedP95Ms : 0;
+  const busy = ahead > 0 ? ahead : v.awaitingFirst > 0 ? Math.max(0, -ahead - grace) : 0;
   let overflow = 0;
   if (v.maxBatch > 0 && v.inFlight >= v.maxBatch) {
     const slotMs = Number.isFinite(v.e2eMs) ? v.e2eMs : DEFAULT_SLOT_MS;
