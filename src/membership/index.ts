@@ -13,6 +13,7 @@ export type {
   MemberStatus,
 } from './types.ts';
 export type { ReceiveHandler, ReceiveInfo, Transport } from './transport.ts';
+export { createNetTransport, type NetTransport, type NetTransportOptions } from './net-transport.ts';
 export { createRealClock, createVirtualClock, type Clock, type TimerId, type VirtualClock } from './clock.ts';
 export { DEFAULT_SWIM_CONFIG, resolveSwimConfig, type SwimConfig } from './config.ts';
 export { decodeJsonMeta, encodeJsonMeta, PROTOCOL_VERSION } from './codec.ts';
