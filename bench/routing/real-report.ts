@@ -4,22 +4,12 @@
  * failures, the router's H100 share and how late the client sent.
  */
 import type { RunSummary } from './metrics.ts';
+import type { RunRow } from './virtual-unit.ts';
 
 /** One (trace, load, strategy, repeat) run of the real mode. */
-export interface RealRunRow {
-  trace: string;
-  load: number;
-  endpoints: number;
-  strategy: string;
+export interface RealRunRow extends Omit<RunRow, 'fleet' | 'seed'> {
   /** 0 for the first run of a (trace, load, strategy), 1 for its identical repeat (`--repeat 2`). */
   repeat: number;
-  /** Scrape interval, simulated ms. */
-  scrapeIntervalMs: number;
-  offeredRps: number;
-  summary: RunSummary;
-  decisionP99Us: number;
-  preemptions: number;
-  wallMs: number;
   /** Simulator speed-up; latencies in `summary` are already × this. */
   timeScale: number;
   timeouts: number;

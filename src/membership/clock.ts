@@ -4,44 +4,9 @@
  * test runs a whole cluster on virtual time (no sockets, no waiting, fully deterministic).
  */
 
-/** An opaque timer handle. */
-export type TimerId = number;
+import type { Clock, TimerId } from '../core/clock.ts';
 
-/** The clock the protocol runs against. Times are milliseconds on the clock's own monotonic axis. */
-export interface Clock {
-  now(): number;
-  /** Calls `fn` once, `delayMs` (>= 0) from now. */
-  setTimer(delayMs: number, fn: () => void): TimerId;
-  /** Cancels a timer; unknown or already fired ids are ignored. */
-  clearTimer(id: TimerId): void;
-}
-
-/** Real time: `performance.now()` and `setTimeout`. `unref` timers do not keep the process alive. */
-export function createRealClock(options: { unref?: boolean } = {}): Clock {
-  const timers = new Map<TimerId, NodeJS.Timeout>();
-  let next = 1;
-  return {
-    now: () => performance.now(),
-    setTimer(delayMs, fn) {
-      const id = next++;
-      const t = setTimeout(
-        () => {
-          timers.delete(id);
-          fn();
-        },
-        Math.max(0, delayMs),
-      );
-      if (options.unref) t.unref();
-      timers.set(id, t);
-      return id;
-    },
-    clearTimer(id) {
-      const t = timers.get(id);
-      if (t) clearTimeout(t);
-      timers.delete(id);
-    },
-  };
-}
+export { createRealClock, type Clock, type TimerId } from '../core/clock.ts';
 
 /** A clock that moves only when told to; timers fire in time order, ties in creation order. */
 export interface VirtualClock extends Clock {

@@ -3,20 +3,9 @@
  * simulation seeds it and replays exactly; production passes `Math.random`.
  */
 
-/** A source of floats in [0, 1). */
-export type Random = () => number;
+import type { Random } from '../core/random.ts';
 
-/** A deterministic generator (mulberry32) seeded with a 32-bit integer. */
-export function createSeededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createSeededRandom, type Random } from '../core/random.ts';
 
 /** An integer in [0, n). */
 export function randomIndex(random: Random, n: number): number {

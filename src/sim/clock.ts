@@ -4,45 +4,12 @@
  * benchmark or test runs it on virtual time (no sockets, no waiting, fully deterministic).
  */
 
-/** An opaque timer handle. */
-export type TimerId = number;
+import type { Clock, TimerId } from '../core/clock.ts';
 
-/** The clock the engine runs against. Times are milliseconds on the clock's own monotonic axis. */
-export interface SimClock {
-  now(): number;
-  /** Calls `fn` once, `delayMs` (>= 0) from now. */
-  setTimer(delayMs: number, fn: () => void): TimerId;
-  clearTimer(id: TimerId): void;
-}
+export { createRealClock, type TimerId } from '../core/clock.ts';
 
-/**
- * Real time: `performance.now()` and `setTimeout`. Timers keep the process alive, as a busy engine
- * should; the engine holds one only while it has work, and `close()` clears it.
- */
-export function createRealClock(): SimClock {
-  const timers = new Map<TimerId, NodeJS.Timeout>();
-  let next = 1;
-  return {
-    now: () => performance.now(),
-    setTimer(delayMs, fn) {
-      const id = next++;
-      const t = setTimeout(
-        () => {
-          timers.delete(id);
-          fn();
-        },
-        Math.max(0, delayMs),
-      );
-      timers.set(id, t);
-      return id;
-    },
-    clearTimer(id) {
-      const t = timers.get(id);
-      if (t) clearTimeout(t);
-      timers.delete(id);
-    },
-  };
-}
+/** The clock the engine runs against (`src/core/clock.ts`). */
+export type SimClock = Clock;
 
 /** A clock that moves only when told to; timers fire in time order (ties in creation order). */
 export interface VirtualClock extends SimClock {

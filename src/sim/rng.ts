@@ -4,19 +4,11 @@
  * does not depend on arrival order or on what else is running.
  */
 
-/** A deterministic generator of floats in [0, 1) (mulberry32). */
-export type Rng = () => number;
+import { createSeededRandom, type Random } from '../core/random.ts';
 
-export function createRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic generator of floats in [0, 1) (mulberry32, `src/core/random.ts`). */
+export type Rng = Random;
+export const createRng: (seed: number) => Rng = createSeededRandom;
 
 /** Mixes numbers into one 32-bit seed (order matters). */
 export function mixSeed(...values: readonly number[]): number {
