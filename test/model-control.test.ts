@@ -113,7 +113,12 @@ test('mesh load-model / unload-model reach the vLLM of a gpu node through a rout
       registerApiServices(r, {
         store,
         gpus: createGpuStore(),
-        directory: { nodes: () => [{ ...gpuNode, apiUrl: gpuApiUrl }], setApiUrl: () => undefined },
+        directory: {
+          nodes: () => [{ ...gpuNode, apiUrl: gpuApiUrl }],
+          members: () => undefined,
+          setApiUrl: () => undefined,
+          setMembership: () => undefined,
+        },
         nodeId: 'gpu-1',
         controller,
       }),

@@ -52,6 +52,8 @@ const { values } = parseArgs({
     'time-scale': { type: 'string' }, // --mode real only
     sims: { type: 'string' }, // --mode real only
     repeat: { type: 'string' }, // --mode real only
+    routers: { type: 'string' }, // --mode real only: active-active routers, compared with one
+    'router-workers': { type: 'string' }, // --mode real only, with --routers
   },
 });
 
@@ -94,6 +96,8 @@ async function main(): Promise<void> {
       sims: values.sims,
       requests: values.requests,
       repeat: values.repeat,
+      routers: values.routers,
+      routerWorkers: values['router-workers'],
     };
     return runReal({
       ...real,

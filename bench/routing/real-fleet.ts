@@ -1,7 +1,9 @@
 /**
  * The processes of one `--mode real` run: a simulator process per endpoint (`real-sim.ts`, cold
  * caches every time) and one meshd with roles router + gpu that scrapes them and routes with the
- * run's scoring profile. Every child is tracked here, so an error, SIGINT or SIGTERM in the
+ * run's scoring profile; or, with `routers` set (`--routers N`), one meshd with role gpu that
+ * scrapes them and N meshd with role router that follow it over StatePlane, active-active, sharing
+ * their in-flight work through it or not (`router.shareInFlight`). Every child is tracked here, so an error, SIGINT or SIGTERM in the
  * benchmark stops them all (and `exit` SIGKILLs any still alive).
  */
 import type { ChildHandle } from '../../test/helpers/processes.ts';
@@ -31,6 +33,12 @@ export interface RealFleetOptions {
   requestTimeoutMs: number;
   /** Checkout to start the processes from (`snapshotCode()`). */
   codeRoot: string;
+  /** Separate router processes following one gpu-role meshd; absent: one meshd with both roles. */
+  routers?: number;
+  /** `router.shareInFlight` of those routers. Default true. */
+  shareInFlight?: boolean;
+  /** `router.workers` of each router process (absent: meshd's `auto`). */
+  routerWorkers?: number;
 }
 
 /** Sums of the simulators' own counters (from their `/metrics`). */
@@ -45,6 +53,8 @@ export interface SimCounters {
 
 export interface RealFleet {
   routerUrl: string;
+  /** Every router's URL (one unless `routers` > 1); the client spreads requests over them. */
+  routerUrls: string[];
   /** Endpoint id meshd gives each simulator (`<node>/<name>`), in fleet order. */
   endpointIds: string[];
   counters(): Promise<SimCounters>;
@@ -142,6 +152,28 @@ async function waitHealthy(metricsUrl: string, n: number, timeoutMs = 15_000): P
   throw new Error(`meshd saw ${healthy} of ${n} endpoints healthy after ${timeoutMs} ms`);
 }
 
+/**
+ * Waits until a router process (role router only) can score every endpoint: it mirrors them from
+ * the gpu node over StatePlane (Scoring.ScoreTargets in Connect JSON, no client library needed).
+ */
+async function waitRouted(apiUrl: string, n: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let seen = 0;
+  while (Date.now() < deadline) {
+    const res = await fetch(`${apiUrl}/infermesh.scoring.v1.Scoring/ScoreTargets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: REAL_MODEL, topK: n }),
+    }).catch(() => undefined);
+    if (res?.ok) {
+      seen = ((await res.json()) as { targets?: unknown[] }).targets?.length ?? 0;
+      if (seen >= n) return;
+    } else await res?.body?.cancel();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`router at ${apiUrl} could score ${seen} of ${n} endpoints after ${timeoutMs} ms`);
+}
+
 /** Starts the simulators and meshd for one run; resolves once the router has scraped them all. */
 export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
   installHandlers();
@@ -178,41 +210,78 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
     const serviceRates = Object.fromEntries(
       Object.entries(DEFAULT_PRIOR_RATES).map(([gpu, rate]) => [gpu, rate * S]),
     );
+    const routerConfig = {
+      maxBodyBytes: 8 * 1024 * 1024, // 126k token ids as JSON are about 1.4 MB
+      upstreamHeadersTimeoutMs: o.requestTimeoutMs,
+      upstreamBodyTimeoutMs: o.requestTimeoutMs,
+      ...(o.routerWorkers ? { workers: o.routerWorkers } : {}),
+    };
+    const scoring = {
+      profile: o.profile,
+      serviceRates,
+      admission: {
+        enabled: o.admission,
+        maxWaitMs: { latency: Math.ceil(10_000 / S), throughput: Math.ceil(120_000 / S) },
+      },
+    };
+    const gpu = {
+      scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
+      runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
+    };
+    const common = {
+      apiVersion: 'infermesh/v1',
+      api: { port: 0 },
+      metrics: { port: 0 },
+      log: { level: 'error' },
+    };
+    const split = o.routers !== undefined;
     const meshd = await track(
       spawnMeshd(
-        {
-          apiVersion: 'infermesh/v1',
-          node: { id: 'bench', roles: ['router', 'gpu'] },
-          api: { port: 0 },
-          metrics: { port: 0 },
-          log: { level: 'error' },
-          router: {
-            listen: { port: 0 },
-            maxBodyBytes: 8 * 1024 * 1024, // 126k token ids as JSON are about 1.4 MB
-            upstreamHeadersTimeoutMs: o.requestTimeoutMs,
-            upstreamBodyTimeoutMs: o.requestTimeoutMs,
-          },
-          scoring: {
-            profile: o.profile,
-            serviceRates,
-            admission: {
-              enabled: o.admission,
-              maxWaitMs: { latency: Math.ceil(10_000 / S), throughput: Math.ceil(120_000 / S) },
+        split
+          ? { ...common, node: { id: 'bench', roles: ['gpu'] }, gpu }
+          : {
+              ...common,
+              node: { id: 'bench', roles: ['router', 'gpu'] },
+              router: { listen: { port: 0 }, ...routerConfig },
+              scoring,
+              gpu,
             },
-          },
-          gpu: {
-            scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
-            runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
-          },
-        },
         20_000,
         { root: o.codeRoot },
       ),
     );
     started.push(meshd);
     await waitHealthy(meshd.urls.metrics, sims.length);
+    const routers = split
+      ? await Promise.all(
+          Array.from({ length: o.routers! }, async (_, i) => {
+            const r = await track(
+              spawnMeshd(
+                {
+                  ...common,
+                  node: { id: `router-${i + 1}`, roles: ['router'] },
+                  router: {
+                    listen: { port: 0 },
+                    ...routerConfig,
+                    peers: [{ id: 'bench', url: meshd.urls.api }],
+                    shareInFlight: o.shareInFlight ?? true,
+                  },
+                  scoring,
+                },
+                20_000,
+                { root: o.codeRoot },
+              ),
+            );
+            started.push(r);
+            await waitRouted(r.urls.api, sims.length);
+            return r;
+          }),
+        )
+      : [meshd];
+    const routerUrls = routers.map((r) => r.urls.router);
     return {
-      routerUrl: meshd.urls.router,
+      routerUrl: routerUrls[0]!,
+      routerUrls,
       endpointIds: sims.map((s) => `bench/${s.name}`),
       async counters() {
         const all = await Promise.all(sims.map((s) => simCounters(s.url)));
@@ -227,9 +296,11 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
         return total;
       },
       async stop() {
-        // Router first, so nothing is forwarded to a simulator that is going away.
-        await untrack(meshd);
-        await Promise.all(started.filter((h) => h !== meshd).map(untrack));
+        // Routers first, so nothing is forwarded to a simulator that is going away.
+        const meshds = new Set<ChildHandle>([...routers, meshd]);
+        await Promise.all(routers.map(untrack));
+        if (split) await untrack(meshd);
+        await Promise.all(started.filter((h) => !meshds.has(h)).map(untrack));
       },
     };
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The load generator of `--mode real`: sends each trace request at its scheduled wall time through
- * an undici Pool (open loop, bounded concurrency, every request time-limited), streaming
+ * an undici Pool (one per router, round robin, with `--routers`) (open loop, bounded concurrency, every request time-limited), streaming
  * `/v1/completions` with `stream_options.include_usage`, and measures TTFT, ITL and end-to-end
  * latency from the SSE chunks as they reach the client. Prompts are the token ids of
  * `promptTokenIds()` sent as they are, so repeated Mooncake blocks are the exact same tokens for
@@ -11,6 +11,8 @@ import { promptTokenIds, type TraceRequest } from './traces.ts';
 
 export interface LoadOptions {
   routerUrl: string;
+  /** Several active-active routers: request i goes to `routerUrls[i % n]` (round robin). */
+  routerUrls?: readonly string[];
   /** Request bodies (`requestBodies`), in trace order. */
   bodies: readonly Buffer[];
   /** Wall ms after the start at which request i is sent (non-decreasing). */
@@ -116,12 +118,16 @@ async function readStream(body: AsyncIterable<Buffer>, t0: number) {
 
 /** Replays `requests` against the router; resolves when every request has ended or timed out. */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const pool = new Pool(o.routerUrl, {
-    connections: o.maxConcurrency,
-    pipelining: 1,
-    headersTimeout: o.timeoutMs,
-    bodyTimeout: o.timeoutMs,
-  });
+  const urls = o.routerUrls && o.routerUrls.length > 0 ? o.routerUrls : [o.routerUrl];
+  const pools = urls.map(
+    (url) =>
+      new Pool(url, {
+        connections: o.maxConcurrency,
+        pipelining: 1,
+        headersTimeout: o.timeoutMs,
+        bodyTimeout: o.timeoutMs,
+      }),
+  );
   const records: RealRecord[] = new Array<RealRecord>(o.bodies.length);
   let inFlight = 0;
   let peak = 0;
@@ -144,7 +150,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     records[i] = rec;
     const remaining = Math.max(1, Math.ceil(o.timeoutMs - (performance.now() - scheduled)));
     try {
-      const res = await pool.request({
+      const res = await pools[i % pools.length]!.request({
         path: '/v1/completions',
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -196,6 +202,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     );
   }
   await Promise.all(pending);
-  await pool.destroy();
+  await Promise.all(pools.map((p) => p.destroy()));
   return { records, makespanMs: lastEnd - start, peakInFlight: peak };
 }

@@ -10,6 +10,8 @@ import type { RunRow } from './virtual-unit.ts';
 export interface RealRunRow extends Omit<RunRow, 'fleet' | 'seed'> {
   /** 0 for the first run of a (trace, load, strategy), 1 for its identical repeat (`--repeat 2`). */
   repeat: number;
+  /** Router setup with `--routers N`: `1 router`, `N routers, shared`, `N routers, not shared`. */
+  setup?: string;
   /** Simulator speed-up; latencies in `summary` are already × this. */
   timeScale: number;
   timeouts: number;
@@ -56,7 +58,7 @@ function runTables(rows: readonly RealRunRow[]): string[] {
     for (const r of group) {
       const s = r.summary;
       out.push(
-        `| ${r.strategy} | ${r.repeat + 1} | ${r.scrapeIntervalMs} | ${s.requests} | ${f(s.ttftP50Ms)} | ${f(s.ttftP90Ms)} | ${f(s.ttftP99Ms)} | ${f(s.e2eP99Ms)} | ${f(s.itlP99Ms, 1)} | ${f(s.goodputFrac * 100, 1)} | ${f(s.goodputRps, 2)} | ${f(s.prefixHitRate * 100, 1)} | ${r.preemptions} |`,
+        `| ${r.strategy}${r.setup ? ` (${r.setup})` : ''} | ${r.repeat + 1} | ${r.scrapeIntervalMs} | ${s.requests} | ${f(s.ttftP50Ms)} | ${f(s.ttftP90Ms)} | ${f(s.ttftP99Ms)} | ${f(s.e2eP99Ms)} | ${f(s.itlP99Ms, 1)} | ${f(s.goodputFrac * 100, 1)} | ${f(s.goodputRps, 2)} | ${f(s.prefixHitRate * 100, 1)} | ${r.preemptions} |`,
       );
     }
     out.push('');
@@ -70,16 +72,72 @@ function runTables(rows: readonly RealRunRow[]): string[] {
     );
     for (const b of pairs) {
       const a = rows.find(
-        (r) => r.repeat === 0 && r.trace === b.trace && r.load === b.load && r.strategy === b.strategy,
+        (r) =>
+          r.repeat === 0 &&
+          r.trace === b.trace &&
+          r.load === b.load &&
+          r.strategy === b.strategy &&
+          r.setup === b.setup,
       );
       if (!a) continue;
       const d = repeatDiff(a.summary, b.summary);
       out.push(
-        `| ${b.trace} | ${Math.round(b.load * 100)}% | ${b.strategy} | ${f(d.diff * 100, 1)}% | ${d.metric} | ${d.diff <= 0.1 ? 'yes' : '**no**'} |`,
+        `| ${b.trace} | ${Math.round(b.load * 100)}% | ${b.strategy}${b.setup ? ` (${b.setup})` : ''} | ${f(d.diff * 100, 1)}% | ${d.metric} | ${d.diff <= 0.1 ? 'yes' : '**no**'} |`,
       );
     }
     out.push('');
   }
+  return out;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0
+    ? NaN
+    : s.length % 2
+      ? s[(s.length - 1) / 2]!
+      : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/**
+ * `--routers N`: TTFT per router setup and each N-router setup's ratio to one router (the issue's
+ * target: TTFT p99 within 10% of one router with the same fleet). Repeats are summarised by their median.
+ */
+export function routersTable(rows: readonly RealRunRow[]): string[] {
+  const withSetup = rows.filter((r) => r.setup);
+  if (withSetup.length === 0) return [];
+  const out = [
+    '## Active-active routers: N routers vs one (TTFT p99 target: within 10% of one router)',
+    '',
+    '| trace | load | strategy | setup | runs | TTFT p50 ms | TTFT p99 ms | p50 ÷ 1 router | p99 ÷ 1 router | within 10% |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const groups = new Map<string, RealRunRow[]>();
+  for (const r of withSetup) {
+    const key = `${r.trace}\u0000${r.load}\u0000${r.strategy}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    const setups = [...new Set(group.map((r) => r.setup!))];
+    const stat = (setup: string) => {
+      const runs = group.filter((r) => r.setup === setup);
+      return {
+        runs: runs.length,
+        p50: median(runs.map((r) => r.summary.ttftP50Ms)),
+        p99: median(runs.map((r) => r.summary.ttftP99Ms)),
+      };
+    };
+    const one = stat(setups.find((s) => s.startsWith('1 ')) ?? setups[0]!);
+    for (const setup of setups) {
+      const s = stat(setup);
+      const first = group[0]!;
+      const isOne = s.p99 === one.p99 && setup.startsWith('1 ');
+      out.push(
+        `| ${first.trace} | ${Math.round(first.load * 100)}% | ${first.strategy} | ${setup} | ${s.runs} | ${f(s.p50)} | ${f(s.p99)} | ${isOne ? '1' : f(s.p50 / one.p50, 2)} | ${isOne ? '1' : f(s.p99 / one.p99, 2)} | ${isOne ? '' : s.p99 <= one.p99 * 1.1 ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
+  out.push('');
   return out;
 }
 
@@ -89,6 +147,7 @@ export function renderRealMarkdown(meta: Record<string, unknown>, rows: readonly
     '',
     ...Object.entries(meta).map(([k, v]) => `- **${k}**: ${typeof v === 'string' ? v : JSON.stringify(v)}`),
     '',
+    ...routersTable(rows),
     ...runTables(rows),
     '## Run details',
     '',
@@ -102,7 +161,7 @@ export function renderRealMarkdown(meta: Record<string, unknown>, rows: readonly
   ];
   for (const r of rows) {
     out.push(
-      `| ${r.trace} | ${Math.round(r.load * 100)}% | ${r.strategy} | ${r.timeScale} | ${f(r.clientTtftMeanMs)} | ${f(r.engineTtftMeanMs)} | ${r.timeouts} | ${r.errors} | ${f(r.h100Share * 100, 1)} | ${f(r.sendLagP99Ms, 1)} | ${r.peakInFlight} | ${f(r.loadAvg1, 1)} | ${f(r.wallMs / 1000, 1)} |`,
+      `| ${r.trace} | ${Math.round(r.load * 100)}% | ${r.strategy}${r.setup ? ` (${r.setup})` : ''} | ${r.timeScale} | ${f(r.clientTtftMeanMs)} | ${f(r.engineTtftMeanMs)} | ${r.timeouts} | ${r.errors} | ${f(r.h100Share * 100, 1)} | ${f(r.sendLagP99Ms, 1)} | ${r.peakInFlight} | ${f(r.loadAvg1, 1)} | ${f(r.wallMs / 1000, 1)} |`,
     );
   }
   const errs = rows.filter((r) => r.firstErrors.length > 0);

@@ -1,6 +1,7 @@
 /**
  * `npm run bench:routing -- --mode real [--quick] [--trace FILE ...] [--out DIR] [--time-scale S]
- * [--sims N] [--requests N] [--loads 0.5,0.8] [--strategies a,b] [--admission] [--scrape-ms 1000]`
+ * [--sims N] [--requests N] [--loads 0.5,0.8] [--strategies a,b] [--admission] [--scrape-ms 1000]
+ * [--routers N [--router-workers W]]`
  *
  * Mode (a) of the routing benchmark: the traces replayed over HTTP through the real router
  * process (meshd, roles router + gpu, scraping the simulators as it would vLLM) in front of a
@@ -8,9 +9,16 @@
  * run, fresh processes (cold caches) for every (load, strategy). Simulators run `S` times faster
  * than real time and arrivals are compressed by the same `S`, so load ratios hold; every latency
  * is reported in simulated time (wall × S). Results: bench/results/routing-real{-quick}.{json,md}.
+ *
+ * `--routers N`: active-active routers. The fleet is then one meshd with role gpu and separate
+ * router processes following it, the client spreading requests round robin over them, and every
+ * (load, strategy) runs three setups: 1 router, N routers sharing their in-flight work through the
+ * gpu node (`router.shareInFlight`, the default) and N routers not sharing it. The report adds a
+ * table of TTFT p50/p99 per setup and the N-router ÷ 1-router ratios (target: p99 within 10%).
+ * Results: bench/results/routing-real-routers{-quick}.{json,md}.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, loadavg, totalmem } from 'node:os';
+import { availableParallelism, cpus, hostname, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fleetCapacity, gpuSpec, requestGpuMs, type EndpointSpec } from './capacity.ts';
 import { sloCapacity } from './capacity-slo.ts';
@@ -41,6 +49,10 @@ export interface RealOptions {
   timeScale?: string;
   /** `--sims` as given: simulator processes (alternating H100, A100); default 4. */
   sims?: string;
+  /** `--routers` as given: active-active routers, compared with one (see above). */
+  routers?: string;
+  /** `--router-workers` as given: `router.workers` of each router process. */
+  routerWorkers?: string;
   command: string;
 }
 
@@ -98,6 +110,28 @@ function routerHintsWired(codeRoot: string): boolean {
   return /requestHints\(/.test(src);
 }
 
+/** One router setup of a run: absent `routers`, the single meshd with roles router + gpu. */
+export interface RouterSetup {
+  label: string;
+  routers?: number;
+  share?: boolean;
+}
+
+/** The setups `--routers N` compares: one router, N sharing in-flight work, N not sharing it. */
+export function routerSetups(n: number | undefined): RouterSetup[] {
+  if (n === undefined) return [{ label: '' }];
+  return [
+    { label: '1 router', routers: 1, share: true },
+    { label: `${n} routers, shared`, routers: n, share: true },
+    { label: `${n} routers, not shared`, routers: n, share: false },
+  ];
+}
+
+/** `router.workers` per router process: the machine's cores over the routers and the gpu node. */
+export function defaultRouterWorkers(n: number): number {
+  return Math.max(1, Math.floor(availableParallelism() / (n + 1)));
+}
+
 async function runTrace(
   trace: Trace,
   o: RealOptions,
@@ -127,74 +161,86 @@ async function runTrace(
     // Simulated arrival = trace arrival × traceRps/offered; wall = simulated ÷ S.
     const toWall = traceRps / offered / S;
     const sendAtMs = requests.map((r) => r.arrivalMs * toWall);
+    const routersN = o.routers ? Number(o.routers) : undefined;
+    const routerWorkers = o.routerWorkers
+      ? Number(o.routerWorkers)
+      : routersN
+        ? defaultRouterWorkers(routersN)
+        : undefined;
     for (const strategy of o.strategies)
-      for (let repeat = 0; repeat < Number(o.repeat ?? 1); repeat++) {
-        const t0 = performance.now();
-        const scrapeIntervalMs = scrapeMsFor(strategy, o.scrapeMs);
-        const mesh = await startRealFleet({
-          fleet,
-          timeScale: S,
-          seed: o.seed,
-          profile: strategy,
-          scrapeIntervalMs,
-          admission: o.admission,
-          requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
-          codeRoot,
-        });
-        try {
-          const before = await mesh.counters();
-          const ran = await runLoad({
-            routerUrl: mesh.routerUrl,
-            bodies,
-            sendAtMs,
-            maxConcurrency: MAX_CONCURRENCY,
-            timeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
-          });
-          const after = await mesh.counters();
-          const queries = after.prefixQueries - before.prefixQueries;
-          const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
-          const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
-          const offeredMs = ((sendAtMs.at(-1) ?? 0) - (sendAtMs[0] ?? 0)) * S;
-          const summary = summarise(s.records, { makespanMs: ran.makespanMs * S, offeredMs }, hitRate);
-          const total = ran.records.length;
-          const row: RealRunRow = {
-            trace: trace.name,
-            load,
-            endpoints: sims,
-            strategy,
-            repeat,
-            scrapeIntervalMs,
-            offeredRps: offered,
-            // Patched so failures count as requests that missed the SLO.
-            summary: {
-              ...summary,
-              requests: total,
-              goodputFrac: (summary.goodputFrac * s.records.length) / total,
-            },
-            decisionP99Us: NaN, // inside meshd; bench:scoring measures it
-            preemptions: after.preemptions - before.preemptions,
-            wallMs: performance.now() - t0,
+      for (const setup of routerSetups(routersN))
+        for (let repeat = 0; repeat < Number(o.repeat ?? 1); repeat++) {
+          const t0 = performance.now();
+          const scrapeIntervalMs = scrapeMsFor(strategy, o.scrapeMs);
+          const mesh = await startRealFleet({
+            fleet,
             timeScale: S,
-            timeouts: s.timeouts,
-            errors: s.errors,
-            firstErrors: s.firstErrors,
-            h100Share: s.h100Share,
-            sendLagP99Ms: s.sendLagP99Ms,
-            peakInFlight: ran.peakInFlight,
-            clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
-            engineTtftMeanMs:
-              ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
-            loadAvg1: loadavg()[0] ?? NaN,
-          };
-          rows.push(row);
-          const m = row.summary;
-          console.error(
-            `${trace.name} S=${S} load=${load} ${strategy.padEnd(18)} ttft p50/p99 ${m.ttftP50Ms.toFixed(0)}/${m.ttftP99Ms.toFixed(0)} ms  goodput ${m.goodputRps.toFixed(2)} rps  hit ${(m.prefixHitRate * 100).toFixed(1)}%  fail ${s.timeouts}+${s.errors}  (${(row.wallMs / 1000).toFixed(1)} s)`,
-          );
-        } finally {
-          await mesh.stop();
+            seed: o.seed,
+            profile: strategy,
+            scrapeIntervalMs,
+            admission: o.admission,
+            requestTimeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+            codeRoot,
+            routers: setup.routers,
+            shareInFlight: setup.share,
+            routerWorkers,
+          });
+          try {
+            const before = await mesh.counters();
+            const ran = await runLoad({
+              routerUrl: mesh.routerUrl,
+              routerUrls: mesh.routerUrls,
+              bodies,
+              sendAtMs,
+              maxConcurrency: MAX_CONCURRENCY,
+              timeoutMs: Math.ceil(REQUEST_LIMIT_SIM_MS / S),
+            });
+            const after = await mesh.counters();
+            const queries = after.prefixQueries - before.prefixQueries;
+            const hitRate = queries > 0 ? (after.prefixHits - before.prefixHits) / queries : 0;
+            const s = toSummaryRecords(ran.records, mesh.endpointIds, S);
+            const offeredMs = ((sendAtMs.at(-1) ?? 0) - (sendAtMs[0] ?? 0)) * S;
+            const summary = summarise(s.records, { makespanMs: ran.makespanMs * S, offeredMs }, hitRate);
+            const total = ran.records.length;
+            const row: RealRunRow = {
+              trace: trace.name,
+              load,
+              endpoints: sims,
+              strategy,
+              ...(setup.label ? { setup: setup.label } : {}),
+              repeat,
+              scrapeIntervalMs,
+              offeredRps: offered,
+              // Patched so failures count as requests that missed the SLO.
+              summary: {
+                ...summary,
+                requests: total,
+                goodputFrac: (summary.goodputFrac * s.records.length) / total,
+              },
+              decisionP99Us: NaN, // inside meshd; bench:scoring measures it
+              preemptions: after.preemptions - before.preemptions,
+              wallMs: performance.now() - t0,
+              timeScale: S,
+              timeouts: s.timeouts,
+              errors: s.errors,
+              firstErrors: s.firstErrors,
+              h100Share: s.h100Share,
+              sendLagP99Ms: s.sendLagP99Ms,
+              peakInFlight: ran.peakInFlight,
+              clientTtftMeanMs: mean(s.records.filter((r) => r.status === 'ok').map((r) => r.ttftMs)),
+              engineTtftMeanMs:
+                ((after.ttftSumS - before.ttftSumS) * 1000) / Math.max(1, after.ttftCount - before.ttftCount),
+              loadAvg1: loadavg()[0] ?? NaN,
+            };
+            rows.push(row);
+            const m = row.summary;
+            console.error(
+              `${trace.name} S=${S} load=${load} ${strategy.padEnd(18)}${setup.label ? ` [${setup.label}]` : ''} ttft p50/p99 ${m.ttftP50Ms.toFixed(0)}/${m.ttftP99Ms.toFixed(0)} ms  goodput ${m.goodputRps.toFixed(2)} rps  hit ${(m.prefixHitRate * 100).toFixed(1)}%  fail ${s.timeouts}+${s.errors}  (${(row.wallMs / 1000).toFixed(1)} s)`,
+            );
+          } finally {
+            await mesh.stop();
+          }
         }
-      }
   }
   return rows;
 }
@@ -219,7 +265,9 @@ export async function runReal(o: RealOptions): Promise<void> {
     code.remove();
   }
   const meta = {
-    mode: 'real: one meshd process (roles router + gpu), simulator processes (createSimServer, as mesh-sim), HTTP/1.1 streaming client',
+    mode: o.routers
+      ? 'real: one meshd process (role gpu) and router meshd processes per setup (role router), simulator processes (createSimServer, as mesh-sim), HTTP/1.1 streaming client'
+      : 'real: one meshd process (roles router + gpu), simulator processes (createSimServer, as mesh-sim), HTTP/1.1 streaming client',
     command: o.command,
     date: new Date().toISOString(),
     machine: `${hostname()} ${cpus().length}×${cpus()[0]?.model ?? '?'} ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
@@ -242,6 +290,11 @@ export async function runReal(o: RealOptions): Promise<void> {
         : 'not checked in this run (use --repeat 2)',
     scrapeIntervalMs: `llm-d: ${LLM_D_SCRAPE_MS} simulated ms (its picker's refresh interval; at least 50 wall ms); others: ${o.scrapeMs} simulated (${JSON.stringify(Object.fromEntries(Object.entries(scales).map(([t, s]) => [t, Math.max(50, Math.round(o.scrapeMs / s))])))} wall)`,
     admission: o.admission,
+    ...(o.routers
+      ? {
+          routers: `--routers ${o.routers}: one meshd with role gpu scrapes the simulators; each setup starts its own router processes (role router, router.workers ${o.routerWorkers ?? `${defaultRouterWorkers(Number(o.routers))} = cores ÷ (routers + 1)`}) that follow it over StatePlane; the client sends request i to router i mod N. "shared": router.shareInFlight true (each router reports its in-flight work every 20 wall ms when it changed, the gpu node relays the others' to each); "not shared": false. 1 router runs the same split topology`,
+        }
+      : {}),
     routerRequestHints: hints
       ? 'wired: the router passes prompt size and prefix blocks to scoring'
       : 'NOT wired yet when this ran: the router scored without prompt size or prefix blocks (prefix-affinity, work-left prefill terms and sglang-cache-aware saw no prompt)',
@@ -258,7 +311,7 @@ export async function runReal(o: RealOptions): Promise<void> {
     client: `undici Pool, ≤ ${MAX_CONCURRENCY} in flight, /v1/completions with token-id prompts, stream + include_usage, ${REQUEST_LIMIT_SIM_MS / 1000} s simulated limit per request`,
   };
   mkdirSync(o.out, { recursive: true });
-  const base = join(o.out, o.quick ? 'routing-real-quick' : 'routing-real');
+  const base = join(o.out, `routing-real${o.routers ? '-routers' : ''}${o.quick ? '-quick' : ''}`);
   writeFileSync(`${base}.json`, JSON.stringify({ meta, rows }, null, 2) + '\n');
   writeFileSync(`${base}.md`, renderRealMarkdown(meta, rows));
   console.error(`wrote ${base}.json and ${base}.md`);

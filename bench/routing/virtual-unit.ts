@@ -24,7 +24,7 @@ export const STRATEGIES: readonly string[] = Object.keys(BUILTIN_PROFILES);
  */
 export const LLM_D_SCRAPE_MS = 50;
 export function scrapeMsFor(strategy: string, scrapeMs: number): number {
-  return strategy === 'llm-d' ? LLM_D_SCRAPE_MS : scrapeMs;
+  return strategy === 'llm-d' || strategy === 'llm-d-precise' ? LLM_D_SCRAPE_MS : scrapeMs;
 }
 
 export interface UnitSpec {

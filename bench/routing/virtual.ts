@@ -8,6 +8,8 @@ import { admit, DEFAULT_ADMISSION } from '../../src/scoring/admission.ts';
 import { createScoringEngine } from '../../src/scoring/engine.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
+import { PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
+import { kvEventFeed } from './kv-event-feed.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { scrapedState } from '../../src/sim/testing/scraped-state.ts';
 import { createHeapClock } from './heap-clock.ts';
@@ -23,6 +25,11 @@ export interface VirtualRunOptions {
   seed: number;
   scrapeIntervalMs: number;
   admission: boolean;
+  /**
+   * Virtual ms from an engine step to its KV events reaching the router's precise index (publish,
+   * gpu role, StatePlane stream). Only precise profiles read events. Default 10.
+   */
+  kvEventDelayMs?: number;
 }
 
 export interface RequestRecord {
@@ -52,8 +59,21 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
   const clock = createHeapClock();
   const rng = createRng(o.seed);
   const scoring = createScoringEngine({ now: () => clock.now(), random: rng, profile: o.profile });
+  // Precise profiles: each engine's KV events, encoded in vLLM's wire format, decoded and applied
+  // by the gpu role's adapter code, reach the router's precise index `kvEventDelayMs` later.
+  const precise = o.profile in PRECISE_PROFILES;
   const engines: SimEngine[] = o.fleet.map((spec, i) =>
     createSimEngine({
+      ...(precise
+        ? {
+            onKvEvents: kvEventFeed({
+              endpointId: `sim/${spec.gpu}-${i}`,
+              sink: scoring.precisePrefix,
+              delayMs: o.kvEventDelayMs ?? 10,
+              clock,
+            }),
+          }
+        : {}),
       model: MODEL,
       profile: spec.gpu,
       maxNumSeqs: spec.maxNumSeqs,
@@ -99,6 +119,7 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       // The client's cap, as a real router would read it from `max_tokens`.
       maxTokens: r.maxTokens ?? r.outputTokens,
       blockHashes: prefixBlockHashes(ids, scoring.blockTokens),
+      tokenIds: ids,
       // Streamed, as real mode's client and most chat clients are: first tokens are reported.
       stream: true,
     };

@@ -11,12 +11,19 @@ import type { StateStore } from '../signal/state/state-store.ts';
 import type { GpuFault } from '../sim/gpu-fault.ts';
 import { createSimServer } from '../sim/server.ts';
 import { endpointGpusFromConfig } from './endpoint-gpus.ts';
+import type { PrefixBlockHub } from '../signal/state/prefix-blocks.ts';
+import { startPrefixBlockFeeds, type KvEventSource } from './prefix-blocks-role.ts';
 
 export interface GpuRole {
   simulators: Array<{ name: string; url: string }>;
   scraper: RuntimeScraper;
   /** What a simulator's `/sim/gpu-fault` forces onto its GPU, by simulator name; the sim GPU source reads it. */
   gpuFault: (simulator: string) => GpuFault | undefined;
+  /**
+   * Which KV blocks each endpoint holds, from the runtimes' KV events (`kvEvents` in config): give
+   * it to the StatePlane (`prefixBlocks`) and, for a router on this node, `feedLocalPrefixBlocks`.
+   */
+  prefixBlocks: PrefixBlockHub;
   stop(): Promise<void>;
 }
 
@@ -56,13 +63,43 @@ export async function startGpuRole(
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'scraper' }),
   });
+  const kvSources: KvEventSource[] = [
+    ...config.gpu.runtimes.flatMap((r) =>
+      r.kvEvents
+        ? [
+            {
+              endpointId: `${config.node.id}/${r.name}`,
+              endpoint: r.kvEvents,
+              ...(r.kvEventsReplay ? { replayEndpoint: r.kvEventsReplay } : {}),
+              ...(r.kvEventsTopic ? { topic: r.kvEventsTopic } : {}),
+            },
+          ]
+        : [],
+    ),
+    ...config.gpu.simulators.flatMap((s, i) => {
+      const kv = sims[i]!.kvEvents;
+      return kv
+        ? [
+            {
+              endpointId: `${config.node.id}/${s.name}`,
+              endpoint: kv.endpoint,
+              ...(kv.replayEndpoint ? { replayEndpoint: kv.replayEndpoint } : {}),
+              ...(s.kvEvents?.topic ? { topic: s.kvEvents.topic } : {}),
+            },
+          ]
+        : [];
+    }),
+  ];
+  const feeds = startPrefixBlockFeeds(kvSources, deps.logger.child({ component: 'kv-events' }));
   await scraper.scrapeOnce();
   scraper.start();
   return {
     simulators,
     scraper,
     gpuFault: (name) => sims[config.gpu.simulators.findIndex((s) => s.name === name)]?.gpuFault(),
+    prefixBlocks: feeds.hub,
     async stop() {
+      await feeds.stop();
       await scraper.stop();
       await Promise.all(sims.map((s) => s.close()));
     },

@@ -11,6 +11,7 @@ import { exposition } from '../observability/exposition.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
 import { processClockMs } from '../core/clock.ts';
 import { createScoringEngine } from '../scoring/engine.ts';
+import { createPrecisePrefixIndex } from '../scoring/precise-prefix-index.ts';
 import {
   attachSharedJournal,
   createJournalMemory,
@@ -24,6 +25,11 @@ import { createStateStore, type StateStore } from '../signal/state/state-store.t
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
+import { followGossip } from './gossip-peers.ts';
+import { startMembership, type MembershipRole } from './membership-role.ts';
+import { createMeshView, type MeshView } from './mesh-view.ts';
+import { inFlightShareCompanions } from './in-flight-share.ts';
+import { feedLocalPrefixBlocksToEngine, prefixBlocksCompanion } from './prefix-blocks-companion.ts';
 import { createNodeDirectory } from './node-directory.ts';
 import { routerWorkerCount, startRouterRole, type RouterRole } from './router-role.ts';
 import { registerApiServices, scraperController } from './services.ts';
@@ -42,6 +48,8 @@ export interface RunningMeshd {
   gpuTelemetry?: GpuTelemetryRole;
   /** Threads relaying router traffic (0 without the router role). */
   routerWorkers: number;
+  /** This node's gossip address (`host:port`), with `membership.bind` set. */
+  gossipAddress?: string;
   /**
    * Graceful stop (SIGTERM/SIGINT): the node turns not-ready, the router stops accepting and lets
    * requests in flight finish for up to `router.drainTimeoutMs`, ends the rest with the protocol's
@@ -65,12 +73,15 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
   let ready = false;
   let draining = false;
   let router: RouterRole | undefined;
+  let membership: MembershipRole | undefined;
+  let view: MeshView | undefined;
 
   try {
     const metricsServer = await createMetricsServer({
       ...config.metrics,
       render: () => exposition(metrics.registry, async () => (router ? router.workerMetrics() : [])),
       notReadyReason: () => (draining ? 'draining' : ready ? undefined : 'starting'),
+      readyDetail: () => view?.detail() ?? {},
     });
     stops.push(() => metricsServer.close());
 
@@ -95,9 +106,16 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       routes && routerWorkerCount(config.router.workers) > 1 ? createJournalMemory() : undefined;
     const scoring = createScoringEngine({
       ...engineOptionsFromConfig(config.scoring),
+      // What the engines hold (KV events, from this node's gpu role or peers' streams) for profiles
+      // with `prefix: 'precise'`.
+      precisePrefix: createPrecisePrefixIndex(),
       ...(journal ? { journal: attachSharedJournal(journal, 0), trackOpen: true, now: processClockMs } : {}),
     });
     const unsync = syncEngineWithStore(scoring, store, gpus);
+    if (gpu) {
+      const stopFeed = feedLocalPrefixBlocksToEngine(gpu.prefixBlocks, scoring);
+      stops.push(async () => stopFeed());
+    }
     const follow = journal ? setInterval(() => scoring.sync(), JOURNAL_FOLLOW_MS).unref() : undefined;
     stops.push(async () => {
       clearInterval(follow);
@@ -112,6 +130,10 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
         metrics,
         logger,
         quarantine: gpuTelemetry && localQuarantine(config.node.id, gpuTelemetry.quarantine),
+        peerCompanions: [
+          ...inFlightShareCompanions(config, { engine: scoring, logger }),
+          prefixBlocksCompanion({ engine: scoring, logger }),
+        ],
       });
       stops.push(() => router!.stop());
     }
@@ -123,6 +145,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       routes: (r) =>
         registerApiServices(r, {
           store,
+          prefixBlocks: gpu?.prefixBlocks,
           gpus,
           directory,
           nodeId: config.node.id,
@@ -136,12 +159,33 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     stops.push(() => api.close());
     directory.setApiUrl(api.url);
 
+    // Gossip starts once the API listens, so the address it announces already answers.
+    if (config.membership.bind !== undefined) {
+      membership = await startMembership(config, { store, gpus, apiUrl: api.url, logger });
+      stops.push(() => membership!.stop());
+      directory.setMembership(membership);
+      if (router) {
+        const unfollow = followGossip(membership, router.peers, {
+          selfId: config.node.id,
+          configuredUrls: config.router.peers.map((p) => p.url),
+          logger: logger.child({ component: 'gossip-peers' }),
+        });
+        stops.push(async () => unfollow());
+      }
+    }
+    view = createMeshView({ membership, peers: router?.peers });
+    metrics.setMeshViewSource(view);
+
     ready = true;
-    logger.info({ router: router?.url, api: api.url, metrics: metricsServer.url }, 'meshd started');
+    logger.info(
+      { router: router?.url, api: api.url, metrics: metricsServer.url, gossip: membership?.address },
+      'meshd started',
+    );
     return {
       nodeId: config.node.id,
       routerUrl: router?.url,
       routerWorkers: router?.workers ?? 0,
+      gossipAddress: membership?.address,
       apiUrl: api.url,
       metricsUrl: metricsServer.url,
       simulatorUrls: gpu?.simulators ?? [],
@@ -150,6 +194,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       gpuTelemetry,
       async shutdown() {
         draining = true;
+        membership?.setDraining();
         const report = await router?.drain(config.router.drainTimeoutMs);
         if (report) logger.info(report, 'router drained');
         await stopAll();

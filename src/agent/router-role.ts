@@ -14,9 +14,9 @@ import type { MeshMetrics } from '../observability/metrics.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
 import type { LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
-import { createRemoteStateSubscriber, type RemoteStateSubscriber } from '../signal/state/remote-state.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { QuarantineFeed } from '../signal/state/thread-feed.ts';
+import { createPeerSet, type PeerCompanion, type PeerSet } from './peer-set.ts';
 import { routerSelector } from './router-selector.ts';
 import { startRouterWorkers } from './router-workers.ts';
 
@@ -24,7 +24,8 @@ export interface RouterRole {
   url: string;
   /** Threads relaying traffic (1: this one). */
   workers: number;
-  peers: Array<{ id?: string; url: string; subscriber: RemoteStateSubscriber }>;
+  /** The GPU nodes it follows: `router.peers`, and those gossip finds (`gossip-peers.ts`). */
+  peers: PeerSet;
   /** Graceful drain of the router port (`router.drainTimeoutMs`); the role keeps running. */
   drain(timeoutMs: number): Promise<DrainReport>;
   /** The worker threads' metrics, for `/metrics` to sum with this thread's (none with one worker). */
@@ -51,22 +52,21 @@ export interface RouterRoleDeps {
   logger: Logger;
   /** This node's own quarantine, on a gpu node: endpoints on its quarantined GPUs get no traffic. */
   quarantine?: LocalQuarantine & { feed: QuarantineFeed };
+  /** Started beside each followed peer's state mirror. */
+  peerCompanions?: readonly PeerCompanion[];
 }
 
 export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps): Promise<RouterRole> {
   const { router } = config;
   const logger = deps.logger.child({ component: 'router' });
-  const peers = router.peers.map((peer) => ({
-    ...peer,
-    subscriber: createRemoteStateSubscriber({
-      url: peer.url,
-      store: deps.store,
-      gpus: deps.gpus,
-      logger: deps.logger.child({ component: 'state-subscriber', peer: peer.id ?? peer.url }),
-    }),
-  }));
-  for (const peer of peers) peer.subscriber.start();
-  const stopPeers = () => Promise.all(peers.map((p) => p.subscriber.stop()));
+  const peers = createPeerSet({
+    store: deps.store,
+    gpus: deps.gpus,
+    logger: deps.logger,
+    companions: deps.peerCompanions,
+  });
+  for (const peer of router.peers) peers.follow(peer.id ?? peer.url, { ...peer, origin: 'config' });
+  const stopPeers = () => peers.stop();
   // This thread's selector: it routes with one worker, and with more it still answers the
   // in-flight gauge from this thread's replica.
   const selector = routerSelector(config, {

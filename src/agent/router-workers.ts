@@ -42,6 +42,8 @@ export interface RouterWorkersOptions {
 const RESTART_DELAY_MS = 1000;
 /** How long a worker may take to answer a metrics request before the scrape goes on without it. */
 const METRICS_WAIT_MS = 1000;
+/** Starts tried on fresh ports when `router.listen.port` is 0 and the probed one was taken meanwhile. */
+const PORT_RACE_ATTEMPTS = 3;
 /** How long a stopping worker may take to close before it is terminated. */
 const STOP_WAIT_MS = 3000;
 /**
@@ -58,7 +60,7 @@ const WORKER_URL = new URL(
 
 export async function startRouterWorkers(options: RouterWorkersOptions): Promise<RouterWorkers> {
   const { config, logger, count } = options;
-  const { url, port } = await probePort(config.router.listen.host, config.router.listen.port);
+  let { url, port } = await probePort(config.router.listen.host, config.router.listen.port);
   const threads = new Array<Worker | undefined>(count);
   // The first workers listen while the last still start: all read the journal from here.
   const journalFrom = journalTail(options.journal);
@@ -113,14 +115,30 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
 
   // All at once: a worker takes a few hundred ms to load, and workers started one after another
   // would leave the first to accept every connection made meanwhile (and keep it, with keep-alive).
-  const started = await Promise.allSettled(
-    Array.from({ length: count }, async (_, i) => (threads[i] = await spawn(i, journalFrom))),
-  );
-  const failed = started.find((r) => r.status === 'rejected');
-  if (failed) {
+  const startAll = async () => {
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, async (_, i) => (threads[i] = await spawn(i, journalFrom))),
+    );
+    const failed = started.find((r) => r.status === 'rejected');
+    if (!failed) return undefined;
     stopping = true;
     await Promise.all(threads.filter((w) => w !== undefined).map((w) => w.terminate()));
-    throw failed.reason;
+    threads.fill(undefined);
+    return MeshError.from(failed.reason);
+  };
+  // Port 0: the probe picked a free port and let it go; another process may take it before the
+  // workers bind. Then pick again rather than fail a start that asked for any port.
+  for (let attempt = 1; ; attempt++) {
+    const err = await startAll();
+    if (err === undefined) break;
+    const raced = config.router.listen.port === 0 && /in use/.test(err.message);
+    if (!raced || attempt === PORT_RACE_ATTEMPTS) throw err;
+    logger.warn(
+      { port, attempt },
+      'the probed router port was taken before the workers bound; picking another',
+    );
+    ({ url, port } = await probePort(config.router.listen.host, 0));
+    stopping = false;
   }
 
   const live = () => threads.filter((w): w is Worker => w !== undefined);

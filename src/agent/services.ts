@@ -9,6 +9,7 @@ import { scoringRoutes } from '../scoring/scoring-service.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { quarantineRoutes } from '../signal/gpu/quarantine/quarantine-service.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
+import type { PrefixBlockHub } from '../signal/state/prefix-blocks.ts';
 import { statePlaneRoutes } from '../signal/state/state-plane-service.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { GpuTelemetryRole } from './gpu-telemetry-role.ts';
@@ -32,12 +33,21 @@ export interface ApiServiceDeps {
   scoring?: ScoringEngine;
   /** Admission policy for `Scoring.Admit`, the router's own (`scoring.admission`). */
   admission?: AdmissionPolicy;
+  /** This node's engines' KV block sets (gpu role), served by `StatePlane.WatchPrefixBlocks`. */
+  prefixBlocks?: PrefixBlockHub;
 }
 
 export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps): void {
-  statePlaneRoutes({ store: deps.store, gpus: deps.gpus, nodeId: deps.nodeId, logger: deps.logger })(router);
+  statePlaneRoutes({
+    store: deps.store,
+    gpus: deps.gpus,
+    nodeId: deps.nodeId,
+    logger: deps.logger,
+    prefixBlocks: deps.prefixBlocks,
+  })(router);
   controlPlaneRoutes({
     nodes: () => deps.directory.nodes(),
+    members: () => deps.directory.members(),
     modelStates: () => deps.store.list(),
     nodeId: deps.nodeId,
     controller: deps.controller,

@@ -16,6 +16,7 @@ import {
   type UnloadModelOptions,
 } from './commands/load-model.ts';
 import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
+import { listMembers } from './commands/members.ts';
 import { registerQuarantineCommand } from './commands/quarantine-command.ts';
 import { stats } from './commands/stats.ts';
 import { formatError } from './errors.ts';
@@ -124,6 +125,10 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .addOption(new Option('-r, --role <role>', 'only nodes with this role').choices(NODE_ROLES))
     .addOption(new Option('-s, --status <status>', 'only nodes with this status').choices(NODE_STATUSES))
     .action(run<ListNodesOptions>(listNodes));
+  program
+    .command('members')
+    .description('list the gossip members: state (alive, suspect, dead, left), roles, zone, address')
+    .action(run<object>((clients) => listMembers(clients)));
   program
     .command('list-models')
     .description('list the models served in the mesh')

@@ -6,9 +6,9 @@
  */
 import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { MeshError } from '../core/errors.ts';
-import type { ModelState, NodeInfo } from '../core/types.ts';
+import type { MeshMember, ModelState, NodeInfo } from '../core/types.ts';
 import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.js';
-import { nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
+import { memberToProto, nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
 import { loadModel, unloadModel, type ModelController } from './model-control.ts';
 import { aggregateModels } from './models.ts';
 
@@ -16,6 +16,8 @@ import { aggregateModels } from './models.ts';
 export interface ControlPlaneSource {
   /** Every node this node knows, itself included. */
   nodes(): NodeInfo[];
+  /** Gossip members, this node included; undefined when the node does not gossip. */
+  members?(): MeshMember[] | undefined;
   /** Every model state this node knows (local and mirrored from peers). */
   modelStates(): ModelState[];
   /** This node's id: LoadModel / UnloadModel for it are served here, others forwarded. */
@@ -54,6 +56,14 @@ function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<type
       const node = source.nodes().find((n) => n.id === req.nodeId);
       if (!node) throw new MeshError('not_found', `no node "${req.nodeId}"`);
       return { node: nodeToProto(node) };
+    },
+    listMembers() {
+      const members = source.members?.();
+      if (!members) return { members: [], gossip: false };
+      return {
+        members: [...members].sort((a, b) => a.id.localeCompare(b.id)).map(memberToProto),
+        gossip: true,
+      };
     },
     listModels(req) {
       const models = aggregateModels(source.modelStates()).filter(

@@ -4,12 +4,15 @@
  */
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
-import type { NodeInfo, NodeRole } from '../core/types.ts';
+import type { MeshMember, NodeInfo, NodeRole } from '../core/types.ts';
 import {
+  MemberSchema,
+  MemberState,
   ModelStatus,
   NodeRole as PbNodeRole,
   NodeSchema,
   NodeStatus as PbNodeStatus,
+  type Member as PbMember,
   type Node as PbNode,
 } from '../gen/infermesh/control/v1/control_pb.js';
 
@@ -53,7 +56,7 @@ export function nodeToProto(node: NodeInfo): PbNode {
 export function nodeFromProto(pb: PbNode): NodeInfo {
   return {
     id: pb.id,
-    roles: pb.roles.map((r) => reverse(ROLE_TO_PB, r)).filter((r): r is NodeRole => r !== undefined),
+    roles: nodeRolesFromProto(pb.roles),
     zone: pb.zone,
     labels: { ...pb.labels },
     status: reverse(STATUS_TO_PB, pb.status) ?? 'offline',
@@ -62,6 +65,41 @@ export function nodeFromProto(pb: PbNode): NodeInfo {
     apiUrl: pb.apiUrl,
   };
 }
+
+const MEMBER_STATE_TO_PB: Record<MeshMember['status'], MemberState> = {
+  alive: MemberState.ALIVE,
+  suspect: MemberState.SUSPECT,
+  dead: MemberState.DEAD,
+  left: MemberState.LEFT,
+};
+
+/** Domain member → wire. */
+export function memberToProto(m: MeshMember): PbMember {
+  return create(MemberSchema, {
+    id: m.id,
+    state: MEMBER_STATE_TO_PB[m.status],
+    roles: (m.node?.roles ?? []).map(nodeRoleToProto),
+    zone: m.node?.zone ?? '',
+    address: m.address,
+    incarnation: BigInt(m.incarnation),
+    apiUrl: m.node?.apiUrl ?? '',
+    labels: { ...m.node?.labels },
+    gpuCount: m.node?.gpuCount ?? 0,
+    gpuTypes: m.node?.gpuTypes ?? [],
+    models: m.node?.models ?? [],
+    modelsTruncated: m.node?.modelsTruncated ?? false,
+    draining: m.node?.draining ?? false,
+    version: m.node?.version ?? '',
+  });
+}
+
+/** Wire → the member's state name (`alive`, …); an unknown value reads as `dead`. */
+export const memberStateName = (state: MemberState): MeshMember['status'] =>
+  reverse(MEMBER_STATE_TO_PB, state) ?? 'dead';
+
+/** Wire → the roles it names (unknown ones dropped). */
+export const nodeRolesFromProto = (roles: readonly PbNodeRole[]): NodeRole[] =>
+  roles.map((r) => reverse(ROLE_TO_PB, r)).filter((r): r is NodeRole => r !== undefined);
 
 const MODEL_STATUS_NAMES: Record<ModelStatus, string> = {
   [ModelStatus.UNSPECIFIED]: 'unspecified',

@@ -50,6 +50,33 @@ test('cross-references are checked: duplicate endpoint names, endpoints without 
   );
 });
 
+test('membership: addresses, keys and cross-references are checked', () => {
+  const key = Buffer.alloc(32, 7).toString('base64');
+  const ok = parseConfig({
+    apiVersion: 'infermesh/v1',
+    membership: { bind: '10.0.0.7:7946', seeds: ['10.0.0.1:7946', '[fd00::1]:7946'], keyring: [key] },
+  });
+  assert.deepEqual(ok.membership.seeds, ['10.0.0.1:7946', '[fd00::1]:7946']);
+  assert.equal(ok.membership.insecure, false);
+
+  const result = checkConfig({
+    apiVersion: 'infermesh/v1',
+    membership: { bind: '0.0.0.0:99999', seeds: ['no-port'], keyring: ['c2hvcnQ='] },
+  });
+  assert.equal(result.ok, false);
+  if (result.ok) return;
+  assert.deepEqual(result.problems.map((p) => p.path).sort(), [
+    'membership.advertise',
+    'membership.bind',
+    'membership.keyring[0]',
+    'membership.seeds[0]',
+  ]);
+  const wildcard = checkConfig({ apiVersion: 'infermesh/v1', membership: { bind: '0.0.0.0:7946' } });
+  assert.deepEqual(wildcard.ok ? [] : wildcard.problems.map((p) => p.path), ['membership.advertise']);
+  const noBind = checkConfig({ apiVersion: 'infermesh/v1', membership: { seeds: ['10.0.0.1:7946'] } });
+  assert.deepEqual(noBind.ok ? [] : noBind.problems.map((p) => p.path), ['membership.seeds']);
+});
+
 test('parseConfig throws invalid_config carrying the problems', () => {
   try {
     parseConfig({ apiVersion: 'nope' });

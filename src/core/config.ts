@@ -30,6 +30,21 @@ const runtimeEndpointSchema = z.strictObject({
   managementUrl: httpUrl.optional(),
   /** Models to watch on runtimes that cannot list theirs (TF Serving). */
   models: z.array(z.string().min(1)).optional(),
+  /**
+   * The runtime's KV-event PUB socket (vLLM `--kv-events-config` endpoint), e.g.
+   * `tcp://10.0.0.5:5557`: the gpu role subscribes and streams the endpoint's cached blocks to routers.
+   */
+  kvEvents: z
+    .string()
+    .regex(/^tcp:\/\/[^\s:]+:\d+$/, 'tcp://host:port')
+    .optional(),
+  /** Its ROUTER replay socket (`replay_endpoint`), for recovering lost batches. */
+  kvEventsReplay: z
+    .string()
+    .regex(/^tcp:\/\/[^\s:]+:\d+$/, 'tcp://host:port')
+    .optional(),
+  /** Its `topic` (default empty). */
+  kvEventsTopic: z.string().optional(),
 });
 
 const simulatorSchema = z.strictObject({
@@ -49,6 +64,18 @@ const simulatorSchema = z.strictObject({
   flavor: z.enum(['vllm', 'tgi', 'triton']).default('vllm'),
   /** UUIDs of the simulated GPUs behind it (the `sim` telemetry source reports them). */
   gpus: z.array(z.string().min(1)).optional(),
+  /**
+   * Publish KV-cache events as vLLM's `--kv-events-config` does (ZeroMQ PUB, msgpack batches);
+   * absent: none. Ports 0 pick free ones; the gpu role subscribes to its own simulators' events.
+   */
+  kvEvents: z
+    .strictObject({
+      port: port.default(0),
+      /** ROUTER replay socket; absent picks a free port. */
+      replayPort: port.optional(),
+      topic: z.string().default(''),
+    })
+    .optional(),
 });
 
 /** GPU telemetry (src/signal/gpu) and the policy that quarantines failing GPUs. */
@@ -90,6 +117,52 @@ const peerSchema = z.strictObject({
   /** The peer's API URL (its StatePlane), e.g. `http://127.0.0.1:50061`. */
   url: httpUrl,
 });
+
+/** `host:port` (IPv6 hosts in brackets), as gossip addresses are written. */
+const hostPort = z
+  .string()
+  .refine(
+    (s) =>
+      /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):\d{1,5}$/.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535,
+    'host:port (an IPv6 host in brackets; port at most 65535)',
+  );
+
+/** A gossip key: 32 random bytes (AES-256), base64. */
+const gossipKey = z
+  .string()
+  .refine((s) => /^[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s, 'base64').length === 32, {
+    message: 'a base64 AES-256 key (32 bytes; `openssl rand -base64 32`)',
+  });
+
+/**
+ * Gossip membership (src/membership): who is in the mesh and who is alive. Absent `bind`, the node
+ * does not gossip and routers follow `router.peers` only.
+ */
+const membershipSchema = z
+  .strictObject({
+    /** Where gossip listens, UDP and TCP on one port (`0.0.0.0:7946`; port 0 picks one). */
+    bind: hostPort.optional(),
+    /** The address other members reach this one at, when it differs from `bind` (NAT, 0.0.0.0). */
+    advertise: hostPort.optional(),
+    /** A few members to join through (any live member will do); retried until one answers. */
+    seeds: z.array(hostPort).default([]),
+    /** Gossip keys (AES-256-GCM); the first encrypts, all decrypt (rotation). Required off loopback. */
+    keyring: z.array(gossipKey).default([]),
+    /** Gossip in the clear on a non-loopback address (refused without it when there is no keyring). */
+    insecure: z.boolean().default(false),
+    /** Protocol timings; absent, memberlist's LAN defaults (src/membership/config.ts). */
+    timing: z
+      .strictObject({
+        probeIntervalMs: z.number().int().positive().optional(),
+        probeTimeoutMs: z.number().int().positive().optional(),
+        suspicionMult: z.number().int().positive().optional(),
+        gossipIntervalMs: z.number().int().positive().optional(),
+        pushPullIntervalMs: z.number().int().min(0).optional(),
+        reconnectIntervalMs: z.number().int().min(0).optional(),
+      })
+      .default({}),
+  })
+  .prefault({});
 
 /** One plugin in a scoring profile: its registered type, an optional display name, its parameters. */
 const scoringPluginSchema = z.strictObject({
@@ -254,9 +327,16 @@ export const configSchema = z
          */
         drainTimeoutMs: z.number().int().min(0).default(30_000),
         hedging: hedgingSchema,
+        /**
+         * Share this router's in-flight work per endpoint with the other routers through each GPU
+         * node it follows (`StatePlane.ShareInFlight`), and count theirs in its decisions, so
+         * active-active routers do not pile onto the endpoint that looked idle at the last scrape.
+         */
+        shareInFlight: z.boolean().default(true),
       })
       .prefault({}),
     scoring: scoringSchema,
+    membership: membershipSchema,
     gpu: z
       .strictObject({
         scrapeIntervalMs: z.number().int().min(50).default(1000),
@@ -306,6 +386,21 @@ export const configSchema = z
         message: 'runtimes or simulators are configured but the node has no "gpu" role',
       });
     }
+    const gossipHost = cfg.membership.bind?.slice(0, cfg.membership.bind.lastIndexOf(':'));
+    if ((gossipHost === '0.0.0.0' || gossipHost === '[::]') && cfg.membership.advertise === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['membership', 'advertise'],
+        message: 'a wildcard bind needs the address other members reach this one at',
+      });
+    }
+    if (cfg.membership.bind === undefined) {
+      for (const key of ['seeds', 'keyring', 'advertise'] as const) {
+        const v = cfg.membership[key];
+        if (v !== undefined && v.length > 0)
+          ctx.addIssue({ code: 'custom', path: ['membership', key], message: 'needs membership.bind' });
+      }
+    }
     if (!roles.has('router') && !roles.has('edge') && cfg.router.peers.length > 0) {
       ctx.addIssue({
         code: 'custom',
@@ -323,6 +418,7 @@ export type GpuTelemetryConfig = MeshConfig['gpu']['telemetry'];
 export type GpuQuarantineConfig = MeshConfig['gpu']['quarantine'];
 export type HedgingConfig = MeshConfig['router']['hedging'];
 export type ScoringConfig = MeshConfig['scoring'];
+export type MembershipConfig = MeshConfig['membership'];
 export type ScoringProfileConfig = ScoringConfig['profiles'][string];
 
 /** One problem found in a config, with the dotted path to the offending key. */

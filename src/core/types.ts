@@ -72,6 +72,35 @@ export interface ModelState {
 }
 
 /** A node of the mesh as the control plane lists it. */
+/** What a meshd says about itself in gossip (the member's meta; `src/agent/node-meta.ts`). */
+export interface NodeMeta {
+  roles: NodeRole[];
+  zone: string;
+  /** The node's control and state API, e.g. `http://10.0.0.7:50051`. */
+  apiUrl: string;
+  labels: Record<string, string>;
+  gpuCount: number;
+  /** Distinct GPU models, e.g. `NVIDIA H100 80GB HBM3`. */
+  gpuTypes: string[];
+  /** Models its endpoints serve. */
+  models: string[];
+  /** True when `models` was cut short to fit the meta budget. */
+  modelsTruncated: boolean;
+  draining: boolean;
+  version: string;
+}
+
+/** A gossip member as meshd sees it: the protocol's view and the decoded meta. */
+export interface MeshMember {
+  id: string;
+  /** Its gossip address, `host:port`. */
+  address: string;
+  status: 'alive' | 'suspect' | 'dead' | 'left';
+  incarnation: number;
+  /** Undefined when its meta is not a meshd's (or is malformed). */
+  node: NodeMeta | undefined;
+}
+
 export interface NodeInfo {
   id: string;
   roles: NodeRole[];

@@ -41,6 +41,7 @@ export function requestHints(
     promptTokens: ids.length,
     maxTokens: typeof max === 'number' && max > 0 ? max : DEFAULT_MAX_TOKENS,
     blockHashes: prefixBlockHashes(ids, blockTokens),
+    tokenIds: ids,
     ...(slo === 'latency' || slo === 'throughput' ? { sloClass: slo } : {}),
     ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}),
   };

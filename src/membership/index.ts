@@ -13,6 +13,15 @@ export type {
   MemberStatus,
 } from './types.ts';
 export type { ReceiveHandler, ReceiveInfo, Transport } from './transport.ts';
+export {
+  checkGossipSecurity,
+  createKeyring,
+  generateGossipKey,
+  isLoopbackHost,
+  SEAL_OVERHEAD,
+  type GossipSecurityOptions,
+  type Keyring,
+} from './keyring.ts';
 export { createNetTransport, type NetTransport, type NetTransportOptions } from './net-transport.ts';
 export { createRealClock, createVirtualClock, type Clock, type TimerId, type VirtualClock } from './clock.ts';
 export { DEFAULT_SWIM_CONFIG, resolveSwimConfig, type SwimConfig } from './config.ts';

@@ -87,7 +87,7 @@ export function createProber(ctx: ProberContext): Prober {
     for (let tries = 0; tries <= order.length; tries++) {
       if (index >= order.length) {
         order = shuffle(
-          [...table.entries()].filter((e) => e.id !== ctx.selfId && probeable(e)).map((e) => e.id),
+          table.liveOthers().map((e) => e.id),
           random,
         );
         index = 0;
@@ -119,7 +119,7 @@ export function createProber(ctx: ProberContext): Prober {
     if (p.acked) return;
     stats.indirectProbes++;
     const helpers = pickRandom(
-      [...table.entries()].filter((e) => e.status === 'alive' && e.id !== ctx.selfId && e !== p.target),
+      table.liveOthers().filter((e) => e.status === 'alive' && e !== p.target),
       config.indirectChecks,
       random,
     );

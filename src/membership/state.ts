@@ -57,6 +57,10 @@ export interface MemberTable {
   entries(): IterableIterator<Entry>;
   /** Members alive or suspect, this node included: the cluster size estimate `n`. */
   liveCount(): number;
+  /** The other members alive or suspect, in table order (cached until one changes; do not modify). */
+  liveOthers(): readonly Entry[];
+  /** The other members dead or left, in table order (cached likewise). */
+  goneOthers(): readonly Entry[];
   alive(m: AliveMessage): void;
   suspect(m: SuspectMessage): void;
   dead(m: DeadMessage | LeftMessage): void;
@@ -106,6 +110,19 @@ export function createMemberTable(ctx: TableContext): MemberTable {
   };
   members.set(self.id, self);
   let liveCount = 1;
+  // Caches of the other members by liveness, rebuilt on demand after a change: gossip and probes
+  // choose among them several times a second, and the table is large (1,000 members) and calm.
+  let liveCache: Entry[] | undefined;
+  let goneCache: Entry[] | undefined;
+  const invalidate = () => {
+    liveCache = undefined;
+    goneCache = undefined;
+  };
+  const rebuild = () => {
+    liveCache = [];
+    goneCache = [];
+    for (const e of members.values()) if (e !== self) (live(e.status) ? liveCache : goneCache).push(e);
+  };
 
   // A member's own alive or left is news to everyone but itself; suspect and dead go to it too (to refute).
   const broadcast = (id: string, m: Message, onDone?: () => void) =>
@@ -126,7 +143,10 @@ export function createMemberTable(ctx: TableContext): MemberTable {
     ctx.emit({ type, member: snapshot(e), previous });
 
   function setStatus(e: Entry, status: MemberStatus): void {
-    if (live(e.status) !== live(status)) liveCount += live(status) ? 1 : -1;
+    if (live(e.status) !== live(status)) {
+      liveCount += live(status) ? 1 : -1;
+      invalidate();
+    }
     if (e.status !== status) e.since = clock.now();
     e.status = status;
     if (status !== 'suspect' && e.suspicion) {
@@ -165,6 +185,7 @@ export function createMemberTable(ctx: TableContext): MemberTable {
         suspicion: undefined,
       };
       members.set(m.id, fresh);
+      invalidate();
       setStatus(fresh, 'alive');
       ctx.added(m.id);
       broadcast(m.id, m);
@@ -265,6 +286,14 @@ export function createMemberTable(ctx: TableContext): MemberTable {
     get: (id) => members.get(id),
     entries: () => members.values(),
     liveCount: () => liveCount,
+    liveOthers() {
+      if (!liveCache) rebuild();
+      return liveCache!;
+    },
+    goneOthers() {
+      if (!goneCache) rebuild();
+      return goneCache!;
+    },
     alive,
     suspect,
     dead,
@@ -289,7 +318,10 @@ export function createMemberTable(ctx: TableContext): MemberTable {
     reap() {
       const now = clock.now();
       for (const e of [...members.values()])
-        if (e !== self && !live(e.status) && now - e.since >= config.reapAfterMs) members.delete(e.id);
+        if (e !== self && !live(e.status) && now - e.since >= config.reapAfterMs) {
+          members.delete(e.id);
+          invalidate();
+        }
     },
     close() {
       for (const e of members.values()) {

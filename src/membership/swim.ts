@@ -17,6 +17,7 @@
 import { MeshError } from '../core/errors.ts';
 import { createAwareness } from './awareness.ts';
 import { createBroadcastQueue } from './broadcast-queue.ts';
+import { SEAL_OVERHEAD, type Keyring } from './keyring.ts';
 import type { Clock, TimerId } from './clock.ts';
 import {
   decodePacket,
@@ -30,7 +31,7 @@ import {
 import { pushPullIntervalMs, resolveSwimConfig, retransmitLimit, type SwimConfig } from './config.ts';
 import { createProber } from './probe.ts';
 import { pickRandom, type Random } from './random.ts';
-import { createMemberTable, snapshot, type Entry } from './state.ts';
+import { createMemberTable, snapshot } from './state.ts';
 import type { Transport } from './transport.ts';
 import type { MemberEvent, MemberInfo, MemberListener, MemberStats } from './types.ts';
 
@@ -44,6 +45,12 @@ export interface MemberOptions {
   /** Opaque node metadata, at most `maxMetaBytes`. */
   meta?: Uint8Array;
   config?: Partial<SwimConfig>;
+  /**
+   * Seals every packet and reliable message (AES-256-GCM, keyring.ts) and drops, counting them in
+   * `stats().unauthenticated`, those that no installed key opens. Without it packets go in the clear:
+   * `checkGossipSecurity` refuses that off loopback unless the operator says `insecure`.
+   */
+  keyring?: Keyring;
   /** A first listener (more with `on`). */
   onEvent?: MemberListener;
   /** Told about exceptions caught while handling a packet or calling a listener. */
@@ -75,6 +82,7 @@ export interface Member {
 const zeroStats = (): MemberStats => ({
   packetsReceived: 0,
   badPackets: 0,
+  unauthenticated: 0,
   unknownMessages: 0,
   handlerErrors: 0,
   packetsSent: 0,
@@ -107,6 +115,10 @@ export function createMember(opts: MemberOptions): Member {
     throw new MeshError('invalid_config', `member id or address: ${(err as Error).message}`);
   }
   const stats = zeroStats();
+  const { keyring } = opts;
+  /** Room for messages in one datagram: the transport's limit less the header and the sealing. */
+  const packetRoom = transport.maxPacketBytes - (keyring ? SEAL_OVERHEAD : 0) - header.byteLength;
+  const seal = (packet: Uint8Array) => (keyring ? keyring.seal(packet) : packet);
   const queue = createBroadcastQueue();
   const awareness = createAwareness(config.awarenessMaxMultiplier);
   const listeners = new Set<MemberListener>(opts.onEvent ? [opts.onEvent] : []);
@@ -133,20 +145,19 @@ export function createMember(opts: MemberOptions): Member {
     emit,
     added: (id) => prober.added(id),
   });
-  const self = table.self;
   const limit = () => retransmitLimit(config.retransmitMult, table.liveCount());
 
   function send(to: string, messages: readonly Message[], toId?: string): void {
     const parts = messages.map(encodeMessage);
-    let used = header.byteLength;
+    let used = 0;
     for (const p of parts) used += p.byteLength;
-    for (const b of queue.take(transport.maxPacketBytes - used, limit(), toId)) parts.push(b);
+    for (const b of queue.take(packetRoom - used, limit(), toId)) parts.push(b);
     stats.packetsSent++;
-    transport.send(to, joinPacket(header, parts));
+    transport.send(to, seal(joinPacket(header, parts)));
   }
 
   function sendReliable(to: string, messages: readonly Message[], done?: (err?: Error) => void): void {
-    transport.sendReliable(to, joinPacket(header, messages.map(encodeMessage)), done);
+    transport.sendReliable(to, seal(joinPacket(header, messages.map(encodeMessage))), done);
   }
 
   const prober = createProber({
@@ -227,9 +238,14 @@ export function createMember(opts: MemberOptions): Member {
   transport.onReceive((packet, info) => {
     if (closed) return;
     stats.packetsReceived++;
+    const plain = keyring ? keyring.open(packet) : packet;
+    if (!plain) {
+      stats.unauthenticated++;
+      return;
+    }
     let p: Packet;
     try {
-      p = decodePacket(packet);
+      p = decodePacket(plain);
     } catch {
       stats.badPackets++;
       return;
@@ -260,26 +276,23 @@ export function createMember(opts: MemberOptions): Member {
     run(random() * everyMs());
   }
 
-  const others = (keep: (e: Entry) => boolean) => [...table.entries()].filter((e) => e !== self && keep(e));
-
   function gossip(): void {
     if (queue.size() === 0) return;
     const now = clock.now();
+    const recentlyDead = table
+      .goneOthers()
+      .filter((e) => e.status === 'dead' && now - e.since < config.gossipToTheDeadMs);
+    const live = table.liveOthers();
     const targets = pickRandom(
-      others(
-        (e) =>
-          e.status === 'alive' ||
-          e.status === 'suspect' ||
-          (e.status === 'dead' && now - e.since < config.gossipToTheDeadMs),
-      ),
+      recentlyDead.length > 0 ? live.concat(recentlyDead) : live,
       config.gossipNodes,
       random,
     );
     for (const t of targets) {
-      const parts = queue.take(transport.maxPacketBytes - header.byteLength, limit(), t.id);
+      const parts = queue.take(packetRoom, limit(), t.id);
       if (parts.length === 0) return;
       stats.packetsSent++;
-      transport.send(t.address, joinPacket(header, parts));
+      transport.send(t.address, seal(joinPacket(header, parts)));
     }
   }
 
@@ -290,7 +303,7 @@ export function createMember(opts: MemberOptions): Member {
       config.pushPullIntervalMs > 0 ? pushPullIntervalMs(config.pushPullIntervalMs, table.liveCount()) : 0,
     () => {
       const [peer] = pickRandom(
-        others((e) => e.status === 'alive'),
+        table.liveOthers().filter((e) => e.status === 'alive'),
         1,
         random,
       );
@@ -303,7 +316,7 @@ export function createMember(opts: MemberOptions): Member {
       table.reap();
       if (config.reconnectIntervalMs <= 0) return;
       const [peer] = pickRandom(
-        others((e) => e.status === 'dead'),
+        table.goneOthers().filter((e) => e.status === 'dead'),
         1,
         random,
       );
@@ -364,7 +377,7 @@ export function createMember(opts: MemberOptions): Member {
         };
         const timer = clock.setTimer(config.leaveTimeoutMs, done);
         table.leave(done);
-        if (others((e) => e.status === 'alive' || e.status === 'suspect').length === 0) done();
+        if (table.liveOthers().length === 0) done();
         else gossip();
       });
       return leaving;

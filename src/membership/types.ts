@@ -41,6 +41,8 @@ export interface MemberStats {
   packetsReceived: number;
   /** Packets that failed to decode: dropped. */
   badPackets: number;
+  /** Packets no key of the member's keyring opened (another cluster, a stale key, tampering): dropped. */
+  unauthenticated: number;
   /** Messages of unknown types, skipped. */
   unknownMessages: number;
   /** Exceptions thrown while handling a decoded packet (or by a listener): caught, counted. */

@@ -75,54 +75,73 @@ export interface Reader {
   view(n: number): Uint8Array;
 }
 
-export function createReader(buf: Uint8Array, start = 0, end = buf.byteLength): Reader {
-  let pos = start;
-  const need = (n: number) => {
-    if (n > end - pos) throw malformed(`truncated at byte ${pos}`);
-  };
-  const length = (max: number) => {
-    const n = r.varint();
+/** A reader over `buf[start, end)`; a class, not closures: one is made per packet and per message. */
+class WireReader implements Reader {
+  private pos: number;
+  private readonly buf: Uint8Array;
+  private readonly end: number;
+  constructor(buf: Uint8Array, start: number, end: number) {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+  get offset(): number {
+    return this.pos;
+  }
+  remaining(): number {
+    return this.end - this.pos;
+  }
+  private need(n: number): void {
+    if (n > this.end - this.pos) throw malformed(`truncated at byte ${this.pos}`);
+  }
+  private length(max: number): number {
+    const n = this.varint();
     if (n > max) throw malformed(`length ${n} over ${max}`);
     return n;
-  };
-  const r: Reader = {
-    get offset() {
-      return pos;
-    },
-    remaining: () => end - pos,
-    u8() {
-      need(1);
-      return buf[pos++]!;
-    },
-    varint() {
-      let result = 0;
-      let mul = 1;
-      for (let i = 0; i < 8; i++) {
-        const b = r.u8();
-        result += (b & 0x7f) * mul;
-        if (b < 0x80) {
-          if (result > Number.MAX_SAFE_INTEGER) throw malformed('varint out of range');
-          return result;
-        }
-        mul *= 0x80;
+  }
+  u8(): number {
+    this.need(1);
+    return this.buf[this.pos++]!;
+  }
+  varint(): number {
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 8; i++) {
+      const b = this.u8();
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) throw malformed('varint out of range');
+        return result;
       }
-      throw malformed('varint too long');
-    },
-    bytes: (max) => r.view(length(max)).slice(),
-    str(max) {
-      const v = r.view(length(max));
-      try {
-        return decoder.decode(v);
-      } catch {
-        throw malformed('invalid UTF-8');
-      }
-    },
-    view(n) {
-      need(n);
-      const v = buf.subarray(pos, pos + n);
-      pos += n;
-      return v;
-    },
-  };
-  return r;
+      mul *= 0x80;
+    }
+    throw malformed('varint too long');
+  }
+  bytes(max: number): Uint8Array {
+    return this.view(this.length(max)).slice();
+  }
+  str(max: number): string {
+    const v = this.view(this.length(max));
+    // Member ids and addresses are short and ASCII: skip the decoder for them.
+    if (v.byteLength <= 64) {
+      let ascii = true;
+      for (let i = 0; i < v.byteLength; i++) if (v[i]! >= 0x80) ascii = false;
+      if (ascii) return String.fromCharCode(...v);
+    }
+    try {
+      return decoder.decode(v);
+    } catch {
+      throw malformed('invalid UTF-8');
+    }
+  }
+  view(n: number): Uint8Array {
+    this.need(n);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+}
+
+export function createReader(buf: Uint8Array, start = 0, end = buf.byteLength): Reader {
+  return new WireReader(buf, start, end);
 }

@@ -19,6 +19,11 @@ export interface MetricsServerOptions {
   render: () => Promise<string>;
   /** Readiness: why the node is not ready yet, or undefined when it is. */
   notReadyReason: () => string | undefined;
+  /**
+   * What `/readyz` adds as `detail`, ready or not: what the node can and cannot reach (gossip
+   * members by state, followed peers), so a partition shows without failing readiness.
+   */
+  readyDetail?: () => Record<string, unknown>;
 }
 
 export async function createMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
@@ -37,10 +42,14 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
       reply(200, 'application/json', '{"status":"ok"}');
     } else if (path === '/readyz') {
       const reason = options.notReadyReason();
+      const detail = options.readyDetail?.();
       reply(
         reason ? 503 : 200,
         'application/json',
-        JSON.stringify(reason ? { status: 'not_ready', reason } : { status: 'ready' }),
+        JSON.stringify({
+          ...(reason ? { status: 'not_ready', reason } : { status: 'ready' }),
+          ...(detail ? { detail } : {}),
+        }),
       );
     } else {
       reply(

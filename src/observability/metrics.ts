@@ -17,6 +17,7 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
   // Read at scrape time from whoever holds the leases (the node's decision owner), so counting a
   // request in flight costs nothing per request.
   let inFlightSource: () => ReadonlyMap<string, number> = () => new Map();
+  let meshView: MeshViewSource = { memberStates: () => [], peers: () => [] };
 
   return {
     registry,
@@ -162,6 +163,32 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['node', 'gpu_uuid', 'reason'] as const,
       registers,
     }),
+    membershipMembers: new Gauge({
+      name: 'infermesh_membership_members',
+      help: 'Gossip members this node knows (itself included), by state: alive, suspect, dead, left.',
+      labelNames: ['state'] as const,
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>();
+        for (const state of meshView.memberStates()) counts.set(state, (counts.get(state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    }),
+    peerUp: new Gauge({
+      name: 'infermesh_router_peer_up',
+      help: "1 while the router's state stream from a GPU node it follows is connected, 0 while that node is unreachable (its endpoints unknown).",
+      labelNames: ['peer', 'origin'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of meshView.peers()) this.set({ peer: p.peer, origin: p.origin }, p.up ? 1 : 0);
+      },
+    }),
+    /** Where the membership and peer gauges read (set once gossip and the router are up). */
+    setMeshViewSource(source: MeshViewSource): void {
+      meshView = source;
+    },
     gpuTelemetryReads: new Counter({
       name: 'infermesh_gpu_telemetry_reads_total',
       help: 'GPU telemetry readings, by source and result (ok or error).',
@@ -169,6 +196,13 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       registers,
     }),
   };
+}
+
+/** What the membership and peer gauges read at scrape time. */
+export interface MeshViewSource {
+  /** One state per known gossip member. */
+  memberStates(): Iterable<string>;
+  peers(): Iterable<{ peer: string; origin: string; up: boolean }>;
 }
 
 export type MeshMetrics = ReturnType<typeof createMeshMetrics>;

@@ -7,19 +7,21 @@
 import { excerpt, MeshError } from '../core/errors.ts';
 import { createFleet, type Fleet } from './fleet.ts';
 import { createPrefixIndex, PREFIX_BLOCK_TOKENS } from './prefix-index.ts';
+import { createPrecisePrefixIndex, type PrecisePrefixIndex } from './precise-prefix-index.ts';
 import { compileProfiles, type CompiledProfile } from './compile.ts';
-import { BUILTIN_PROFILES, type ProfileSpec } from './profiles.ts';
+import { BUILTIN_PROFILES, PRECISE_PROFILES, type ProfileSpec } from './profiles.ts';
 import { createPluginRegistry, type PluginRegistry } from './registry.ts';
 import { pluginTimings, type PluginTiming } from './plugin-timings.ts';
 import { selectTop } from './select-top.ts';
 import { createServiceRates } from './service-rates.ts';
 import { createLocalJournal, type Journal } from './journal/journal.ts';
-import { createOutcomeTracker, type RouteTicket } from './outcomes.ts';
+import { createOutcomeTracker, type PeerLoad, type RouteTicket } from './outcomes.ts';
+import { viewKey } from './journal/events.ts';
 import { predictWaitMs } from './wait-model.ts';
 import { createZoneTable, type ZoneLink } from './zones.ts';
 import type { Decision, EndpointView, ExplainedTarget, ScoringContext, ScoringRequest } from './types.ts';
 
-export type { RouteTicket } from './outcomes.ts';
+export type { PeerLoad, RouteTicket } from './outcomes.ts';
 
 export interface ScoringEngineOptions {
   /** Profiles by name, over the built-ins. */
@@ -32,6 +34,13 @@ export interface ScoringEngineOptions {
   serviceRates?: Readonly<Record<string, number>>;
   prefixBlockTokens?: number;
   prefixCapacityBlocks?: number;
+  /**
+   * The precise prefix index that profiles with `prefix: 'precise'` match on, fed with the
+   * endpoints' KV events by whoever built it (meshd, the benchmark). Given, or with a precise
+   * default profile, every route also predicts its prompt's blocks into it. Default: an empty
+   * index of the engine's own.
+   */
+  precisePrefix?: PrecisePrefixIndex;
   /**
    * Context length (tokens) at which a prompt token's attention costs as much as its linear layers;
    * makes long prefills cost what they do (`prefillWork`). Default 16,384 (8B class: FLOP ratio
@@ -59,6 +68,8 @@ export interface ScoringEngine {
   readonly fleet: Fleet;
   readonly defaultProfile: string;
   readonly blockTokens: number;
+  /** The precise prefix index (feed it the endpoints' block sets: `apply`). */
+  readonly precisePrefix: PrecisePrefixIndex;
   /**
    * Ranks and picks a target for `req`. Throws `model_not_found` when no endpoint knows the model
    * and `no_healthy_endpoint` when every one is filtered out. `explain` false leaves `top` empty
@@ -73,6 +84,12 @@ export interface ScoringEngine {
   withdrawn(ticket: RouteTicket, elapsedMs: number): void;
   /** The request ended (any outcome); idempotent. */
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
+  /**
+   * Other routers' load on (endpointId, model), through the journal so every replica counts it:
+   * their in-flight requests and tokens (levels) and the requests and prefill work they sent since
+   * the last call (increments, queued at the endpoint as this router's own). src/scoring/peer-load.ts.
+   */
+  peerLoad(endpointId: string, model: string, load: PeerLoad): void;
   predictWaitMs(view: EndpointView): number;
   /** One line per top candidate: `id total = scorer score×weight …`, for logs and `reason`. */
   explain(decision: Decision): string;
@@ -100,6 +117,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
   const fleet = createFleet((node) => nodeZones[node] ?? '', now);
   const rates = createServiceRates(options.serviceRates);
   const prefixIndex = createPrefixIndex(options.prefixCapacityBlocks);
+  const precisePrefix = options.precisePrefix ?? createPrecisePrefixIndex();
   const explainTop = Math.max(1, options.explainTop ?? 3);
   let epoch = 0;
   // One clock read per decision: every plugin sees the same now, and 10k endpoints cost one call.
@@ -115,12 +133,18 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     blockTokens,
     attentionKneeTokens: options.attentionKneeTokens ?? 16_384,
   };
-  const profiles = compileProfiles(
-    { ...BUILTIN_PROFILES, ...options.profiles },
-    options.registry ?? createPluginRegistry(),
-    { prefixIndex },
+  const specs = { ...BUILTIN_PROFILES, ...PRECISE_PROFILES, ...options.profiles };
+  // Profiles whose prefix matches come from the precise index (KV events + recent routes).
+  const preciseProfiles = new Set(
+    Object.entries(specs)
+      .filter(([, spec]) => spec.prefix === 'precise')
+      .map(([name]) => name),
   );
+  const profiles = compileProfiles(specs, options.registry ?? createPluginRegistry(), { prefixIndex });
   const defaultProfile = options.profile ?? 'default';
+  // Routes feed the precise index's predictions when something uses it: a precise default profile,
+  // or an index handed in (meshd, fed by KV events). Otherwise routing pays nothing for it.
+  const predictRoutes = preciseProfiles.has(defaultProfile) || options.precisePrefix !== undefined;
   if (!profiles.has(defaultProfile)) {
     throw new MeshError('invalid_config', `scoring profile "${defaultProfile}" is not defined`, {
       profiles: [...profiles.keys()],
@@ -203,7 +227,14 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
       );
     }
 
-    if (req.blockHashes && req.blockHashes.length > 0) {
+    if (preciseProfiles.has(profileName)) {
+      if (req.tokenIds && req.tokenIds.length > 0) {
+        const t0 = performance.now();
+        precisePrefix.match(cands, n, req.tokenIds, epoch, blockTokens, decisionNow);
+        indexTiming.calls++;
+        indexTiming.totalMs += performance.now() - t0;
+      }
+    } else if (req.blockHashes && req.blockHashes.length > 0) {
       const t0 = performance.now();
       prefixIndex.match(req.blockHashes, epoch);
       indexTiming.calls++;
@@ -287,11 +318,17 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     fleet,
     defaultProfile,
     blockTokens,
+    precisePrefix,
     decide,
-    routed: (target, req, wait) => outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx)),
+    routed(target, req, wait) {
+      if (predictRoutes && req.tokenIds && req.tokenIds.length > 0)
+        precisePrefix.predict(target.endpointId, req.tokenIds, now());
+      return outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx));
+    },
     firstToken: (ticket, ttftMs) => outcomes.firstToken(ticket, ttftMs),
     withdrawn: (ticket, elapsedMs) => outcomes.withdrawn(ticket, elapsedMs),
     finished: (ticket, outcome) => outcomes.finished(ticket, outcome),
+    peerLoad: (endpointId, model, load) => outcomes.peerLoad(viewKey(endpointId, model), load),
     predictWaitMs: (v) => predictWaitMs(v, ctx),
     explain(decision) {
       const p = profiles.get(decision.profile);

@@ -52,10 +52,22 @@ export interface OutcomeTracker {
    */
   withdrawn(ticket: RouteTicket, elapsedMs: number): void;
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
+  /** Journals other routers' load on `key` (see `PeerLoadEvent`). */
+  peerLoad(key: ViewKey, load: PeerLoad): void;
   apply(event: RoutingEvent): void;
   reset(): void;
   /** Ends, as failures, the open requests of a participant that went away (`trackOpen` only). */
   abandon(origin: number): void;
+}
+
+/** Other routers' load on one endpoint view, as `ScoringEngine.peerLoad` takes it. */
+export interface PeerLoad {
+  /** Their requests in flight there now, and those requests' tokens (levels). */
+  inFlight: number;
+  tokens: number;
+  /** Requests they sent there since the last call for this view, and that prefill work (increments). */
+  requests: number;
+  work: number;
 }
 
 /** Streaming p95: moves up by 0.95·step on a sample above, down by 0.05·step below. */
@@ -85,8 +97,8 @@ export function runtimeRateOf(state: ModelState & { prefillRateFloor?: number })
 
 /** Whether a request sent now to `v` would wait for a batch slot or KV space behind the router's own requests. */
 function sendsIntoFullEndpoint(v: EndpointView, tokens: number): boolean {
-  if (v.maxBatch > 0 && v.inFlight >= v.maxBatch) return true;
-  return v.kvTokens > 0 && v.inFlightTokens + tokens > v.kvTokens;
+  if (v.maxBatch > 0 && v.inFlight + v.peerInFlight >= v.maxBatch) return true;
+  return v.kvTokens > 0 && v.inFlightTokens + v.peerInFlightTokens + tokens > v.kvTokens;
 }
 
 /** What `abandon` needs to end another participant's request. */
@@ -127,6 +139,8 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       }
       v.inFlight++;
       v.inFlightTokens += e.tokens;
+      v.sentRequests++;
+      v.sentWork += e.work;
       if (e.streamed) v.awaitingFirst++;
       v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + prefillMs(v, e.work);
       if (e.hashes.length > 0) prefixIndex.record(v, e.hashes);
@@ -139,6 +153,18 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         firstTokenSeen: false,
         streamed: e.streamed,
       });
+      return;
+    }
+    if (e.kind === 'peer') {
+      if (!v) return;
+      v.peerInFlight = e.inFlight;
+      v.peerInFlightTokens = e.tokens;
+      // Their new prefills join the one queue the endpoint drains, as this router's own would.
+      if (e.requests > 0 || e.work > 0) {
+        const ms = (e.work * 1000) / ctx.serviceRate(v) + e.requests * prefillOverheadMs(v);
+        v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + ms;
+        v.peerQueuedUntilMs = v.busyUntilMs;
+      }
       return;
     }
     if (e.kind === 'first' && e.censored) {
@@ -258,7 +284,8 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         work: prefillWork(uncached, prompt, ctx.attentionKneeTokens),
         sentAt: at,
         predictedWaitMs,
-        queued: sendsIntoFullEndpoint(view, tokens),
+        // Behind other routers' prefills its TTFT measures their work too: no rate is learnt from it.
+        queued: sendsIntoFullEndpoint(view, tokens) || view.peerQueuedUntilMs > at,
         streamed: req.stream === true,
         predictedDoneAt: at,
         firstTokenSeen: false,
@@ -293,6 +320,20 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         tracker.firstToken(t, outcome.ttftMs);
       t.done = true;
       journal.append(finishedEvent(t.origin, t.id, t, outcome));
+    },
+    peerLoad(key, load) {
+      journal.append({
+        kind: 'peer',
+        origin: journal.origin,
+        ticket: 0,
+        key,
+        at: ctx.now(),
+        inFlight: load.inFlight,
+        tokens: load.tokens,
+        requests: load.requests,
+        work: load.work,
+        streamed: false,
+      });
     },
     apply,
     reset() {

@@ -20,6 +20,11 @@ export interface ProfileSpec {
   picker?: PluginSpec;
   /** Weight overrides by scorer name for requests of an SLO class. */
   sloClasses?: Partial<Record<SloClass, Readonly<Record<string, number>>>>;
+  /**
+   * Where prefix matches come from: `approximate` (default), the router's own routing history;
+   * `precise`, the endpoints' KV events plus recent routes (`precise-prefix-index.ts`).
+   */
+  prefix?: 'approximate' | 'precise';
 }
 
 /** Every profile drops what cannot serve: unhealthy, quarantined, wrong model or protocol, wrong MIG slice. */
@@ -74,4 +79,15 @@ export const BUILTIN_PROFILES: Readonly<Record<string, ProfileSpec>> = {
   'weighted-least-request': { picker: { type: 'weighted-least-request' } },
   // NVIDIA Dynamo's KV router: overlap weight 1, temperature 0.
   'dynamo-kv': { picker: { type: 'dynamo-kv' } },
+};
+
+/**
+ * Profiles that route on what each engine holds, from its KV events (llm-d's "precise" mode):
+ * each is a built-in above with `prefix: 'precise'`. Apart from the baselines so a benchmark of
+ * the field's strategies does not run them without events.
+ */
+export const PRECISE_PROFILES: Readonly<Record<string, ProfileSpec>> = {
+  'default-precise': { ...BUILTIN_PROFILES.default, prefix: 'precise' },
+  // llm-d's precise-prefix-cache-scorer in place of the approximate one, same weights.
+  'llm-d-precise': { ...BUILTIN_PROFILES['llm-d'], prefix: 'precise' },
 };

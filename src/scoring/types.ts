@@ -20,6 +20,8 @@ export interface ScoringRequest {
   maxTokens?: number;
   /** Chained hashes of the prompt's token blocks (see `prefixBlockHashes`). */
   blockHashes?: ArrayLike<number>;
+  /** The prompt's token ids (the mesh's token rule), for profiles matching the precise prefix index. */
+  tokenIds?: ArrayLike<number>;
   sloClass?: SloClass;
   /** LoRA adapter requested, if any. */
   lora?: string;
@@ -58,7 +60,24 @@ export interface EndpointView {
   inFlight: number;
   /** Prompt + expected output tokens of those requests (KV the router expects them to hold). */
   inFlightTokens: number;
-  /** Sim/real ms at which the prefill work the router sent is predicted to drain. */
+  /** Requests this router (all its threads) sent here since the view was made: a counter it shares. */
+  sentRequests: number;
+  /** Their prefill work in linear tokens (`prefillWork`), summed: a counter it shares. */
+  sentWork: number;
+  /**
+   * Requests other routers have in flight here and their tokens, as they last shared them
+   * (`peer` journal events, src/scoring/peer-load.ts); 0 with one router. Their prefill work goes
+   * into `busyUntilMs` itself, as this router's own does.
+   */
+  peerInFlight: number;
+  peerInFlightTokens: number;
+  /**
+   * Engine ms until which prefill work other routers shared is predicted to be ahead in the queue: a
+   * request sent before then waits behind work whose first tokens this router never sees, so its own
+   * TTFT does not measure the GPU's speed (it teaches no rate).
+   */
+  peerQueuedUntilMs: number;
+  /** Sim/real ms at which the prefill work the router sent (and other routers shared) is predicted to drain. */
   busyUntilMs: number;
   /**
    * Streamed requests the router sent that have neither a first token nor an end yet. With some

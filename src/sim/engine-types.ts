@@ -5,6 +5,7 @@
 import type { EngineCounters } from './engine-counters.ts';
 import type { SimClock } from './clock.ts';
 import type { GpuProfile } from './profiles.ts';
+import type { SimKvEvent } from './kv-events.ts';
 
 export type FinishReason = 'length' | 'stop' | 'abort';
 
@@ -29,6 +30,11 @@ export interface SimEngineOptions {
   clock?: SimClock;
   /** Called after every step (for benchmarks and tests). */
   onStep?: (step: StepInfo) => void;
+  /**
+   * Hears the KV cache's events (vLLM's `BlockStored` / `BlockRemoved` / `AllBlocksCleared`), one
+   * batch per engine step that changed the cache, as vLLM's scheduler publishes them.
+   */
+  onKvEvents?: (events: SimKvEvent[]) => void;
 }
 
 export interface StepInfo {
@@ -91,6 +97,8 @@ export interface SimEngine {
   counters(): Readonly<EngineCounters>;
   /** Simulated ms since the engine started. */
   simNow(): number;
+  /** Forgets every cached prefix block (vLLM's `/reset_prefix_cache`); emits `AllBlocksCleared`. */
+  resetPrefixCache(): void;
   /** Aborts everything and stops timers. */
   close(): void;
 }

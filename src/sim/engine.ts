@@ -8,6 +8,7 @@
 import { MeshError } from '../core/errors.ts';
 import { createRealClock, type TimerId } from './clock.ts';
 import { BLOCK_SIZE, blockHashes, createKvCache } from './kv-cache.ts';
+import type { SimKvEvent } from './kv-events.ts';
 import { GPU_PROFILES } from './profiles.ts';
 import { defaultSizing } from './sizing.ts';
 import { createRng, mixSeed, pseudoWord, type Rng } from './rng.ts';
@@ -59,7 +60,27 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
     enablePrefixCaching: options.enablePrefixCaching ?? true,
   };
   const maxModelLen = options.maxModelLen ?? 8192;
-  const kv = createKvCache(options.kvBlocks ?? sized.kvBlocks, BLOCK_SIZE);
+  // KV events of the current step, published when the step's work is done (one batch per step).
+  const onKvEvents = options.onKvEvents;
+  let kvEvents: SimKvEvent[] = [];
+  let removed: number[] | null = null;
+  const kv = createKvCache(
+    options.kvBlocks ?? sized.kvBlocks,
+    BLOCK_SIZE,
+    onKvEvents
+      ? (h) => {
+          if (!removed) kvEvents.push({ type: 'BlockRemoved', blockHashes: (removed = []) });
+          removed.push(h);
+        }
+      : undefined,
+  );
+  const flushKvEvents = () => {
+    removed = null;
+    if (!onKvEvents || kvEvents.length === 0) return;
+    const batch = kvEvents;
+    kvEvents = [];
+    onKvEvents(batch);
+  };
   const c = createEngineCounters();
   const t0 = clock.now();
   const queues = { running: [] as Req[], waiting: [] as Req[] };
@@ -128,6 +149,7 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
       complete(done.items, done.end);
       startStep(cursor); // back to back while there is work
     }
+    flushKvEvents();
     arm();
   }
 
@@ -139,8 +161,30 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
         Math.floor(Math.min(req.numComputed, req.promptLen) / BLOCK_SIZE),
         req.promptHashes.length,
       );
+      let stored: Extract<SimKvEvent, { type: 'BlockStored' }> | null = null;
       for (; req.cachedBlocks < fullPromptBlocks; req.cachedBlocks++) {
-        kv.cache(req.blocks[req.cachedBlocks] ?? -1, req.promptHashes[req.cachedBlocks] ?? 0);
+        const i = req.cachedBlocks;
+        const hash = req.promptHashes[i] ?? 0;
+        if (!kv.cache(req.blocks[i] ?? -1, hash) || !onKvEvents) {
+          stored = null;
+          continue;
+        }
+        // Consecutive newly cached blocks of one request form one BlockStored, as in vLLM.
+        if (!stored) {
+          removed = null;
+          kvEvents.push(
+            (stored = {
+              type: 'BlockStored',
+              blockHashes: [],
+              parentBlockHash: i > 0 ? (req.promptHashes[i - 1] ?? null) : null,
+              tokenIds: [],
+              blockSize: BLOCK_SIZE,
+            }),
+          );
+        }
+        stored.blockHashes.push(hash);
+        const ids = req.opts.promptTokenIds;
+        for (let t = i * BLOCK_SIZE; t < (i + 1) * BLOCK_SIZE; t++) stored.tokenIds.push(ids[t] ?? 0);
       }
       if (req.numComputed === req.promptLen + req.outputCount) emit(req, at);
     }
@@ -289,6 +333,12 @@ export function createSimEngine(options: SimEngineOptions = {}): SimEngine {
     }),
     counters: () => c,
     simNow,
+    resetPrefixCache() {
+      kv.clearCached();
+      removed = null;
+      if (onKvEvents) kvEvents.push({ type: 'AllBlocksCleared' });
+      flushKvEvents();
+    },
     close() {
       for (const req of [...requests.values()]) finish(req, 'abort', simNow());
       closed = true;

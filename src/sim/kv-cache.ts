@@ -44,8 +44,10 @@ export interface KvCache {
   touch(blockIds: readonly number[]): void;
   /** Hands out `n` blocks from the LRU head, evicting their old hashes; null (and no change) if too few. */
   allocate(n: number): number[] | null;
-  /** Records that full block `blockId` holds the content `hash` (first writer wins). */
-  cache(blockId: number, hash: BlockHash): void;
+  /** Records that full block `blockId` holds the content `hash` (first writer wins): true if newly cached. */
+  cache(blockId: number, hash: BlockHash): boolean;
+  /** Forgets every cached hash (vLLM's `reset_prefix_cache`); blocks in use stay allocated. */
+  clearCached(): void;
   /** Drops one reference per block; unreferenced ones join the free queue tail, last block first. */
   free(blockIds: readonly number[]): void;
   /** References held on a block (0 = free). */
@@ -56,8 +58,15 @@ export interface KvCache {
   hashOf(blockId: number): BlockHash | undefined;
 }
 
-/** A pool of `numBlocks` blocks of `blockSize` tokens. */
-export function createKvCache(numBlocks: number, blockSize = BLOCK_SIZE): KvCache {
+/**
+ * A pool of `numBlocks` blocks of `blockSize` tokens. `onEvict` hears every cached hash that
+ * allocation evicts (the source of the simulator's `BlockRemoved` KV events).
+ */
+export function createKvCache(
+  numBlocks: number,
+  blockSize = BLOCK_SIZE,
+  onEvict?: (hash: BlockHash) => void,
+): KvCache {
   const refs = new Int32Array(numBlocks);
   const hashes = new Map<number, BlockHash>(); // block id -> hash
   const byHash = new Map<BlockHash, number>(); // hash -> block id
@@ -98,15 +107,23 @@ export function createKvCache(numBlocks: number, blockSize = BLOCK_SIZE): KvCach
         const h = hashes.get(id);
         if (h !== undefined) {
           hashes.delete(id);
-          if (byHash.get(h) === id) byHash.delete(h);
+          if (byHash.get(h) === id) {
+            byHash.delete(h);
+            onEvict?.(h);
+          }
         }
       }
       return out;
     },
     cache(id, h) {
-      if (byHash.has(h) || hashes.has(id)) return;
+      if (byHash.has(h) || hashes.has(id)) return false;
       byHash.set(h, id);
       hashes.set(id, h);
+      return true;
+    },
+    clearCached() {
+      hashes.clear();
+      byHash.clear();
     },
     free(ids) {
       for (let i = ids.length - 1; i >= 0; i--) {

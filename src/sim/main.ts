@@ -40,6 +40,13 @@ const program = new Command('mesh-sim')
       .choices(['vllm', 'tgi', 'triton'])
       .default('vllm'),
   )
+  .option(
+    '--kv-events-port <port>',
+    'publish vLLM-format KV-cache events on a ZeroMQ PUB socket at this port (0 picks a free one)',
+    int(0),
+  )
+  .option('--kv-events-replay-port <port>', 'its ROUTER replay socket (default: a free port)', int(0))
+  .option('--kv-events-topic <topic>', 'its topic (default empty)', '')
   .showHelpAfterError();
 
 program.parse(process.argv);
@@ -54,13 +61,33 @@ const o = program.opts<{
   timeScale: number;
   seed: number;
   flavor: 'vllm' | 'tgi' | 'triton';
+  kvEventsPort?: number;
+  kvEventsReplayPort?: number;
+  kvEventsTopic: string;
 }>();
 
-const sim = await createSimServer(o);
+const { kvEventsPort, kvEventsReplayPort, kvEventsTopic, ...rest } = o;
+const sim = await createSimServer({
+  ...rest,
+  ...(kvEventsPort === undefined
+    ? {}
+    : {
+        kvEvents: {
+          port: kvEventsPort,
+          topic: kvEventsTopic,
+          ...(kvEventsReplayPort === undefined ? {} : { replayPort: kvEventsReplayPort }),
+        },
+      }),
+});
 const e = sim.engine;
 process.stdout.write(
   `mesh-sim listening on ${sim.url} flavor=${o.flavor} model=${o.model} profile=${o.profile} time-scale=${o.timeScale} max-num-seqs=${e.maxNumSeqs} kv-blocks=${e.numBlocks} max-num-batched-tokens=${e.maxNumBatchedTokens}\n`,
 );
+if (sim.kvEvents) {
+  process.stdout.write(
+    `mesh-sim kv events on ${sim.kvEvents.endpoint}${sim.kvEvents.replayEndpoint ? ` replay ${sim.kvEvents.replayEndpoint}` : ''}\n`,
+  );
+}
 
 let stopping = false;
 const stop = (signal: NodeJS.Signals) => {

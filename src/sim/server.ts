@@ -13,6 +13,8 @@ import { randomBytes } from 'node:crypto';
 import type { SimulatorConfig } from '../core/config.ts';
 import type { SimClock } from './clock.ts';
 import { createSimEngine, type SimEngine } from './engine.ts';
+import { createKvEventPublisher } from './kv-event-publisher.ts';
+import type { SimKvEvent } from './kv-events.ts';
 import { createFaultState, parseFault, type Fault, type FaultMode } from './faults.ts';
 import { parseGpuFault, type GpuFault } from './gpu-fault.ts';
 import { sendError, sendJson, serveInference } from './inference-handler.ts';
@@ -44,6 +46,8 @@ export interface SimServer {
   /** Which runtime's API this simulator speaks. */
   flavor: SimFlavor;
   engine: SimEngine;
+  /** The KV-event sockets (`tcp://host:port`), when `kvEvents` is configured. */
+  kvEvents?: { endpoint: string; replayEndpoint: string | undefined };
   setFault(fault: Fault): void;
   /** Readings forced onto the simulated GPU (`POST /sim/gpu-fault`); `{}` when it is fine. */
   gpuFault(): GpuFault;
@@ -58,7 +62,17 @@ const INFERENCE_PATHS = new Map<string, 'chat' | 'completion'>([
 
 /** Starts a simulator listening on `host:port` (port 0 picks a free one). */
 export async function createSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  // Opt-in KV events (vLLM's `--kv-events-config`): a ZeroMQ PUB + ROUTER replay publisher.
+  const publisher = options.kvEvents
+    ? await createKvEventPublisher({
+        host: options.host ?? '127.0.0.1',
+        port: options.kvEvents.port,
+        ...(options.kvEvents.replayPort === undefined ? {} : { replayPort: options.kvEvents.replayPort }),
+        topic: options.kvEvents.topic,
+      })
+    : undefined;
   const engine = createSimEngine({
+    ...(publisher ? { onKvEvents: (events: SimKvEvent[]) => publisher.publish(events) } : {}),
     model: options.model ?? 'sim-llama-3-8b',
     profile: options.profile ?? 'h100',
     // Unset limits are sized by the engine from the profile's GPU (sizing.ts).
@@ -106,6 +120,11 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     if (kind) {
       if (method !== 'POST') return sendJson(res, 405, { detail: 'Method Not Allowed' });
       return inference(kind, req, res);
+    }
+    if (path === '/reset_prefix_cache' && method === 'POST') {
+      engine.resetPrefixCache();
+      res.writeHead(200, { 'content-length': 0 });
+      return void res.end();
     }
     if (path === '/sim/fault') {
       if (method === 'GET') return sendJson(res, 200, faults.current());
@@ -190,6 +209,9 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
     port,
     flavor,
     engine,
+    ...(publisher
+      ? { kvEvents: { endpoint: publisher.endpoint, replayEndpoint: publisher.replayEndpoint } }
+      : {}),
     setFault(fault) {
       const checked = parseFault(fault);
       if (typeof checked === 'string') throw new TypeError(checked);
@@ -201,7 +223,7 @@ export async function createSimServer(options: SimServerOptions = {}): Promise<S
         server.close(() => resolve());
         engine.close();
         for (const s of sockets) s.destroy();
-      });
+      }).then(() => publisher?.close());
       return closing;
     },
   };

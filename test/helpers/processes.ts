@@ -10,7 +10,7 @@ const root = new URL('../../', import.meta.url).pathname;
 
 export interface MeshdProcess extends ChildHandle {
   /** URLs meshd printed; empty for a role it does not run. */
-  urls: { router: string; api: string; metrics: string };
+  urls: { router: string; api: string; metrics: string; gossip: string };
 }
 
 /** `opts.root`: run the bins of another checkout (e.g. a snapshot of this one) instead of this one. */
@@ -37,6 +37,7 @@ export async function spawnMeshd(
       router: pick(/router \(OpenAI API\): (http:\/\/\S+)\/v1/),
       api: pick(/control API \(gRPC \+ Connect JSON\): (http:\/\/\S+)/),
       metrics: pick(/metrics: (http:\/\/\S+)\/metrics/),
+      gossip: pick(/gossip \(SWIM, UDP\+TCP\): (\S+)/),
     },
   };
 }

@@ -4,7 +4,7 @@ import { createVirtualClock } from '../clock.ts';
 import { createMemoryNetwork } from './memory-transport.ts';
 import { createSeededRandom } from '../random.ts';
 
-function net(opts: { loss?: number; jitterMs?: number } = {}) {
+function net(opts: { loss?: number; jitterMs?: number; tcpLossDelays?: boolean } = {}) {
   const clock = createVirtualClock();
   const network = createMemoryNetwork({ clock, random: createSeededRandom(5), delayMs: 2, ...opts });
   const got: Record<string, { at: number; from: string; data: number; reliable: boolean }[]> = {};
@@ -84,4 +84,23 @@ test('partitions, down nodes and slow nodes; the reliable channel fails visibly'
     ],
   );
   assert.deepEqual(results.at(-1), 'ok@2604');
+});
+
+test('tcpLossDelays: loss makes reliable messages late (lost SYN, SYN-ACK: 1 s each; data: 200 ms), never lost', () => {
+  const late = (tcpLossDelays: boolean) => {
+    const { clock, got, ends } = net({ loss: 0.5, tcpLossDelays });
+    for (let i = 0; i < 200; i++) ends.a!.sendReliable('b', new Uint8Array([i]));
+    clock.advance(5_000);
+    assert.equal(got.b!.length, 200, 'all delivered');
+    return got.b!.map((g) => g.at);
+  };
+  assert.ok(late(false).every((at) => at === 2));
+  const at = late(true);
+  // Each arrival is 2 ms plus a sum of retransmission timeouts; at 50% loss most are late.
+  assert.ok(
+    at.every((t) => [2, 202, 1002, 1202, 2002, 2202].includes(t)),
+    `${[...new Set(at)].join()}`,
+  );
+  const share = at.filter((t) => t > 2).length / at.length;
+  assert.ok(share > 0.75 && share < 0.99, `${share}`);
 });

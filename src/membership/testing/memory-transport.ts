@@ -25,6 +25,12 @@ export interface MemoryNetworkOptions {
   connectTimeoutMs?: number;
   /** Largest datagram; bigger ones are dropped and counted. Default 1,400. */
   maxPacketBytes?: number;
+  /**
+   * Let datagram loss delay the reliable channel as it delays TCP: each of SYN and SYN-ACK lost
+   * (with the loss probability) costs an initial retransmission timeout of 1 s, the data segment
+   * lost costs 200 ms (Linux's minimum RTO). Default false: reliable messages are never late.
+   */
+  tcpLossDelays?: boolean;
 }
 
 /** Traffic of one node (or of the whole network). */
@@ -81,6 +87,16 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
   const jitterMs = options.jitterMs ?? 0;
   const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
   const maxPacketBytes = options.maxPacketBytes ?? 1_400;
+  const tcpLossDelays = options.tcpLossDelays ?? false;
+  /** Extra latency of one reliable message from retransmissions (tcpLossDelays). */
+  const retransmitDelay = () => {
+    if (!tcpLossDelays || loss <= 0) return 0;
+    let d = 0;
+    if (random() < loss) d += 1_000; // SYN
+    if (random() < loss) d += 1_000; // SYN-ACK
+    if (random() < loss) d += 200; // data
+    return d;
+  };
   const nodes = new Map<string, Node>();
   /** Blocked pairs, keyed `a\0b` in both orders. */
   const blocked = new Set<string>();
@@ -138,7 +154,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions): MemoryNetwor
         if (isBlocked(address, to)) return fail(connectTimeoutMs, 'connect timeout');
         if (!up(to)) return fail(2 * delayMs, 'connection refused');
         const copy = data.slice();
-        clock.setTimer(delayMs + self.egressMs, () => {
+        clock.setTimer(delayMs + self.egressMs + retransmitDelay(), () => {
           if (self.down) return fail(0, 'local node is down');
           if (isBlocked(address, to)) return fail(connectTimeoutMs, 'connection timed out');
           if (!deliver(address, to, copy, true)) return fail(delayMs, 'connection reset');

@@ -6,6 +6,7 @@
 import { createVirtualClock, type VirtualClock } from '../clock.ts';
 import type { SwimConfig } from '../config.ts';
 import { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from './memory-transport.ts';
+import type { Keyring } from '../keyring.ts';
 import { createSeededRandom } from '../random.ts';
 import { createMember, type Member } from '../swim.ts';
 import type { MemberEvent, MemberStatus } from '../types.ts';
@@ -31,7 +32,7 @@ export interface SimCluster {
   events: RecordedEvent[];
   /** The address of member `id` on the simulated network. */
   addressOf: (id: string) => string;
-  add(id: string, options?: { meta?: Uint8Array; config?: Partial<SwimConfig> }): Member;
+  add(id: string, options?: { meta?: Uint8Array; config?: Partial<SwimConfig>; keyring?: Keyring }): Member;
   /** `id` joins through the members named in `seeds`; the clock runs until the join settles. */
   join(id: string, seeds: readonly string[]): Promise<number>;
   /** Runs the clock `ms` forward. */
@@ -66,6 +67,7 @@ export function createSimCluster(options: SimClusterOptions = {}): SimCluster {
         clock,
         random: createSeededRandom(seed * 7919 + ++salt * 104729),
         meta: opts.meta,
+        ...(opts.keyring ? { keyring: opts.keyring } : {}),
         config: { ...options.config, ...opts.config },
         onEvent: (event) => events.push({ at: clock.now(), observer: id, event }),
         onError: (err) => {

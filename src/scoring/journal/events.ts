@@ -76,4 +76,23 @@ export interface FinishedEvent extends EventOrigin {
   streamed: boolean;
 }
 
-export type RoutingEvent = RoutedEvent | FirstTokenEvent | FinishedEvent;
+/**
+ * Other routers' in-flight work on `key`, as the GPU node last relayed it (src/scoring/peer-load.ts):
+ * their outstanding requests and tokens (levels, replacing the last), and the requests and prefill
+ * work they sent since the previous `peer` event (increments, queued like a `routed` one's).
+ * `origin` is the participant that appended it; `ticket` is 0.
+ */
+export interface PeerLoadEvent extends EventOrigin {
+  kind: 'peer';
+  key: ViewKey;
+  at: number;
+  inFlight: number;
+  tokens: number;
+  /** Requests sent since the last `peer` event of this key. */
+  requests: number;
+  /** Their prefill work in linear tokens. */
+  work: number;
+  streamed: boolean;
+}
+
+export type RoutingEvent = RoutedEvent | FirstTokenEvent | FinishedEvent | PeerLoadEvent;

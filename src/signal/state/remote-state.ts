@@ -10,7 +10,7 @@
  * instead of 404 `model_not_found`, and the scoring filters skip those endpoints. On reconnect
  * the new snapshot replaces them. `stop()` removes every record this subscriber wrote.
  */
-import { createClient } from '@connectrpc/connect';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { GpuState } from '../../core/gpu.ts';
 import type { ModelState } from '../../core/types.ts';
@@ -53,6 +53,12 @@ export interface RemoteStateSubscriber {
   connected(): boolean;
   /** The node id the peer announced in its last snapshot, if any. */
   peerNodeId(): string | undefined;
+  /**
+   * Drops the connection and dials again now (when gossip says the peer died or came back): the
+   * records read unreachable until a new snapshot arrives, so a peer that is really gone leaves
+   * routing at once instead of after the HTTP/2 ping timeout.
+   */
+  recheck(): void;
 }
 
 /** Wire event → mirror event; the same shape for both kinds of state. */
@@ -132,5 +138,6 @@ export function createRemoteStateSubscriber(options: RemoteStateSubscriberOption
     },
     connected: () => models.connected(),
     peerNodeId: () => models.peerNodeId(),
+    recheck: () => sessions.abort(new ConnectError('gossip asked for a recheck', Code.Unavailable)),
   };
 }

@@ -15,9 +15,12 @@ import {
 } from '../../gen/infermesh/state/v1/state_pb.js';
 import type { Logger } from '../../observability/log.ts';
 import { gpuStateToProto } from './gpu-state-proto.ts';
+import { createInFlightRegistry, shareInFlightStream, type InFlightRegistry } from './in-flight-registry.ts';
 import { createGpuStore, matchesGpuFilter, type GpuStateFilter, type GpuStore } from './gpu-store.ts';
 import { modelStateToProto } from './model-state-proto.ts';
 import { reportGpuStates, reportModelStates } from './state-report.ts';
+import type { PrefixBlockHub } from './prefix-blocks.ts';
+import { watchPrefixBlocks } from './prefix-blocks-watch.ts';
 import { matchesFilter, type ModelStateFilter, type StateStore } from './state-store.ts';
 import { watchStream } from './watch-stream.ts';
 
@@ -31,6 +34,10 @@ export interface StatePlaneServiceOptions {
   /** Unix ms stamped on reported deltas without a timestamp. */
   clock?: () => number;
   logger?: Logger;
+  /** The node's precise prefix state (`WatchPrefixBlocks`); an empty stream when absent. */
+  prefixBlocks?: PrefixBlockHub;
+  /** The routers' shared in-flight reports (`ShareInFlight`); one of its own when absent. */
+  inFlight?: InFlightRegistry;
 }
 
 const keyOf = (s: ModelState) => `${s.endpointId}\u0000${s.model}`;
@@ -62,7 +69,12 @@ export function createStatePlaneService(options: StatePlaneServiceOptions): Serv
   const gpus = options.gpus ?? createGpuStore();
   const nodeId = options.nodeId ?? '';
   const reportDeps = { clock: options.clock ?? Date.now, logger: options.logger };
+  const inFlight = options.inFlight ?? createInFlightRegistry();
   return {
+    shareInFlight: (reports, ctx) =>
+      shareInFlightStream(inFlight, reports, ctx, { nodeId, logger: options.logger }),
+
+    watchPrefixBlocks: (req, ctx) => watchPrefixBlocks(options.prefixBlocks, req, ctx, nodeId),
     reportModelState: (deltas) => reportModelStates(store, deltas, reportDeps),
     reportGpuState: (deltas) => reportGpuStates(gpus, deltas, reportDeps),
 

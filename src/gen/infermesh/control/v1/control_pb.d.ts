@@ -216,6 +216,127 @@ export declare type Event = Message<'infermesh.control.v1.Event'> & {
 export declare const EventSchema: GenMessage<Event>;
 
 /**
+ * @generated from message infermesh.control.v1.Member
+ */
+export declare type Member = Message<'infermesh.control.v1.Member'> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: infermesh.control.v1.MemberState state = 2;
+   */
+  state: MemberState;
+
+  /**
+   * @generated from field: repeated infermesh.control.v1.NodeRole roles = 3;
+   */
+  roles: NodeRole[];
+
+  /**
+   * @generated from field: string zone = 4;
+   */
+  zone: string;
+
+  /**
+   * Its gossip address, `host:port`.
+   *
+   * @generated from field: string address = 5;
+   */
+  address: string;
+
+  /**
+   * Its own counter, bumped to refute a suspicion or publish new meta.
+   *
+   * @generated from field: uint64 incarnation = 6;
+   */
+  incarnation: bigint;
+
+  /**
+   * @generated from field: string api_url = 7;
+   */
+  apiUrl: string;
+
+  /**
+   * @generated from field: map<string, string> labels = 8;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * @generated from field: uint32 gpu_count = 9;
+   */
+  gpuCount: number;
+
+  /**
+   * @generated from field: repeated string gpu_types = 10;
+   */
+  gpuTypes: string[];
+
+  /**
+   * Models its endpoints serve (possibly cut short to fit gossip's meta budget: models_truncated).
+   *
+   * @generated from field: repeated string models = 11;
+   */
+  models: string[];
+
+  /**
+   * @generated from field: bool models_truncated = 12;
+   */
+  modelsTruncated: boolean;
+
+  /**
+   * @generated from field: bool draining = 13;
+   */
+  draining: boolean;
+
+  /**
+   * @generated from field: string version = 14;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.Member.
+ * Use `create(MemberSchema)` to create a new message.
+ */
+export declare const MemberSchema: GenMessage<Member>;
+
+/**
+ * @generated from message infermesh.control.v1.ListMembersRequest
+ */
+export declare type ListMembersRequest = Message<'infermesh.control.v1.ListMembersRequest'> & {};
+
+/**
+ * Describes the message infermesh.control.v1.ListMembersRequest.
+ * Use `create(ListMembersRequestSchema)` to create a new message.
+ */
+export declare const ListMembersRequestSchema: GenMessage<ListMembersRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.ListMembersResponse
+ */
+export declare type ListMembersResponse = Message<'infermesh.control.v1.ListMembersResponse'> & {
+  /**
+   * @generated from field: repeated infermesh.control.v1.Member members = 1;
+   */
+  members: Member[];
+
+  /**
+   * False when the node does not gossip (no membership.bind).
+   *
+   * @generated from field: bool gossip = 2;
+   */
+  gossip: boolean;
+};
+
+/**
+ * Describes the message infermesh.control.v1.ListMembersResponse.
+ * Use `create(ListMembersResponseSchema)` to create a new message.
+ */
+export declare const ListMembersResponseSchema: GenMessage<ListMembersResponse>;
+
+/**
  * Unspecified filters match everything.
  *
  * @generated from message infermesh.control.v1.ListNodesRequest
@@ -951,6 +1072,43 @@ export enum EventType {
 export declare const EventTypeSchema: GenEnum<EventType>;
 
 /**
+ * A member's state in gossip (SWIM): suspect members may still refute; left ones said goodbye.
+ *
+ * @generated from enum infermesh.control.v1.MemberState
+ */
+export enum MemberState {
+  /**
+   * @generated from enum value: MEMBER_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: MEMBER_STATE_ALIVE = 1;
+   */
+  ALIVE = 1,
+
+  /**
+   * @generated from enum value: MEMBER_STATE_SUSPECT = 2;
+   */
+  SUSPECT = 2,
+
+  /**
+   * @generated from enum value: MEMBER_STATE_DEAD = 3;
+   */
+  DEAD = 3,
+
+  /**
+   * @generated from enum value: MEMBER_STATE_LEFT = 4;
+   */
+  LEFT = 4,
+}
+
+/**
+ * Describes the enum infermesh.control.v1.MemberState.
+ */
+export declare const MemberStateSchema: GenEnum<MemberState>;
+
+/**
  * @generated from service infermesh.control.v1.ControlPlane
  */
 export declare const ControlPlane: GenService<{
@@ -979,6 +1137,16 @@ export declare const ControlPlane: GenService<{
     methodKind: 'unary';
     input: typeof DrainNodeRequestSchema;
     output: typeof DrainNodeResponseSchema;
+  };
+  /**
+   * The gossip members this node knows, itself included (none when it does not gossip).
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.ListMembers
+   */
+  listMembers: {
+    methodKind: 'unary';
+    input: typeof ListMembersRequestSchema;
+    output: typeof ListMembersResponseSchema;
   };
   /**
    * Models aggregated from the model states the node knows: one entry per model name.

@@ -1171,6 +1171,248 @@ export declare type GpuStateEvent = Message<'infermesh.state.v1.GpuStateEvent'> 
 export declare const GpuStateEventSchema: GenMessage<GpuStateEvent>;
 
 /**
+ * One router's in-flight work on one (endpoint, model) of the node.
+ *
+ * @generated from message infermesh.state.v1.EndpointInFlight
+ */
+export declare type EndpointInFlight = Message<'infermesh.state.v1.EndpointInFlight'> & {
+  /**
+   * @generated from field: string endpoint_id = 1;
+   */
+  endpointId: string;
+
+  /**
+   * @generated from field: string model = 2;
+   */
+  model: string;
+
+  /**
+   * Requests the router sent there that have not ended.
+   *
+   * @generated from field: uint32 in_flight = 3;
+   */
+  inFlight: number;
+
+  /**
+   * Their prompt + expected output tokens (the KV they will hold).
+   *
+   * @generated from field: double in_flight_tokens = 4;
+   */
+  inFlightTokens: number;
+
+  /**
+   * Requests the router sent there since it started (a counter: receivers take differences).
+   *
+   * @generated from field: double sent_requests = 5;
+   */
+  sentRequests: number;
+
+  /**
+   * Their prefill work in linear tokens (`prefillWork`, after the sender's prefix match), summed
+   * since the router started (a counter).
+   *
+   * @generated from field: double sent_work = 6;
+   */
+  sentWork: number;
+};
+
+/**
+ * Describes the message infermesh.state.v1.EndpointInFlight.
+ * Use `create(EndpointInFlightSchema)` to create a new message.
+ */
+export declare const EndpointInFlightSchema: GenMessage<EndpointInFlight>;
+
+/**
+ * @generated from message infermesh.state.v1.InFlightReport
+ */
+export declare type InFlightReport = Message<'infermesh.state.v1.InFlightReport'> & {
+  /**
+   * The reporting router's node id; a stream reports for one router only.
+   *
+   * @generated from field: string router_id = 1;
+   */
+  routerId: string;
+
+  /**
+   * Every endpoint of this node the router has in flight or has sent to; replaces its last report.
+   *
+   * @generated from field: repeated infermesh.state.v1.EndpointInFlight endpoints = 2;
+   */
+  endpoints: EndpointInFlight[];
+};
+
+/**
+ * Describes the message infermesh.state.v1.InFlightReport.
+ * Use `create(InFlightReportSchema)` to create a new message.
+ */
+export declare const InFlightReportSchema: GenMessage<InFlightReport>;
+
+/**
+ * @generated from message infermesh.state.v1.RouterInFlight
+ */
+export declare type RouterInFlight = Message<'infermesh.state.v1.RouterInFlight'> & {
+  /**
+   * @generated from field: string router_id = 1;
+   */
+  routerId: string;
+
+  /**
+   * @generated from field: repeated infermesh.state.v1.EndpointInFlight endpoints = 2;
+   */
+  endpoints: EndpointInFlight[];
+};
+
+/**
+ * Describes the message infermesh.state.v1.RouterInFlight.
+ * Use `create(RouterInFlightSchema)` to create a new message.
+ */
+export declare const RouterInFlightSchema: GenMessage<RouterInFlight>;
+
+/**
+ * @generated from message infermesh.state.v1.InFlightShare
+ */
+export declare type InFlightShare = Message<'infermesh.state.v1.InFlightShare'> & {
+  /**
+   * Id of the node that serves the stream.
+   *
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+
+  /**
+   * The latest report of every other live router (never the receiving stream's own).
+   *
+   * @generated from field: repeated infermesh.state.v1.RouterInFlight routers = 2;
+   */
+  routers: RouterInFlight[];
+
+  /**
+   * How long the node keeps a report that is not renewed.
+   *
+   * @generated from field: uint32 ttl_ms = 3;
+   */
+  ttlMs: number;
+};
+
+/**
+ * Describes the message infermesh.state.v1.InFlightShare.
+ * Use `create(InFlightShareSchema)` to create a new message.
+ */
+export declare const InFlightShareSchema: GenMessage<InFlightShare>;
+
+/**
+ * Precise prefix state. A block is named by the mesh's own key (src/core/prefix-keys.ts): a
+ * chained hash of the block's token ids at the engine's block size, never the engine's own hash.
+ *
+ * @generated from message infermesh.state.v1.WatchPrefixBlocksRequest
+ */
+export declare type WatchPrefixBlocksRequest = Message<'infermesh.state.v1.WatchPrefixBlocksRequest'> & {
+  /**
+   * Only endpoints whose id starts with this (empty: all).
+   *
+   * @generated from field: string endpoint_prefix = 1;
+   */
+  endpointPrefix: string;
+};
+
+/**
+ * Describes the message infermesh.state.v1.WatchPrefixBlocksRequest.
+ * Use `create(WatchPrefixBlocksRequestSchema)` to create a new message.
+ */
+export declare const WatchPrefixBlocksRequestSchema: GenMessage<WatchPrefixBlocksRequest>;
+
+/**
+ * @generated from message infermesh.state.v1.PrefixBlocksEvent
+ */
+export declare type PrefixBlocksEvent = Message<'infermesh.state.v1.PrefixBlocksEvent'> & {
+  /**
+   * @generated from oneof infermesh.state.v1.PrefixBlocksEvent.event
+   */
+  event:
+    | {
+        /**
+         * @generated from field: infermesh.state.v1.PrefixBlocksUpdate update = 1;
+         */
+        value: PrefixBlocksUpdate;
+        case: 'update';
+      }
+    | {
+        /**
+         * The snapshot (one `reset` update per endpoint) is complete.
+         *
+         * @generated from field: infermesh.state.v1.SnapshotDone snapshot_done = 2;
+         */
+        value: SnapshotDone;
+        case: 'snapshotDone';
+      }
+    | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message infermesh.state.v1.PrefixBlocksEvent.
+ * Use `create(PrefixBlocksEventSchema)` to create a new message.
+ */
+export declare const PrefixBlocksEventSchema: GenMessage<PrefixBlocksEvent>;
+
+/**
+ * @generated from message infermesh.state.v1.PrefixBlocksUpdate
+ */
+export declare type PrefixBlocksUpdate = Message<'infermesh.state.v1.PrefixBlocksUpdate'> & {
+  /**
+   * `<node>/<endpoint name>`, as ModelState.endpoint_id.
+   *
+   * @generated from field: string endpoint_id = 1;
+   */
+  endpointId: string;
+
+  /**
+   * Tokens per block of the engine (keys are chained at this size).
+   *
+   * @generated from field: uint32 block_size = 2;
+   */
+  blockSize: number;
+
+  /**
+   * The endpoint's whole set is `added` (forget what was held before).
+   *
+   * @generated from field: bool reset = 3;
+   */
+  reset: boolean;
+
+  /**
+   * Block keys are 52-bit integers, carried exactly as doubles (a JS number on both ends).
+   *
+   * @generated from field: repeated double added = 4;
+   */
+  added: number[];
+
+  /**
+   * @generated from field: repeated double removed = 5;
+   */
+  removed: number[];
+
+  /**
+   * Events were lost and could not be replayed: the set is partial until the cache turns over.
+   *
+   * @generated from field: bool rebuilding = 6;
+   */
+  rebuilding: boolean;
+
+  /**
+   * The endpoint no longer publishes (removed from the node): drop its set.
+   *
+   * @generated from field: bool gone = 7;
+   */
+  gone: boolean;
+};
+
+/**
+ * Describes the message infermesh.state.v1.PrefixBlocksUpdate.
+ * Use `create(PrefixBlocksUpdateSchema)` to create a new message.
+ */
+export declare const PrefixBlocksUpdateSchema: GenMessage<PrefixBlocksUpdate>;
+
+/**
  * @generated from enum infermesh.state.v1.EndpointHealth
  */
 export enum EndpointHealth {
@@ -1282,5 +1524,29 @@ export declare const StatePlane: GenService<{
     methodKind: 'server_streaming';
     input: typeof WatchGpuStatesRequestSchema;
     output: typeof GpuStateEventSchema;
+  };
+  /**
+   * Routers share their in-flight work on this node's endpoints. Each router streams its own
+   * counts (`InFlightReport`, the whole picture each time, sent when it changes and at least every
+   * second); the node answers, on every change, with the other routers' latest reports
+   * (`InFlightShare`). A router's report is dropped when its stream ends or after `ttl_ms` without one.
+   *
+   * @generated from rpc infermesh.state.v1.StatePlane.ShareInFlight
+   */
+  shareInFlight: {
+    methodKind: 'bidi_streaming';
+    input: typeof InFlightReportSchema;
+    output: typeof InFlightShareSchema;
+  };
+  /**
+   * Streams which KV-cache blocks each endpoint of the node holds, learned from its runtime's KV
+   * events: one `reset` per endpoint (the snapshot), `snapshot_done`, then add/remove deltas.
+   *
+   * @generated from rpc infermesh.state.v1.StatePlane.WatchPrefixBlocks
+   */
+  watchPrefixBlocks: {
+    methodKind: 'server_streaming';
+    input: typeof WatchPrefixBlocksRequestSchema;
+    output: typeof PrefixBlocksEventSchema;
   };
 }>;

@@ -1,4 +1,7 @@
-/** Requests (or tokens) the router itself has in flight at each endpoint, updated at send time. */
+/**
+ * Requests (or tokens) in flight at each endpoint: the router's own, updated at send time, plus
+ * what other routers shared (`peerInFlight`, 0 with one router).
+ */
 import type { Scorer, ScorerFactory } from '../../../types.ts';
 import { numParam } from '../../../plugin-params.ts';
 
@@ -12,7 +15,7 @@ export const createInFlightScorer: ScorerFactory = (params) => {
     score(cands, n, _req, _ctx, out) {
       for (let i = 0; i < n; i++) {
         const v = cands[i]!;
-        const own = tokens ? v.inFlightTokens : v.inFlight;
+        const own = tokens ? v.inFlightTokens + v.peerInFlightTokens : v.inFlight + v.peerInFlight;
         const reported = withReported && !tokens ? (v.state.running ?? 0) + (v.state.queueDepth ?? 0) : 0;
         out[i] = half / (half + Math.max(own, reported));
       }

@@ -1,0 +1,225 @@
+/**
+ * `node bench/routing/multi-router-virtual.ts [--trace FILE] [--requests 1000] [--sims 8]
+ * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default]`
+ *
+ * Active-active routers on virtual time: the real scoring engine, one per router, in front of
+ * simulated engines on one heap clock (as `virtual.ts`), the client sending request i to router
+ * i mod N. Three setups per (load, seed, strategy): one router; N routers sharing their in-flight
+ * work (each router's `createPeerLoadTracker` gets the others' reports every `--share-ms`, the
+ * interval of `router.shareInFlight`'s reporter, plus one hop); N routers not sharing. Prints TTFT
+ * p50/p99 and N ÷ 1 ratios. No sockets and no CPU in the latencies: a check of the sharing design
+ * itself, which `--mode real --routers N` then measures through real processes.
+ */
+import { parseArgs } from 'node:util';
+import { createScoringEngine, type ScoringEngine } from '../../src/scoring/engine.ts';
+import { createPeerLoadTracker, type PeerLoadTracker } from '../../src/scoring/peer-load.ts';
+import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
+import { BUILTIN_PROFILES, PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
+import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
+import { createRng } from '../../src/sim/rng.ts';
+import { scrapedState } from '../../src/sim/testing/scraped-state.ts';
+import { sloCapacity, traceRps } from './capacity-slo.ts';
+import { createHeapClock } from './heap-clock.ts';
+import { kvEventFeed } from './kv-event-feed.ts';
+import { quantile } from './metrics.ts';
+import { realFleet } from './real.ts';
+import { loadTrace, promptTokenIds, sampleRequests, type TraceRequest } from './traces.ts';
+import type { EndpointSpec } from './capacity.ts';
+
+const MODEL = 'sim-llama-3-8b';
+const NODE = 'sim';
+
+interface Setup {
+  label: string;
+  routers: number;
+  shareMs?: number;
+}
+
+function run(o: {
+  requests: readonly TraceRequest[];
+  timeFactor: number;
+  fleet: readonly EndpointSpec[];
+  profile: string;
+  seed: number;
+  scrapeIntervalMs: number;
+  setup: Setup;
+  spreadK?: number;
+}): number[] {
+  const clock = createHeapClock();
+  const rng = createRng(o.seed);
+  const routers: ScoringEngine[] = Array.from({ length: o.setup.routers }, () =>
+    createScoringEngine({
+      now: () => clock.now(),
+      random: rng,
+      profile: o.profile,
+      // `--spread-k K`: the profile's picker becomes a weighted draw among its K best (an experiment).
+      ...(o.spreadK
+        ? {
+            profiles: {
+              [o.profile]: {
+                ...(BUILTIN_PROFILES[o.profile] ?? PRECISE_PROFILES[o.profile]),
+                picker: { type: 'top-k-random', params: { k: o.spreadK } },
+              },
+            },
+          }
+        : {}),
+    }),
+  );
+  // Precise profiles: every router's precise index follows the engines' KV events (10 ms later).
+  const precise = o.profile in PRECISE_PROFILES;
+  const engines: SimEngine[] = o.fleet.map((spec, i) =>
+    createSimEngine({
+      ...(precise
+        ? {
+            onKvEvents: kvEventFeed({
+              endpointId: `${NODE}/${spec.gpu}-${i}`,
+              sink: { apply: (u) => routers.forEach((r) => r.precisePrefix.apply(u)) },
+              delayMs: 10,
+              clock,
+            }),
+          }
+        : {}),
+      model: MODEL,
+      profile: spec.gpu,
+      maxNumSeqs: spec.maxNumSeqs,
+      kvBlocks: spec.kvBlocks,
+      maxNumBatchedTokens: spec.maxNumBatchedTokens,
+      maxModelLen: 262_144,
+      clock,
+      seed: o.seed + i,
+    }),
+  );
+  const idOf = (i: number) => `${NODE}/${o.fleet[i]!.gpu}-${i}`;
+  // One scrape feeds every router (the gpu node's stream), as in real mode.
+  const scrape = (i: number) => {
+    const state = {
+      ...scrapedState(engines[i]!, {
+        endpointId: idOf(i),
+        index: i,
+        model: MODEL,
+        gpuType: o.fleet[i]!.gpu.toUpperCase(),
+        now: clock.now(),
+      }),
+      node: NODE,
+    };
+    for (const r of routers) r.fleet.upsert(state);
+  };
+  const indexOf = new Map<string, number>();
+  engines.forEach((_, i) => {
+    scrape(i);
+    indexOf.set(idOf(i), i);
+  });
+  let outstanding = o.requests.length;
+  const scrapeLoop = (i: number) => {
+    scrape(i);
+    if (outstanding > 0) clock.setTimer(o.scrapeIntervalMs, () => scrapeLoop(i));
+  };
+  engines.forEach((_, i) =>
+    clock.setTimer((o.scrapeIntervalMs * (i + 1)) / engines.length, () => scrapeLoop(i)),
+  );
+  if (o.setup.shareMs !== undefined && routers.length > 1) {
+    const shareMs = o.setup.shareMs;
+    const trackers: PeerLoadTracker[] = routers.map((r, k) => createPeerLoadTracker(r, `router-${k}`));
+    const share = () => {
+      const reports = trackers.map((t, k) => ({ routerId: `router-${k}`, endpoints: t.ownReport(NODE) }));
+      // The relay hop (gpu node, stream): a millisecond later.
+      clock.setTimer(1, () => trackers.forEach((t) => t.apply(reports)));
+      if (outstanding > 0) clock.setTimer(shareMs, share);
+    };
+    share();
+  }
+
+  const ttfts: number[] = [];
+  const arrive = (r: TraceRequest, idx: number) => {
+    const scoring = routers[idx % routers.length]!;
+    const ids = promptTokenIds(r, idx);
+    const req = {
+      model: MODEL,
+      promptTokens: ids.length,
+      maxTokens: r.maxTokens ?? r.outputTokens,
+      blockHashes: prefixBlockHashes(ids, scoring.blockTokens),
+      tokenIds: ids,
+      stream: true,
+    };
+    const d = scoring.decide(req);
+    const start = clock.now();
+    const ticket = scoring.routed(d.target, req, d.predictedWaitMs);
+    let first = NaN;
+    engines[indexOf.get(d.target.endpointId)!]!.submit({
+      promptTokenIds: ids,
+      maxTokens: r.outputTokens,
+      ignoreEos: true,
+      onToken: (_t, index) => {
+        if (index === 0) {
+          first = clock.now() - start;
+          scoring.firstToken(ticket, first);
+        }
+      },
+      onFinish: () => {
+        scoring.finished(ticket, { ok: true, e2eMs: clock.now() - start, ttftMs: first });
+        ttfts.push(first);
+        outstanding--;
+      },
+    });
+  };
+  o.requests.forEach((r, idx) => clock.setTimer(r.arrivalMs * o.timeFactor, () => arrive(r, idx)));
+  while (clock.step());
+  for (const e of engines) e.close();
+  return ttfts.sort((a, b) => a - b);
+}
+
+const { values } = parseArgs({
+  options: {
+    trace: { type: 'string', default: '../shared/traces/mooncake_fast25/conversation_trace.jsonl' },
+    requests: { type: 'string', default: '1000' },
+    sims: { type: 'string', default: '8' },
+    routers: { type: 'string', default: '3' },
+    loads: { type: 'string', default: '0.8' },
+    seeds: { type: 'string', default: '1,2,3' },
+    'share-ms': { type: 'string', default: '20' },
+    'scrape-ms': { type: 'string', default: '1000' },
+    strategies: { type: 'string', default: 'default' },
+    /** Capacity (req/s) to take loads of, instead of searching it (the search takes minutes). */
+    capacity: { type: 'string' },
+    'spread-k': { type: 'string' },
+  },
+});
+
+const trace = loadTrace(values.trace);
+const fleet = realFleet(Number(values.sims));
+const n = Number(values.routers);
+const setups: Setup[] = [
+  { label: '1 router', routers: 1 },
+  { label: `${n} routers, shared`, routers: n, shareMs: Number(values['share-ms']) },
+  { label: `${n} routers, not shared`, routers: n },
+];
+const scrapeIntervalMs = Number(values['scrape-ms']);
+console.log(
+  `| seed | load | strategy | setup | TTFT p50 ms | TTFT p99 ms | p50 ÷ 1 router | p99 ÷ 1 router |\n|---|---|---|---|---|---|---|---|`,
+);
+for (const seed of values.seeds.split(',').map(Number)) {
+  const requests = sampleRequests(trace, Number(values.requests), seed);
+  const cap = values.capacity
+    ? { rps: Number(values.capacity) }
+    : sloCapacity({
+        bySeed: new Map([[seed, requests]]),
+        fleet,
+        baseline: 'least-outstanding',
+        scrapeIntervalMs,
+      });
+  for (const load of values.loads.split(',').map(Number)) {
+    const timeFactor = traceRps(requests) / (load * cap.rps);
+    for (const profile of values.strategies.split(',')) {
+      let one = { p50: NaN, p99: NaN };
+      for (const setup of setups) {
+        const spreadK = values['spread-k'] ? Number(values['spread-k']) : undefined;
+        const t = run({ requests, timeFactor, fleet, profile, seed, scrapeIntervalMs, setup, spreadK });
+        const s = { p50: quantile(t, 0.5), p99: quantile(t, 0.99) };
+        if (setup.routers === 1) one = s;
+        console.log(
+          `| ${seed} | ${load} (${(load * cap.rps).toFixed(2)} rps) | ${profile} | ${setup.label} | ${s.p50.toFixed(0)} | ${s.p99.toFixed(0)} | ${(s.p50 / one.p50).toFixed(2)} | ${(s.p99 / one.p99).toFixed(2)} |`,
+        );
+      }
+    }
+  }
+}
