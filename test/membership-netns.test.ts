@@ -233,13 +233,16 @@ test(
         assert.equal(s.handlerErrors, 0, p.id);
         assert.ok(s.probes! > 20, `${p.id}: ${s.probes} probes`);
       }
-      // The rule did drop datagrams (its counter), about 5% of what came in.
+      // The rules did drop datagrams (their counters), about 5% of what came in. One node may see
+      // none in 10 s by chance (a few hundred datagrams each), so the sum is what is asserted.
+      let total = 0;
       for (let i = 0; i < 4; i++) {
         const listed = sh('ip', ['netns', 'exec', nsOf(i), 'nft', 'list', 'table', 'inet', 'loss']).out;
         const dropped = Number(/packets (\d+)/.exec(listed)?.[1] ?? 0);
-        assert.ok(dropped > 0, `n${i}: the loss rule dropped nothing`);
+        total += dropped;
         t.diagnostic(`n${i}: ${dropped} datagrams dropped by the loss rule`);
       }
+      assert.ok(total > 0, 'the loss rules dropped nothing');
     } finally {
       cleanup();
     }
