@@ -73,10 +73,8 @@ async function gpuNode(t: TestContext, net: ReturnType<typeof createMemoryNetwor
   return { api, member };
 }
 
-test('a router follows GPU nodes gossip finds and keeps routing to those it still reaches when gossip is cut', async (t) => {
-  const net = createMemoryNetwork({ clock: createRealClock(), random: createSeededRandom(7) });
-  const a = await gpuNode(t, net, 'gpu-a');
-  const b = await gpuNode(t, net, 'gpu-b');
+/** A router: its gossip member, its state store, and the peers gossip makes it follow. */
+function routerNode(t: TestContext, net: ReturnType<typeof createMemoryNetwork>) {
   const routerMember = createMember({
     id: 'router',
     transport: net.connect('router:1'),
@@ -87,8 +85,15 @@ test('a router follows GPU nodes gossip finds and keeps routing to those it stil
   const store = createStateStore();
   const peers = createPeerSet({ store, gpus: createGpuStore(), logger });
   t.after(() => peers.stop());
-  const stop = followGossip(role(routerMember), peers, { selfId: 'router', configuredUrls: [], logger });
-  t.after(stop);
+  t.after(followGossip(role(routerMember), peers, { selfId: 'router', configuredUrls: [], logger }));
+  return { routerMember, store, peers };
+}
+
+test('a router follows GPU nodes gossip finds and keeps routing to those it still reaches when gossip is cut', async (t) => {
+  const net = createMemoryNetwork({ clock: createRealClock(), random: createSeededRandom(7) });
+  const a = await gpuNode(t, net, 'gpu-a');
+  const b = await gpuNode(t, net, 'gpu-b');
+  const { routerMember, store, peers } = routerNode(t, net);
   await a.member.join(['router:1']);
   await b.member.join(['router:1']);
 
@@ -124,17 +129,7 @@ test('a router follows GPU nodes gossip finds and keeps routing to those it stil
 test('a member that leaves is unfollowed and its endpoints are gone', async (t) => {
   const net = createMemoryNetwork({ clock: createRealClock(), random: createSeededRandom(8) });
   const a = await gpuNode(t, net, 'gpu-a');
-  const routerMember = createMember({
-    id: 'router',
-    transport: net.connect('router:1'),
-    clock: createRealClock(),
-    config: timing,
-  });
-  t.after(() => routerMember.close());
-  const store = createStateStore();
-  const peers = createPeerSet({ store, gpus: createGpuStore(), logger });
-  t.after(() => peers.stop());
-  t.after(followGossip(role(routerMember), peers, { selfId: 'router', configuredUrls: [], logger }));
+  const { store, peers } = routerNode(t, net);
   await a.member.join(['router:1']);
   await waitFor(() => store.get('gpu-a/e0', 'm')?.health === 'healthy', 5000, 'gpu-a followed');
   await a.member.leave();

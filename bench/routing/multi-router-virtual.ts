@@ -15,12 +15,11 @@ import { createScoringEngine, type ScoringEngine } from '../../src/scoring/engin
 import { createPeerLoadTracker, type PeerLoadTracker } from '../../src/scoring/peer-load.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { BUILTIN_PROFILES, PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
-import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
 import { createRng } from '../../src/sim/rng.ts';
 import { scrapedState } from '../../src/sim/testing/scraped-state.ts';
 import { sloCapacity, traceRps } from './capacity-slo.ts';
 import { createHeapClock } from './heap-clock.ts';
-import { kvEventFeed } from './kv-event-feed.ts';
+import { createVirtualFleet } from './virtual.ts';
 import { quantile } from './metrics.ts';
 import { realFleet } from './real.ts';
 import { loadTrace, promptTokenIds, sampleRequests, type TraceRequest } from './traces.ts';
@@ -67,28 +66,14 @@ function run(o: {
   );
   // Precise profiles: every router's precise index follows the engines' KV events (10 ms later).
   const precise = o.profile in PRECISE_PROFILES;
-  const engines: SimEngine[] = o.fleet.map((spec, i) =>
-    createSimEngine({
-      ...(precise
-        ? {
-            onKvEvents: kvEventFeed({
-              endpointId: `${NODE}/${spec.gpu}-${i}`,
-              sink: { apply: (u) => routers.forEach((r) => r.precisePrefix.apply(u)) },
-              delayMs: 10,
-              clock,
-            }),
-          }
-        : {}),
-      model: MODEL,
-      profile: spec.gpu,
-      maxNumSeqs: spec.maxNumSeqs,
-      kvBlocks: spec.kvBlocks,
-      maxNumBatchedTokens: spec.maxNumBatchedTokens,
-      maxModelLen: 262_144,
-      clock,
-      seed: o.seed + i,
-    }),
-  );
+  const engines = createVirtualFleet({
+    fleet: o.fleet,
+    seed: o.seed,
+    clock,
+    kvEvents: precise
+      ? { sink: { apply: (u) => routers.forEach((r) => r.precisePrefix.apply(u)) }, delayMs: 10 }
+      : undefined,
+  });
   const idOf = (i: number) => `${NODE}/${o.fleet[i]!.gpu}-${i}`;
   // One scrape feeds every router (the gpu node's stream), as in real mode.
   const scrape = (i: number) => {

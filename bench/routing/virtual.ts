@@ -7,6 +7,7 @@
 import { admit, DEFAULT_ADMISSION } from '../../src/scoring/admission.ts';
 import { createScoringEngine } from '../../src/scoring/engine.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
+import type { SimClock } from '../../src/sim/clock.ts';
 import { createSimEngine, type SimEngine } from '../../src/sim/engine.ts';
 import { PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
 import { kvEventFeed } from './kv-event-feed.ts';
@@ -55,22 +56,25 @@ export interface VirtualRunResult {
 
 const MODEL = 'sim-llama-3-8b';
 
-export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
-  const clock = createHeapClock();
-  const rng = createRng(o.seed);
-  const scoring = createScoringEngine({ now: () => clock.now(), random: rng, profile: o.profile });
-  // Precise profiles: each engine's KV events, encoded in vLLM's wire format, decoded and applied
-  // by the gpu role's adapter code, reach the router's precise index `kvEventDelayMs` later.
-  const precise = o.profile in PRECISE_PROFILES;
-  const engines: SimEngine[] = o.fleet.map((spec, i) =>
+/**
+ * The fleet's simulated engines, endpoint `sim/<gpu>-<i>`, engine i seeded `seed + i`; with
+ * `kvEvents`, each engine's KV events reach `sink` through the vLLM wire format after `delayMs`.
+ */
+export function createVirtualFleet(o: {
+  fleet: readonly EndpointSpec[];
+  seed: number;
+  clock: SimClock;
+  kvEvents?: { sink: Parameters<typeof kvEventFeed>[0]['sink']; delayMs: number };
+}): SimEngine[] {
+  return o.fleet.map((spec, i) =>
     createSimEngine({
-      ...(precise
+      ...(o.kvEvents
         ? {
             onKvEvents: kvEventFeed({
               endpointId: `sim/${spec.gpu}-${i}`,
-              sink: scoring.precisePrefix,
-              delayMs: o.kvEventDelayMs ?? 10,
-              clock,
+              sink: o.kvEvents.sink,
+              delayMs: o.kvEvents.delayMs,
+              clock: o.clock,
             }),
           }
         : {}),
@@ -80,10 +84,25 @@ export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
       kvBlocks: spec.kvBlocks,
       maxNumBatchedTokens: spec.maxNumBatchedTokens,
       maxModelLen: 262_144,
-      clock,
+      clock: o.clock,
       seed: o.seed + i,
     }),
   );
+}
+
+export function runVirtual(o: VirtualRunOptions): VirtualRunResult {
+  const clock = createHeapClock();
+  const rng = createRng(o.seed);
+  const scoring = createScoringEngine({ now: () => clock.now(), random: rng, profile: o.profile });
+  // Precise profiles: each engine's KV events, encoded in vLLM's wire format, decoded and applied
+  // by the gpu role's adapter code, reach the router's precise index `kvEventDelayMs` later.
+  const precise = o.profile in PRECISE_PROFILES;
+  const engines = createVirtualFleet({
+    fleet: o.fleet,
+    seed: o.seed,
+    clock,
+    kvEvents: precise ? { sink: scoring.precisePrefix, delayMs: o.kvEventDelayMs ?? 10 } : undefined,
+  });
   const scrape = (i: number) =>
     scoring.fleet.upsert(
       scrapedState(engines[i]!, {
