@@ -15,6 +15,7 @@ import { Scoring } from '../src/gen/infermesh/scoring/v1/scoring_pb.js';
 import { ListModelStatesResponseSchema, StatePlane } from '../src/gen/infermesh/state/v1/state_pb.js';
 import { statePlaneRoutes } from '../src/signal/state/state-plane-service.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
+import { memoryControlRecords } from '../src/control/testing/memory-records.ts';
 
 const apiDoc = readFileSync(new URL('../docs/API.md', import.meta.url), 'utf8');
 
@@ -48,14 +49,17 @@ async function startApi(t: { after(fn: () => Promise<void>): void }) {
   const store = createStateStore();
   store.upsert(sim(0));
   store.upsert(sim(1, { health: 'stale' }));
+  const records = await memoryControlRecords();
   const api = await createApiServer({
     host: '127.0.0.1',
     port: 0,
     routes: (router) => {
       statePlaneRoutes({ store, nodeId: self.id })(router);
-      controlPlaneRoutes({ nodes: () => [{ ...self, apiUrl: api.url }], modelStates: () => store.list() })(
-        router,
-      );
+      controlPlaneRoutes({
+        nodes: () => [{ ...self, apiUrl: api.url }],
+        modelStates: () => store.list(),
+        records,
+      })(router);
     },
   });
   t.after(() => api.close());

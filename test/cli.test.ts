@@ -9,6 +9,7 @@ import { controlPlaneRoutes } from '../src/control/control-plane-service.ts';
 import type { NodeInfo } from '../src/core/types.ts';
 import { statePlaneRoutes } from '../src/signal/state/state-plane-service.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
+import { memoryControlRecords } from '../src/control/testing/memory-records.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -73,12 +74,13 @@ async function startApi(): Promise<ApiServer> {
     kvCacheUsage: 0.6,
     updatedAt: Date.UTC(2026, 10, 1, 12),
   });
+  const records = await memoryControlRecords();
   return createApiServer({
     host: '127.0.0.1',
     port: 0,
     routes: (r) => {
       statePlaneRoutes({ store, nodeId: 'router-1' })(r);
-      controlPlaneRoutes({ nodes: () => nodes, modelStates: () => store.list() })(r);
+      controlPlaneRoutes({ nodes: () => nodes, modelStates: () => store.list(), records })(r);
     },
   });
 }

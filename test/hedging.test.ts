@@ -17,6 +17,8 @@ type Hedging = NonNullable<NonNullable<ConfigInput['router']>['hedging']>;
 async function startRouter(urls: string[], hedging: Hedging, workers = 1): Promise<RunningMeshd> {
   const config = parseConfig({
     apiVersion: 'infermesh/v1',
+    // In memory: a test's control records must not outlive it or land in the checkout.
+    control: { store: { embedded: { path: ':memory:' } } },
     node: { id: 'test-node', roles: ['router', 'gpu'] },
     api: { port: 0 },
     metrics: { port: 0 },

@@ -26,6 +26,8 @@ function meshd(input: Omit<ConfigInput, 'apiVersion'>): Promise<RunningMeshd> {
   return startMeshd(
     parseConfig({
       apiVersion: 'infermesh/v1',
+      // In memory: a test's control records must not outlive it or land in the checkout.
+      control: { store: { embedded: { path: ':memory:' } } },
       api: { port: 0 },
       metrics: { port: 0 },
       log: { level: 'silent' },

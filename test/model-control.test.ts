@@ -18,6 +18,7 @@ import { createRuntimeScraper } from '../src/signal/runtime/scraper.ts';
 import { startFakeVllm, vllmModelList } from '../src/signal/runtime/testing/fake-vllm-server.ts';
 import { createGpuStore } from '../src/signal/state/gpu-store.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
+import { memoryControlRecords } from '../src/control/testing/memory-records.ts';
 import { waitFor } from './helpers/local-mesh.ts';
 import { spawnMeshd } from './helpers/processes.ts';
 
@@ -106,6 +107,7 @@ test('mesh load-model / unload-model reach the vLLM of a gpu node through a rout
     version: '',
     apiUrl: '',
   };
+  const records = await memoryControlRecords('gpu-1');
   const gpuApi = await createApiServer({
     host: '127.0.0.1',
     port: 0,
@@ -121,6 +123,7 @@ test('mesh load-model / unload-model reach the vLLM of a gpu node through a rout
         },
         nodeId: 'gpu-1',
         controller,
+        records,
       }),
   });
   gpuApiUrl = gpuApi.url;

@@ -36,6 +36,8 @@ function mesh(args: string[]): Promise<{ code: number | null; stdout: string; st
 test('a quarantined GPU’s endpoint gets no traffic until `mesh quarantine release`', async () => {
   const config = parseConfig({
     apiVersion: 'infermesh/v1',
+    // In memory: a test's control records must not outlive it or land in the checkout.
+    control: { store: { embedded: { path: ':memory:' } } },
     node: { id: 'qnode', roles: ['router', 'gpu'] },
     api: { port: 0 },
     metrics: { port: 0 },

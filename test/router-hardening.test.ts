@@ -58,6 +58,8 @@ before(async () => {
   });
   const config = parseConfig({
     apiVersion: 'infermesh/v1',
+    // In memory: a test's control records must not outlive it or land in the checkout.
+    control: { store: { embedded: { path: ':memory:' } } },
     node: { id: 'hard', roles: ['router', 'gpu'] },
     api: { port: 0 },
     metrics: { port: 0 },

@@ -29,9 +29,10 @@ export interface BenchMeshd extends Pinned {
 
 export async function startMeshd(opts: MeshdOptions): Promise<BenchMeshd> {
   const port = await freePort();
+  const dir = tempDir('meshd');
   const config = {
     apiVersion: 'infermesh/v1',
-    node: { id: 'bench', roles: ['router', 'gpu'] },
+    node: { id: 'bench', roles: ['router', 'gpu'], dataDir: join(dir, 'data') },
     api: { port: 0 },
     metrics: { port: 0 },
     log: { level: 'warn' },
@@ -39,7 +40,7 @@ export async function startMeshd(opts: MeshdOptions): Promise<BenchMeshd> {
     scoring: { admission: { enabled: opts.admission ?? true } },
     gpu: { runtimes: [{ name: 'backend', runtime: 'vllm', url: opts.backendUrl }] },
   };
-  const file = join(tempDir('meshd'), 'meshd.yaml');
+  const file = join(dir, 'meshd.yaml');
   writeFileSync(file, stringify(config));
   const url = `http://127.0.0.1:${port}`;
   const meshd = await spawnPinned({

@@ -37,8 +37,8 @@ export interface MembershipRole {
   /** True once a seed answered (or there were none to ask). */
   joined(): boolean;
   members(): GossipMember[];
-  /** Marks the node draining in its meta at once (graceful shutdown). */
-  setDraining(): void;
+  /** Marks the node draining (or not) in its meta at once: graceful shutdown, or a drain by the control plane. */
+  setDraining(draining: boolean): void;
   /** Leaves (others see `left`) and closes the sockets. */
   stop(): Promise<void>;
 }
@@ -144,8 +144,8 @@ export async function startMembership(config: MeshConfig, deps: MembershipDeps):
     address: transport.address,
     joined: () => joined,
     members: () => meshMembers(member),
-    setDraining() {
-      draining = true;
+    setDraining(value) {
+      draining = value;
       refreshMeta();
     },
     async stop() {

@@ -3,6 +3,10 @@
  * config names and the APIs every node serves, and stops them in reverse order. This is the only
  * place that wires the planes together.
  */
+import { join } from 'node:path';
+import { createControlRecords } from '../control/control-records.ts';
+import { policyFeedOf } from '../control/policy-feed.ts';
+import { openControlStore, type ControlStoreOptions } from '../control/store/open-store.ts';
 import type { MeshConfig } from '../core/config.ts';
 import type { DrainReport } from '../data/router-server.ts';
 import type { Logger } from '../observability/log.ts';
@@ -25,7 +29,9 @@ import { createStateStore, type StateStore } from '../signal/state/state-store.t
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
+import { eventRecorder, recordQuarantineEvents } from './control-events.ts';
 import { followGossip } from './gossip-peers.ts';
+import { startPinKeeper } from './pin-keeper.ts';
 import { startMembership, type MembershipRole } from './membership-role.ts';
 import { createMeshView, type MeshView } from './mesh-view.ts';
 import { inFlightShareCompanions } from './in-flight-share.ts';
@@ -85,6 +91,20 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     });
     stops.push(() => metricsServer.close());
 
+    // The control store first: routing and the gpu role follow its records from the start.
+    const controlStore = await openControlStore(
+      controlStoreOptions(config),
+      logger.child({ component: 'control-store' }),
+    );
+    stops.push(() => controlStore.close());
+    const records = await createControlRecords(controlStore, {
+      nodeId: config.node.id,
+      logger: logger.child({ component: 'control' }),
+    });
+    stops.push(async () => records.view.close());
+    const policy = policyFeedOf(records.view);
+    const record = eventRecorder(records.writer, logger.child({ component: 'control' }));
+
     let gpu: GpuRole | undefined;
     let gpuTelemetry: GpuTelemetryRole | undefined;
     if (roles.has('gpu')) {
@@ -96,7 +116,11 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
         logger,
         simGpuFault: gpu.gpuFault,
       });
-      if (gpuTelemetry) stops.push(() => gpuTelemetry!.stop());
+      if (gpuTelemetry) {
+        stops.push(() => gpuTelemetry!.stop());
+        const unrecord = recordQuarantineEvents(gpuTelemetry.quarantine, record);
+        stops.push(async () => unrecord());
+      }
     }
     // One engine per node: the router decides with it and the Scoring service serves it, so
     // in-flight work, learned rates and the prefix index are the same for both. A router on worker
@@ -134,6 +158,9 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
           ...inFlightShareCompanions(config, { engine: scoring, logger }),
           prefixBlocksCompanion({ engine: scoring, logger }),
         ],
+        policy,
+        liveRouters: liveRouterCount(() => membership),
+        onQuotaExceeded: (tenant, model) => void record('quota_exceeded', { tenant, model }),
       });
       stops.push(() => router!.stop());
     }
@@ -150,6 +177,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
           directory,
           nodeId: config.node.id,
           controller: gpu ? scraperController(gpu.scraper) : undefined,
+          records,
           quarantine: gpuTelemetry,
           scoring,
           admission: config.scoring.admission,
@@ -173,10 +201,29 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
         stops.push(async () => unfollow());
       }
     }
+    if (gpu) {
+      const keeper = startPinKeeper({
+        nodeId: config.node.id,
+        nodes: () => directory.nodes(),
+        controller: scraperController(gpu.scraper),
+        policy,
+        writer: records.writer,
+        logger: logger.child({ component: 'pins' }),
+      });
+      stops.push(async () => keeper.stop());
+    }
+    // A drain of this node by the control plane shows in its gossip meta too.
+    const selfDrained = () => policy.current().drains.some((d) => d.node === config.node.id);
+    if (membership) {
+      membership.setDraining(selfDrained());
+      const unwatch = policy.onChange(() => !draining && membership!.setDraining(selfDrained()));
+      stops.push(async () => unwatch());
+    }
     view = createMeshView({ membership, peers: router?.peers });
     metrics.setMeshViewSource(view);
 
     ready = true;
+    void record('node_joined', { node: config.node.id, roles: config.node.roles.join(',') });
     logger.info(
       { router: router?.url, api: api.url, metrics: metricsServer.url, gossip: membership?.address },
       'meshd started',
@@ -194,7 +241,8 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       gpuTelemetry,
       async shutdown() {
         draining = true;
-        membership?.setDraining();
+        membership?.setDraining(true);
+        await record('node_left', { node: config.node.id });
         const report = await router?.drain(config.router.drainTimeoutMs);
         if (report) logger.info(report, 'router drained');
         await stopAll();
@@ -206,4 +254,36 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     await stopAll();
     throw err;
   }
+}
+
+/** The store the config names; the embedded file defaults to `<node.dataDir>/<node.id>/control.db`. */
+function controlStoreOptions(config: MeshConfig): ControlStoreOptions {
+  const { store } = config.control;
+  if ('etcd' in store) return { etcd: store.etcd };
+  return {
+    embedded: { path: store.embedded.path ?? join(config.node.dataDir, config.node.id, 'control.db') },
+  };
+}
+
+/**
+ * Routers serving the mesh now, this one included, for splitting tenant quotas between them:
+ * gossip members with the router role that are alive or suspect (a suspect router may still be
+ * serving: counting it errs on the side of the quota). 1 without gossip. Cached for a second, as
+ * the router asks on every request.
+ */
+function liveRouterCount(membership: () => MembershipRole | undefined): () => number {
+  let count = 1;
+  let at = -Infinity;
+  return () => {
+    const now = performance.now();
+    if (now - at >= 1000) {
+      at = now;
+      const members = membership()?.members() ?? [];
+      const routers = members.filter(
+        (m) => (m.status === 'alive' || m.status === 'suspect') && m.node?.roles.includes('router'),
+      ).length;
+      count = Math.max(1, routers);
+    }
+    return count;
+  };
 }

@@ -3,10 +3,17 @@
  * same store directly), and serves the inference APIs, forwarding to the best endpoint. With one
  * worker the router runs on this thread with meshd's engine; with more, worker threads relay and
  * decide with replicas of that engine kept equal through the node's journal (`router-workers.ts`).
+ * Every router thread follows the control plane's routing policy: drains and pins close endpoints
+ * in its endpoint gate, forced drains cut its attempts, quotas admit by tenant (`router-policy.ts`).
  */
 import { availableParallelism } from 'node:os';
+import { createPolicyFeed, type PolicyFeed } from '../control/policy-feed.ts';
+import { processClockMs } from '../core/clock.ts';
 import type { MeshConfig } from '../core/config.ts';
 import { createRouterServer, type DrainReport } from '../data/router-server.ts';
+import { createNodeAttempts } from '../data/node-attempts.ts';
+import { createQuotaLimiter } from '../data/quota/quota-limiter.ts';
+import { createThrottle } from '../data/quota/throttle.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import type { MetricsJson } from '../observability/exposition.ts';
 import type { Logger } from '../observability/log.ts';
@@ -17,6 +24,7 @@ import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { QuarantineFeed } from '../signal/state/thread-feed.ts';
 import { createPeerSet, type PeerCompanion, type PeerSet } from './peer-set.ts';
+import { applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import { startRouterWorkers } from './router-workers.ts';
 
@@ -54,6 +62,15 @@ export interface RouterRoleDeps {
   quarantine?: LocalQuarantine & { feed: QuarantineFeed };
   /** Started beside each followed peer's state mirror. */
   peerCompanions?: readonly PeerCompanion[];
+  /** What the control plane asks of routing: drains, pins, quotas, SLO classes. */
+  policy?: PolicyFeed;
+  /**
+   * Routers in the mesh now, this one included (gossip members with role router): each enforces
+   * 1/N of every quota. Default 1.
+   */
+  liveRouters?: () => number;
+  /** A request was refused over a tenant's quota; called at most once per tenant+model per 10 s. */
+  onQuotaExceeded?: (tenant: string, model: string) => void;
 }
 
 export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps): Promise<RouterRole> {
@@ -66,6 +83,12 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     companions: deps.peerCompanions,
   });
   for (const peer of router.peers) peers.follow(peer.id ?? peer.url, { ...peer, origin: 'config' });
+  const policy = deps.policy ?? createPolicyFeed();
+  const liveRouters = deps.liveRouters ?? (() => 1);
+  const quotaEvents = createThrottle(QUOTA_EVENT_INTERVAL_MS);
+  const onQuotaExceeded = (tenant: string, model: string) => {
+    if (quotaEvents.pass(`${tenant}\u0000${model}`)) deps.onQuotaExceeded?.(tenant, model);
+  };
   const stopPeers = () => peers.stop();
   // This thread's selector: it routes with one worker, and with more it still answers the
   // in-flight gauge from this thread's replica.
@@ -74,6 +97,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     store: deps.store,
     gpus: deps.gpus,
     quarantine: deps.quarantine,
+    rules: policy,
   });
   deps.metrics.setInFlightSource(() => selector.inFlightByEndpoint());
 
@@ -86,8 +110,12 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
       journal: deps.journal,
       engine: deps.scoring,
       state: { store: deps.store, gpus: deps.gpus, quarantined: deps.quarantine?.feed },
+      policy,
+      liveRouters,
+      onQuotaExceeded,
       logger,
     }).catch(async (err: unknown) => {
+      selector.stop();
       await stopPeers();
       throw err;
     });
@@ -99,6 +127,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
       workerMetrics: () => pool.metricsJson(),
       async stop() {
         await pool.stop();
+        selector.stop();
         await stopPeers();
       },
     };
@@ -109,6 +138,9 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     headersTimeoutMs: router.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: router.upstreamBodyTimeoutMs,
   });
+  const attempts = createNodeAttempts();
+  const quota = createQuotaLimiter({ liveRouters, now: processClockMs });
+  const unfollow = applyRoutingPolicy(policy, { attempts, quota });
   const server = await createRouterServer({
     host: router.listen.host,
     port: router.listen.port,
@@ -120,7 +152,12 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     upstreams,
     metrics: deps.metrics,
     logger,
+    quota,
+    onQuotaExceeded,
+    attempts,
   }).catch(async (err: unknown) => {
+    unfollow();
+    selector.stop();
     await stopPeers();
     throw err;
   });
@@ -132,6 +169,8 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     workerMetrics: async () => [],
     async stop() {
       await server.close();
+      unfollow();
+      selector.stop();
       await stopPeers();
       await upstreams.close();
     },

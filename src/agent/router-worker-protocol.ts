@@ -1,9 +1,12 @@
 /**
  * How the main thread and a router worker thread talk about the worker's life (start data,
- * commands, events). Routing state travels elsewhere: the journal in shared memory
- * (`src/scoring/journal/`) and the state feed on its own port (`src/signal/state/thread-feed.ts`).
+ * commands, events), and the control plane's routing policy: a whole `RoutingPolicy` at start and
+ * on each change (rare: an operator's write), with the shared memory of its quota buckets. Routing
+ * state travels elsewhere: the journal in shared memory (`src/scoring/journal/`) and the state
+ * feed on its own port (`src/signal/state/thread-feed.ts`).
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { RoutingPolicy } from '../control/routing-policy.ts';
 import type { MeshConfig } from '../core/config.ts';
 import type { ErrorCode } from '../core/errors.ts';
 import type { DrainReport } from '../data/router-server.ts';
@@ -23,15 +26,25 @@ export interface RouterWorkerData {
   journalFrom: number;
   /** This worker's end of the state feed. */
   feed: MessagePort;
+  /** The routing policy at start, and the node's quota buckets for it (`data/quota/quota-table.ts`). */
+  policy: RoutingPolicy;
+  quotaMemory: SharedArrayBuffer;
+  /** One Int32: the live routers of the mesh, which the main thread keeps current (quotas split by it). */
+  liveRouters: SharedArrayBuffer;
 }
 
-/** Main thread → worker. */
+/** Main thread → worker. `policy`: the routing policy changed; its quota buckets are in `quotaMemory`. */
 export type RouterWorkerCommand =
-  { kind: 'metrics'; id: number } | { kind: 'drain'; timeoutMs: number } | { kind: 'stop' };
+  | { kind: 'metrics'; id: number }
+  | { kind: 'drain'; timeoutMs: number }
+  | { kind: 'stop' }
+  | { kind: 'policy'; policy: RoutingPolicy; quotaMemory: SharedArrayBuffer };
 
 /** Worker → main thread. */
 export type RouterWorkerEvent =
   | { kind: 'listening'; url: string }
   | { kind: 'failed'; code: ErrorCode; message: string }
   | { kind: 'metrics'; id: number; json: MetricsJson }
-  | { kind: 'drained'; report: DrainReport };
+  | { kind: 'drained'; report: DrainReport }
+  /** A request was refused over a tenant's quota (the worker sends at most one per key per interval). */
+  | { kind: 'quota-exceeded'; tenant: string; model: string };

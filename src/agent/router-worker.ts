@@ -4,11 +4,17 @@
  * logger, and its own replica of the node's scoring engine: state stores mirrored from the main
  * thread, router-side state kept equal to every other thread's through the shared journal. It
  * decides for its requests itself, holding the journal's lock for the decision. The main thread
- * drives it with `RouterWorkerCommand`s.
+ * drives it with `RouterWorkerCommand`s, the routing policy among them (drains, pins, quotas:
+ * applied here as on the main thread, with the node's quota buckets in shared memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { processClockMs } from '../core/clock.ts';
 import { MeshError } from '../core/errors.ts';
+import { createPolicyFeed } from '../control/policy-feed.ts';
+import { createNodeAttempts } from '../data/node-attempts.ts';
+import { createQuotaLimiter } from '../data/quota/quota-limiter.ts';
+import { attachQuotaTable } from '../data/quota/quota-table.ts';
+import { createThrottle } from '../data/quota/throttle.ts';
 import { createRouterServer, type RouterServer } from '../data/router-server.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import { createLogger } from '../observability/log.ts';
@@ -18,6 +24,7 @@ import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { attachSharedJournal, JOURNAL_FOLLOW_MS } from '../scoring/journal/shared-journal.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { mirrorState } from '../signal/state/thread-feed.ts';
+import { applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 
@@ -43,12 +50,25 @@ async function start(): Promise<RouterServer> {
   syncEngineWithStore(engine, mirror.store, mirror.gpus);
   // An idle worker still follows the journal, so the ring never laps it.
   const follow = setInterval(() => engine.sync(), JOURNAL_FOLLOW_MS).unref();
+  // The policy as the main thread posts it, with the shared memory of its quota buckets.
+  const policy = createPolicyFeed(data.policy);
+  let quotaMemory = data.quotaMemory;
+  const liveRouters = new Int32Array(data.liveRouters);
   const selector = routerSelector(config, {
     engine,
     store: mirror.store,
     gpus: mirror.gpus,
     quarantine: { node: config.node.id, isQuarantined: (uuid) => mirror.isQuarantined(uuid) },
+    rules: policy,
   });
+  const attempts = createNodeAttempts();
+  const quota = createQuotaLimiter({ liveRouters: () => Atomics.load(liveRouters, 0), now: processClockMs });
+  applyRoutingPolicy(policy, {
+    attempts,
+    quota,
+    table: (rules) => attachQuotaTable(rules.quotas, quotaMemory),
+  });
+  const quotaEvents = createThrottle(QUOTA_EVENT_INTERVAL_MS);
   const upstreams = createUpstreams({
     connections: Math.ceil(router.connectionsPerEndpoint / data.workers),
     headersTimeoutMs: router.upstreamHeadersTimeoutMs,
@@ -67,12 +87,20 @@ async function start(): Promise<RouterServer> {
     upstreams,
     metrics,
     logger,
+    quota,
+    attempts,
+    onQuotaExceeded(tenant, model) {
+      if (quotaEvents.pass(`${tenant}\u0000${model}`)) send({ kind: 'quota-exceeded', tenant, model });
+    },
   });
   control.on('message', (command: RouterWorkerCommand) => {
     if (command.kind === 'metrics') {
       void metrics.registry
         .getMetricsAsJSON()
         .then((json) => send({ kind: 'metrics', id: command.id, json }));
+    } else if (command.kind === 'policy') {
+      quotaMemory = command.quotaMemory;
+      policy.set(command.policy);
     } else if (command.kind === 'drain') {
       void server.drain(command.timeoutMs).then((report) => send({ kind: 'drained', report }));
     } else {

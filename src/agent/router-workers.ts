@@ -4,10 +4,13 @@
  * share one journal in shared memory (`src/scoring/journal/`), so the node routes as one router
  * would. This thread feeds them the state stores, ends the open requests of a worker that dies and
  * starts a new one; `/metrics` sums the workers' request metrics (`metricsJson`); `drain` drains
- * every worker at once.
+ * every worker at once. The routing policy goes to each worker whole, with the node's one table
+ * of quota buckets in shared memory, so a tenant's budget is the node's, not a worker's.
  */
 import { createServer } from 'node:net';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import type { PolicyFeed } from '../control/policy-feed.ts';
+import type { RoutingPolicy } from '../control/routing-policy.ts';
 import type { MeshConfig } from '../core/config.ts';
 import { MeshError } from '../core/errors.ts';
 import { bind } from '../core/listen.ts';
@@ -17,6 +20,7 @@ import type { Logger } from '../observability/log.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
 import { journalTail } from '../scoring/journal/shared-journal.ts';
 import { publishState, type FeedSource } from '../signal/state/thread-feed.ts';
+import { quotaTables } from './router-policy.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 
 export interface RouterWorkers {
@@ -35,6 +39,12 @@ export interface RouterWorkersOptions {
   engine: ScoringEngine;
   /** What the workers mirror: the stores and this node's quarantine. */
   state: FeedSource;
+  /** The control plane's routing policy, posted whole to every worker on each change. */
+  policy: PolicyFeed;
+  /** Routers in the mesh (this one included), which quotas are split over; read every second. */
+  liveRouters: () => number;
+  /** A request was refused over a quota (each worker sends at most one per tenant+model per interval). */
+  onQuotaExceeded?: (tenant: string, model: string) => void;
   logger: Logger;
 }
 
@@ -42,6 +52,8 @@ export interface RouterWorkersOptions {
 const RESTART_DELAY_MS = 1000;
 /** How long a worker may take to answer a metrics request before the scrape goes on without it. */
 const METRICS_WAIT_MS = 1000;
+/** How often the live router count is read for the workers' quota split. */
+const LIVE_ROUTERS_REFRESH_MS = 1000;
 /** Starts tried on fresh ports when `router.listen.port` is 0 and the probed one was taken meanwhile. */
 const PORT_RACE_ATTEMPTS = 3;
 /** How long a stopping worker may take to close before it is terminated. */
@@ -66,6 +78,18 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
   const journalFrom = journalTail(options.journal);
   let stopping = false;
   let nextMetricsId = 1;
+  // The policy and its quota buckets, one table for the whole node (levels carried over).
+  const tables = quotaTables();
+  const withTable = (policy: RoutingPolicy) => ({ policy, quotaMemory: tables(policy).memory });
+  let latest = withTable(options.policy.current());
+  const liveRouters = new Int32Array(new SharedArrayBuffer(4));
+  const readLiveRouters = () => Atomics.store(liveRouters, 0, Math.max(1, Math.floor(options.liveRouters())));
+  readLiveRouters();
+  // Followed from before the first start: a worker started meanwhile gets the change after it listens.
+  const unfollow = options.policy.onChange((policy) => {
+    latest = withTable(policy);
+    for (const w of threads) w?.postMessage({ kind: 'policy', ...latest } satisfies RouterWorkerCommand);
+  });
 
   async function spawn(index: number, from: number): Promise<Worker> {
     const feed = new MessageChannel();
@@ -78,7 +102,10 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       journal: options.journal,
       journalFrom: from,
       feed: feed.port2,
+      ...latest,
+      liveRouters: liveRouters.buffer,
     };
+    const sent = latest;
     const worker = new Worker(WORKER_URL, {
       workerData: data,
       transferList: [feed.port2],
@@ -95,6 +122,11 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
         reject(new MeshError('internal', `router worker ${index} exited (${code}) while starting`)),
       );
     }).finally(() => worker.removeAllListeners('message'));
+    worker.on('message', (event: RouterWorkerEvent) => {
+      if (event.kind === 'quota-exceeded') options.onQuotaExceeded?.(event.tenant, event.model);
+    });
+    // The policy changed while it started: it missed that post.
+    if (latest !== sent) worker.postMessage({ kind: 'policy', ...latest } satisfies RouterWorkerCommand);
     worker.once('exit', (code) => {
       feed.port1.close();
       // Its requests will never report their end: end them for every replica.
@@ -132,7 +164,10 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
     const err = await startAll();
     if (err === undefined) break;
     const raced = config.router.listen.port === 0 && /in use/.test(err.message);
-    if (!raced || attempt === PORT_RACE_ATTEMPTS) throw err;
+    if (!raced || attempt === PORT_RACE_ATTEMPTS) {
+      unfollow();
+      throw err;
+    }
     logger.warn(
       { port, attempt },
       'the probed router port was taken before the workers bound; picking another',
@@ -166,6 +201,8 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       w.once('exit', onExit);
       w.postMessage(command);
     });
+
+  const refresh = setInterval(readLiveRouters, LIVE_ROUTERS_REFRESH_MS).unref();
 
   logger.info({ workers: count, url }, 'router workers listening');
   return {
@@ -202,6 +239,8 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
     },
     async stop() {
       stopping = true;
+      clearInterval(refresh);
+      unfollow();
       await Promise.all(
         live().map(async (w) => {
           await ask(w, { kind: 'stop' }, () => undefined, STOP_WAIT_MS);

@@ -2,6 +2,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { controlPlaneRoutes } from '../control/control-plane-service.ts';
 import type { EndpointControl, ModelController } from '../control/model-control.ts';
+import type { ControlRecords } from '../control/records-service.ts';
 import type { AdmissionPolicy } from '../scoring/admission.ts';
 import type { Logger } from '../observability/log.ts';
 import { createScoringEngine, type ScoringEngine } from '../scoring/engine.ts';
@@ -35,6 +36,8 @@ export interface ApiServiceDeps {
   admission?: AdmissionPolicy;
   /** This node's engines' KV block sets (gpu role), served by `StatePlane.WatchPrefixBlocks`. */
   prefixBlocks?: PrefixBlockHub;
+  /** The control store, its mirror and writer (policies, pins, tenants, drains, events). */
+  records: ControlRecords;
 }
 
 export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps): void {
@@ -51,6 +54,7 @@ export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps)
     modelStates: () => deps.store.list(),
     nodeId: deps.nodeId,
     controller: deps.controller,
+    records: deps.records,
   })(router);
   quarantineRoutes({ quarantine: deps.quarantine?.quarantine, release: deps.quarantine?.release })(router);
   scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store, deps.gpus), admission: deps.admission })(

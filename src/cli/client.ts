@@ -17,13 +17,20 @@ export interface MeshClients {
   callOptions: CallOptions;
 }
 
-/** Clients for the ControlPlane, StatePlane and Quarantine services of the meshd at `endpoint`. */
-export function createMeshClients(endpoint: string, timeoutMs: number): MeshClients {
+/**
+ * Clients for the ControlPlane, StatePlane and Quarantine services of the meshd at `endpoint`;
+ * `onHeader` sees the response headers of every call (the freshness of read answers).
+ */
+export function createMeshClients(
+  endpoint: string,
+  timeoutMs: number,
+  onHeader?: (headers: Headers) => void,
+): MeshClients {
   const transport = createConnectTransport({ baseUrl: endpoint, httpVersion: '1.1' });
   return {
     control: createClient(ControlPlane, transport),
     state: createClient(StatePlane, transport),
     quarantine: createClient(Quarantine, transport),
-    callOptions: { timeoutMs },
+    callOptions: { timeoutMs, ...(onHeader ? { onHeader } : {}) },
   };
 }

@@ -35,5 +35,12 @@ function describeError(err: unknown, ctx: ErrorContext): { code: string; message
 /** The single stderr line for an error (newline included). */
 export function formatError(err: unknown, ctx: ErrorContext): string {
   const { code, message } = describeError(err, ctx);
-  return `mesh: error: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`;
+  // A multi-line message lists problems (an invalid policy: one `path: message` a line): keep
+  // every one, separated so that each stays readable on the one line.
+  const [first = '', ...problems] = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const text = problems.length > 0 ? `${first} ${problems.join('; ')}` : first;
+  return `mesh: error: ${code}: ${text}\n`;
 }

@@ -70,5 +70,31 @@ export function formatResult(data: unknown, view: TableView, format: OutputForma
   }
 }
 
+/** Moves the cursor home and clears a terminal: a watched table redraws in place. */
+const CLEAR_SCREEN = '\u001b[H\u001b[2J';
+
+/**
+ * One rendering of a watched result (`--watch`): JSON as one compact line each (a stream of
+ * objects a script reads line by line), YAML as one document each, a table redrawn in place on a
+ * terminal and otherwise separated from the previous one by a blank line.
+ */
+export function formatUpdate(
+  data: unknown,
+  view: TableView,
+  format: OutputFormat,
+  opts: { color: boolean; tty: boolean; first: boolean },
+): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(data)}\n`;
+    case 'yaml':
+      return `---\n${toYaml(data)}`;
+    case 'table': {
+      const before = opts.first ? '' : opts.tty ? CLEAR_SCREEN : '\n';
+      return `${before}${renderTable(view, opts.color)}\n`;
+    }
+  }
+}
+
 /** Milliseconds since the epoch → ISO text, or null when unknown (0). */
 export const isoOrNull = (ms: number): string | null => (ms > 0 ? new Date(ms).toISOString() : null);

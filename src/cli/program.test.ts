@@ -9,6 +9,7 @@ import { createStateStore } from '../signal/state/state-store.ts';
 import { useColor } from './output.ts';
 import { runCli } from './program.ts';
 import { summarise } from './commands/stats.ts';
+import { memoryControlRecords } from '../control/testing/memory-records.ts';
 
 const node: NodeInfo = {
   id: 'gpu-1',
@@ -48,12 +49,13 @@ async function serve(t: { after(fn: () => Promise<void>): void }) {
   const store = createStateStore();
   store.upsert(state('gpu-1/a', { queueDepth: 2, running: 4, kvCacheUsage: 0.5 }));
   store.upsert(state('gpu-1/b', { health: 'stale', queueDepth: 1, kvCacheUsage: 0.25 }));
+  const records = await memoryControlRecords();
   const api = await createApiServer({
     host: '127.0.0.1',
     port: 0,
     routes: (r) => {
       statePlaneRoutes({ store })(r);
-      controlPlaneRoutes({ nodes: () => [node], modelStates: () => store.list() })(r);
+      controlPlaneRoutes({ nodes: () => [node], modelStates: () => store.list(), records })(r);
     },
   });
   t.after(() => api.close());
@@ -151,6 +153,7 @@ test('load-model / unload-model send every option and print the result; usage er
     routes: controlPlaneRoutes({
       nodes: () => [node],
       modelStates: () => [],
+      records: await memoryControlRecords(),
       nodeId: 'gpu-1',
       controller: {
         endpoints: () => [{ name: 'vllm-0', runtime: 'vllm', models: ['llama', 'sql'] }],

@@ -7,6 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { NODE_ROLES } from '../core/types.ts';
 import { MESH_VERSION } from '../core/version.ts';
 import { createMeshClients, type MeshClients } from './client.ts';
+import { registerControlCommands } from './commands/control-commands.ts';
 import { listModels } from './commands/list-models.ts';
 import {
   loadModel,
@@ -17,10 +18,15 @@ import {
 } from './commands/load-model.ts';
 import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
 import { listMembers } from './commands/members.ts';
+import { registerPolicyCommand } from './commands/policy-command.ts';
 import { registerQuarantineCommand } from './commands/quarantine-command.ts';
+import { registerQuotaCommand } from './commands/quota-command.ts';
 import { stats } from './commands/stats.ts';
+import { registerTenantCommand } from './commands/tenant-command.ts';
 import { formatError } from './errors.ts';
-import { formatResult, OUTPUT_FORMATS, useColor, type OutputFormat, type TableView } from './output.ts';
+import { createFreshness } from './freshness.ts';
+import { formatResult, formatUpdate, OUTPUT_FORMATS, useColor, type OutputFormat } from './output.ts';
+import { UsageError, type CommandFn, type CommandOutput, type CommandResult, type Run } from './runner.ts';
 
 /** Where the CLI looks without `--endpoint` or `MESH_ENDPOINT`: meshd's default API port. */
 const DEFAULT_ENDPOINT = 'http://127.0.0.1:50051';
@@ -36,6 +42,8 @@ export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown };
   env: NodeJS.ProcessEnv;
+  /** Aborted to end a long-running command (`--watch`, `events --follow`): Ctrl-C in main.ts. */
+  signal?: AbortSignal;
 }
 
 interface GlobalOptions {
@@ -69,17 +77,35 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   let globals: GlobalOptions | undefined;
 
   // Shared by every command: make clients from the global options, print the result.
-  const run =
-    <O>(fn: (clients: MeshClients, opts: O) => Promise<{ data: unknown; view: TableView }>) =>
+  const run: Run =
+    <O>(fn: CommandFn<O>) =>
     async (opts: O, cmd: Command) => {
       globals = cmd.optsWithGlobals<GlobalOptions & O>();
-      const clients = createMeshClients(globals.endpoint, globals.timeout);
-      const { data, view } = await fn(clients, opts);
-      io.stdout.write(formatResult(data, view, globals.output, useColor(io.env, io.stdout.isTTY)));
+      const freshness = createFreshness(io.stderr);
+      const clients = createMeshClients(globals.endpoint, globals.timeout, freshness.onHeader);
+      const format = globals.output;
+      const color = useColor(io.env, io.stdout.isTTY);
+      let renders = 0;
+      const out: CommandOutput = {
+        format,
+        signal: io.signal ?? new AbortController().signal,
+        revision: freshness.revision,
+        render: ({ data, view }) =>
+          io.stdout.write(
+            formatUpdate(data, view, format, {
+              color,
+              tty: Boolean(io.stdout.isTTY),
+              first: renders++ === 0,
+            }),
+          ),
+        write: (text) => io.stdout.write(text),
+      };
+      const result = await fn(clients, opts, out);
+      if (result) io.stdout.write(formatResult(result.data, result.view, format, color));
     };
   // Commands with a MODEL argument and a longer default deadline (unless --timeout is given).
   const runOnModel =
-    <O>(fn: (clients: MeshClients, model: string, opts: O) => Promise<{ data: unknown; view: TableView }>) =>
+    <O>(fn: (clients: MeshClients, model: string, opts: O) => Promise<CommandResult>) =>
     (model: string, opts: O, cmd: Command) => {
       const timeoutDefaulted = program.getOptionValueSource('timeout') === 'default';
       return run<O>((clients, o) =>
@@ -92,7 +118,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     };
 
   program
-    .description('Admin CLI of InferMesh: inspect the nodes, models and live state of a mesh')
+    .description(
+      'Admin CLI of InferMesh: inspect the nodes, models and live state of a mesh; drain, pin, set policies',
+    )
     .version(MESH_VERSION)
     .addOption(
       new Option('-e, --endpoint <url>', 'meshd API URL (env MESH_ENDPOINT)')
@@ -158,12 +186,20 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .option('--endpoint-name <name>', 'runtime endpoint on the node; optional when only one serves the model')
     .action(runOnModel<UnloadModelOptions>(unloadModel));
   registerQuarantineCommand(program, run);
+  registerControlCommands(program, run);
+  registerPolicyCommand(program, run);
+  registerTenantCommand(program, run);
+  registerQuotaCommand(program, run);
 
   try {
     await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (err instanceof UsageError) {
+      io.stderr.write(`mesh: error: usage: ${err.message} (see mesh --help)\n`);
+      return EXIT_USAGE;
+    }
     const ctx = {
       endpoint: globals?.endpoint ?? DEFAULT_ENDPOINT,
       timeoutMs: globals?.timeout ?? DEFAULT_TIMEOUT_MS,

@@ -4,9 +4,18 @@ import type { ConnectError } from '@connectrpc/connect';
 import { Code, createClient } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
+import { memoryControlRecords } from './testing/memory-records.ts';
 import { createApiServer } from '../agent/api-server.ts';
 import type { ModelState, NodeInfo } from '../core/types.ts';
-import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.js';
+import {
+  ControlPlane,
+  EventType,
+  ModelStatus,
+  NodeRole,
+  NodeStatus,
+  PinMode,
+  PolicyType,
+} from '../gen/infermesh/control/v1/control_pb.js';
 import { controlPlaneRoutes, type ControlPlaneSource } from './control-plane-service.ts';
 import { nodeFromProto } from './control-proto.ts';
 
@@ -45,9 +54,12 @@ const states: ModelState[] = [
     updatedAt: 1,
   },
 ];
-const source: ControlPlaneSource = { nodes: () => nodes, modelStates: () => states };
-
 async function serve(t: { after(fn: () => Promise<void>): void }) {
+  const source: ControlPlaneSource = {
+    nodes: () => nodes,
+    modelStates: () => states,
+    records: await memoryControlRecords(),
+  };
   const api = await createApiServer({ host: '127.0.0.1', port: 0, routes: controlPlaneRoutes(source) });
   t.after(() => api.close());
   return createClient(ControlPlane, createGrpcTransport({ baseUrl: api.url }));
@@ -78,7 +90,7 @@ test('GetNode finds a node or answers NOT_FOUND', async (t) => {
   await assert.rejects(client.getNode({}), (e: ConnectError) => e.code === Code.InvalidArgument);
 });
 
-test('ListModels aggregates model states; the rest is UNIMPLEMENTED with a reason', async (t) => {
+test('ListModels aggregates model states', async (t) => {
   const client = await serve(t);
   const { models } = await client.listModels({});
   assert.deepEqual(
@@ -86,13 +98,98 @@ test('ListModels aggregates model states; the rest is UNIMPLEMENTED with a reaso
     [['llama', ModelStatus.LOADED, ['gpu-1']]],
   );
   assert.equal((await client.listModels({ statusFilter: ModelStatus.LOADING })).models.length, 0);
-  const unimplemented = (rpc: string) => (e: ConnectError) =>
-    e.code === Code.Unimplemented && e.rawMessage === `${rpc} lands with the control-plane issue`;
-  await assert.rejects(client.drainNode({ nodeId: 'gpu-1' }), unimplemented('DrainNode'));
-  await assert.rejects(client.pinModel({ model: 'llama' }), unimplemented('PinModel'));
-  await assert.rejects(client.setPolicy({}), unimplemented('SetPolicy'));
-  await assert.rejects(client.listPolicies({}), unimplemented('ListPolicies'));
-  await assert.rejects(async () => {
-    for await (const _ of client.subscribeEvents({}));
-  }, unimplemented('SubscribeEvents'));
+});
+
+test('DrainNode marks the node draining in ListNodes until UndrainNode; unknown nodes are NOT_FOUND', async (t) => {
+  const client = await serve(t);
+  await client.drainNode({ nodeId: 'gpu-1' });
+  const drained = await client.listNodes({ statusFilter: NodeStatus.DRAINING });
+  assert.deepEqual(
+    drained.nodes.map((n) => n.id),
+    ['gpu-1'],
+  );
+  await assert.rejects(client.drainNode({ nodeId: 'nope' }), (e: ConnectError) => e.code === Code.NotFound);
+  await client.undrainNode({ nodeId: 'gpu-1' });
+  assert.equal((await client.listNodes({ statusFilter: NodeStatus.DRAINING })).nodes.length, 0);
+  await assert.rejects(
+    client.undrainNode({ nodeId: 'gpu-1' }),
+    (e: ConnectError) => e.code === Code.NotFound,
+  );
+});
+
+test('policies: a bad one lists every problem; set, get, list by type, delete; reads carry the revision', async (t) => {
+  const client = await serve(t);
+  const bad = await client
+    .setPolicy({
+      policy: { name: 'q', type: PolicyType.QUOTA, spec: { tenant: 'Nope!', burstRequests: -1 } },
+    })
+    .then(
+      () => undefined,
+      (e: unknown) => e as ConnectError,
+    );
+  assert.equal(bad?.code, Code.InvalidArgument);
+  for (const path of ['spec.tenant', 'spec.burstRequests', 'spec'])
+    assert.match(bad.rawMessage, new RegExp(`  ${path}: `));
+  const set = await client.setPolicy({
+    policy: {
+      name: 'slo.fast',
+      type: PolicyType.SLO,
+      targetModels: ['llama'],
+      spec: { class: 'latency', ttftMs: 800 },
+    },
+  });
+  assert.ok(set.policy!.revision > 0n);
+  const headers: Headers[] = [];
+  const got = await client.getPolicy({ name: 'slo.fast' }, { onHeader: (h) => headers.push(h) });
+  assert.deepEqual(got.policy?.spec, { class: 'latency', ttftMs: 800 });
+  assert.equal(headers[0]?.get('mesh-revision'), String(set.policy!.revision));
+  assert.equal(headers[0]?.get('mesh-stale'), null);
+  assert.equal((await client.listPolicies({ typeFilter: PolicyType.QUOTA })).policies.length, 0);
+  assert.deepEqual(
+    (await client.listPolicies({})).policies.map((p) => p.name),
+    ['slo.fast'],
+  );
+  await assert.rejects(
+    client.setPolicy({ policy: { ...got.policy }, expectedRevision: set.policy!.revision + 7n }),
+    (e: ConnectError) => e.code === Code.Aborted,
+  );
+  await client.deletePolicy({ name: 'slo.fast' });
+  await assert.rejects(client.getPolicy({ name: 'slo.fast' }), (e: ConnectError) => e.code === Code.NotFound);
+});
+
+test('tenants, pins and placements, and the events they left', async (t) => {
+  const client = await serve(t);
+  await client.createTenant({ tenant: { id: 'acme', defaultSloClass: 'throughput' } });
+  await assert.rejects(
+    client.createTenant({ tenant: { id: 'acme' } }),
+    (e: ConnectError) => e.code === Code.Aborted,
+  );
+  assert.deepEqual(
+    (await client.listTenants({})).tenants.map((x) => [x.id, x.defaultSloClass]),
+    [['acme', 'throughput']],
+  );
+  await client.pinModel({
+    model: 'llama',
+    nodeIds: ['gpu-1', 'gpu-2'],
+    minReplicas: 2,
+    mode: PinMode.REQUIRE,
+  });
+  const [placement] = (await client.listPlacements({})).placements;
+  assert.deepEqual(
+    [placement?.model, placement?.pinnedNodes, placement?.loadedNodes, placement?.state, placement?.mode],
+    ['llama', ['gpu-1', 'gpu-2'], ['gpu-1'], 'degraded', PinMode.REQUIRE],
+  );
+  await client.unpinModel({ model: 'llama', nodeIds: ['gpu-2'] });
+  assert.equal((await client.listPlacements({})).placements[0]?.state, 'ok');
+  const events = [];
+  for await (const e of client.subscribeEvents({})) events.push(e);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    [EventType.TENANT_CREATED, EventType.POLICY_CREATED, EventType.POLICY_UPDATED],
+  );
+  const since = events[0]!.revision;
+  const filtered = [];
+  for await (const e of client.subscribeEvents({ sinceRevision: since, types: [EventType.POLICY_UPDATED] }))
+    filtered.push(e.id);
+  assert.deepEqual(filtered, [String(events[2]!.revision)]);
 });

@@ -1,8 +1,8 @@
 /**
  * `infermesh.control.v1.ControlPlane`. Nodes and models are served from what the node already
- * knows (membership, model states); LoadModel / UnloadModel go to the runtime API of the target
- * node's endpoint (`model-control.ts`); pins, placement, policies and events answer UNIMPLEMENTED
- * until the control-plane store lands, rather than pretending with fake data as the original did.
+ * knows (membership, model states), with drains from the control store; LoadModel / UnloadModel go
+ * to the runtime API of the target node's endpoint (`model-control.ts`); drains, pins, policies,
+ * tenants and events are stored records (`records-service.ts`).
  */
 import type { ConnectRouter, ServiceImpl } from '@connectrpc/connect';
 import { MeshError } from '../core/errors.ts';
@@ -11,6 +11,7 @@ import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermes
 import { memberToProto, nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
 import { loadModel, unloadModel, type ModelController } from './model-control.ts';
 import { aggregateModels } from './models.ts';
+import { recordRpcs, type ControlRecords } from './records-service.ts';
 
 /** What the control plane reads; the agent wires membership and the state store behind it. */
 export interface ControlPlaneSource {
@@ -24,9 +25,9 @@ export interface ControlPlaneSource {
   nodeId?: string;
   /** This node's runtime endpoints (absent without the gpu role). */
   controller?: ModelController;
+  /** The control store, its mirror and its writer. */
+  records: ControlRecords;
 }
-
-const notYet = (rpc: string) => new MeshError('not_implemented', `${rpc} lands with the control-plane issue`);
 
 /** The ControlPlane implementation, for `router.service(ControlPlane, impl)`. */
 function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<typeof ControlPlane> {
@@ -35,10 +36,22 @@ function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<type
     nodes: () => source.nodes(),
     controller: source.controller,
   };
+  /** Nodes as known, `draining` where the store says so. */
+  const knownNodes = (): NodeInfo[] => {
+    const drains = source.records.view.snapshot().drains;
+    return source.nodes().map((n) => (drains.has(n.id) ? { ...n, status: 'draining' } : n));
+  };
+  // The load happened; an event the store cannot take must not turn it into an error.
+  const recordQuietly = (type: 'model_loaded' | 'model_unloaded', data: Record<string, string>) =>
+    source.records.writer.recordEvent(type, data).catch(() => undefined);
   return {
+    ...recordRpcs(source.records, {
+      knowsNode: (id) =>
+        source.nodes().some((n) => n.id === id) || !!source.members?.()?.some((m) => m.id === id),
+      modelStates: () => source.modelStates(),
+    }),
     listNodes(req) {
-      const nodes = source
-        .nodes()
+      const nodes = knownNodes()
         .filter(
           (n) =>
             req.roleFilter === NodeRole.UNSPECIFIED ||
@@ -53,7 +66,7 @@ function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<type
     },
     getNode(req) {
       if (!req.nodeId) throw new MeshError('invalid_request', 'node_id is required');
-      const node = source.nodes().find((n) => n.id === req.nodeId);
+      const node = knownNodes().find((n) => n.id === req.nodeId);
       if (!node) throw new MeshError('not_found', `no node "${req.nodeId}"`);
       return { node: nodeToProto(node) };
     },
@@ -71,32 +84,27 @@ function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<type
       );
       return { models };
     },
-    drainNode() {
-      throw notYet('DrainNode');
+    async loadModel(req, ctx) {
+      const r = await loadModel(control, req, ctx);
+      if (req.nodeId === control.nodeId)
+        await recordQuietly('model_loaded', { model: req.model, node: r.nodeId, endpoint: r.endpointId });
+      return r;
     },
-    pinModel() {
-      throw notYet('PinModel');
-    },
-    unpinModel() {
-      throw notYet('UnpinModel');
-    },
-    loadModel: (req, ctx) => loadModel(control, req, ctx),
-    unloadModel: (req, ctx) => unloadModel(control, req, ctx),
-    setPolicy() {
-      throw notYet('SetPolicy');
-    },
-    getPolicy() {
-      throw notYet('GetPolicy');
-    },
-    deletePolicy() {
-      throw notYet('DeletePolicy');
-    },
-    listPolicies() {
-      throw notYet('ListPolicies');
-    },
-    // eslint-disable-next-line require-yield -- declared streaming; fails before the first event
-    async *subscribeEvents() {
-      throw notYet('SubscribeEvents');
+    async unloadModel(req, ctx) {
+      // A pinned model comes back by itself (pin-keeper.ts): refuse rather than pretend.
+      const pin = [...source.records.view.snapshot().policies.values()].find(
+        (p) =>
+          p.type === 'placement' && p.targetModels[0] === req.model && p.targetNodes.includes(req.nodeId),
+      );
+      if (pin)
+        throw new MeshError(
+          'conflict',
+          `"${req.model}" is pinned to node ${req.nodeId} (policy ${pin.name}): unpin it first`,
+        );
+      const r = await unloadModel(control, req, ctx);
+      if (req.nodeId === control.nodeId)
+        await recordQuietly('model_unloaded', { model: req.model, node: r.nodeId, endpoint: r.endpointId });
+      return r;
     },
   };
 }

@@ -10,6 +10,7 @@ import type { NodeInfo } from '../core/types.ts';
 import { ControlPlane } from '../gen/infermesh/control/v1/control_pb.js';
 import { controlPlaneRoutes } from './control-plane-service.ts';
 import type { EndpointControl, ModelController } from './model-control.ts';
+import { memoryControlRecords } from './testing/memory-records.ts';
 
 const node = (id: string, apiUrl: string): NodeInfo => ({
   id,
@@ -55,6 +56,7 @@ async function twoNodes(t: { after(fn: () => Promise<void>): void }) {
     routes: controlPlaneRoutes({
       nodes,
       modelStates: () => [],
+      records: await memoryControlRecords(),
       nodeId: 'gpu-1',
       controller: fakeController(calls),
     }),
@@ -62,7 +64,12 @@ async function twoNodes(t: { after(fn: () => Promise<void>): void }) {
   const routerApi = await createApiServer({
     host: '127.0.0.1',
     port: 0,
-    routes: controlPlaneRoutes({ nodes, modelStates: () => [], nodeId: 'router-1' }),
+    routes: controlPlaneRoutes({
+      nodes,
+      modelStates: () => [],
+      nodeId: 'router-1',
+      records: await memoryControlRecords(),
+    }),
   });
   Object.assign(urls, { router: routerApi.url, gpu: gpuApi.url });
   t.after(() => Promise.all([gpuApi.close(), routerApi.close()]).then(() => undefined));

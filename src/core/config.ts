@@ -185,7 +185,7 @@ const scoringProfileSchema = z.strictObject({
 });
 
 /** Hedging knobs one SLO class may override (`router.hedging.sloClasses.<class>`); absent = the global value. */
-const hedgingClassSchema = z.strictObject({
+export const hedgingClassSchema = z.strictObject({
   enabled: z.boolean().optional(),
   budget: z.enum(['predicted', 'p95', 'fixed']).optional(),
   predictedMultiplier: z.number().positive().optional(),
@@ -275,6 +275,40 @@ const scoringSchema = z
   })
   .prefault({});
 
+/**
+ * The control plane's store (src/control/store): policies, pins, tenants, drains and events.
+ * `embedded` (the default) is one node's durable SQLite file; `etcd` is shared by every node that
+ * names the same cluster, for meshes of several nodes.
+ */
+const controlSchema = z
+  .strictObject({
+    store: z
+      .union([
+        z.strictObject({
+          embedded: z
+            .strictObject({
+              /** Default `<node.dataDir>/<node.id>/control.db`. */
+              path: z.string().min(1).optional(),
+            })
+            .prefault({}),
+        }),
+        z.strictObject({
+          etcd: z.strictObject({
+            endpoints: z.array(z.url({ protocol: /^https?$/ })).min(1),
+            /** Every key of this mesh lives under it, so meshes may share a cluster. */
+            prefix: z
+              .string()
+              .regex(/^\/.*\/$/, 'starts and ends with "/"')
+              .default('/infermesh/'),
+            /** A call the cluster does not answer in time fails as `unavailable`. */
+            requestTimeoutMs: z.number().int().positive().default(3000),
+          }),
+        }),
+      ])
+      .default({ embedded: {} }),
+  })
+  .prefault({});
+
 export const configSchema = z
   .strictObject({
     apiVersion: z.literal('infermesh/v1'),
@@ -284,6 +318,8 @@ export const configSchema = z
         roles: z.array(z.enum(NODE_ROLES)).min(1).default(['router', 'gpu']),
         zone: z.string().default('default'),
         labels: z.record(z.string(), z.string()).default({}),
+        /** Where the node keeps what must outlive a restart (the embedded control store), relative to the working directory. */
+        dataDir: z.string().min(1).default('.infermesh'),
       })
       .prefault({}),
     /** The control and state API (gRPC, gRPC-Web and Connect JSON on one port). */
@@ -337,6 +373,7 @@ export const configSchema = z
       .prefault({}),
     scoring: scoringSchema,
     membership: membershipSchema,
+    control: controlSchema,
     gpu: z
       .strictObject({
         scrapeIntervalMs: z.number().int().min(50).default(1000),
@@ -427,7 +464,8 @@ export interface ConfigProblem {
   message: string;
 }
 
-function formatPath(path: readonly PropertyKey[]): string {
+/** A zod issue path as config problems print it: `router.peers[0].url`; `(root)` for the whole value. */
+export function formatPath(path: readonly PropertyKey[]): string {
   return (
     path
       .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   invalid_config: { http: 400, grpc: 'invalid_argument', type: 'invalid_request_error' },
   not_found: { http: 404, grpc: 'not_found', type: 'invalid_request_error' },
   model_not_found: { http: 404, grpc: 'not_found', type: 'invalid_request_error' },
+  conflict: { http: 409, grpc: 'aborted', type: 'invalid_request_error' },
   payload_too_large: { http: 413, grpc: 'resource_exhausted', type: 'invalid_request_error' },
   unsupported_media_type: { http: 415, grpc: 'invalid_argument', type: 'invalid_request_error' },
   rate_limited: { http: 429, grpc: 'resource_exhausted', type: 'rate_limit_error' },

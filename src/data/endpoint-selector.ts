@@ -11,6 +11,7 @@ import { createScoringEngine, type RouteTicket, type ScoringEngine } from '../sc
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from '../scoring/admission.ts';
+import type { EndpointGate } from './endpoint-gate.ts';
 import type { PickHints } from './request-hints.ts';
 import type { Route, RouteCandidate, RouteDecider, RouteLease } from './route-decider.ts';
 
@@ -47,8 +48,11 @@ export interface EndpointSelectorOptions {
   engine?: ScoringEngine;
   random?: () => number;
   admission?: AdmissionPolicy;
-  /** GPU quarantine hook: true takes the endpoint out of routing (its GPU is quarantined). */
-  isEndpointQuarantined?: (s: ModelState) => boolean;
+  /**
+   * Which endpoints take no new requests (quarantined GPU, drained node, pinned elsewhere):
+   * they are left out before the engine decides (`endpoint-gate.ts`).
+   */
+  endpointGate?: EndpointGate;
 }
 
 /**
@@ -67,15 +71,35 @@ export function createEndpointSelector(
   }
   const scoring = engine;
   const admission = opts.admission ?? DEFAULT_ADMISSION;
-  const quarantined = opts.isEndpointQuarantined ?? (() => false);
-  // Quarantined endpoints join the tried ones, so the engine never considers them.
-  const withQuarantined = (model: string, exclude?: ReadonlySet<string>): ReadonlySet<string> | undefined => {
-    if (!opts.isEndpointQuarantined) return exclude;
-    let out: Set<string> | undefined;
+  const gate = opts.endpointGate;
+  // Endpoints the gate closes join the tried ones, so the engine never considers them. The gate
+  // sees only the candidates this request may still use (its protocol, not yet tried): a `prefer`
+  // pin then falls back to other nodes once its own endpoints failed this request.
+  const withGated = (
+    model: string,
+    protocol: Protocol,
+    exclude?: ReadonlySet<string>,
+  ): ReadonlySet<string> | undefined => {
+    if (!gate) return exclude;
+    const candidates: ModelState[] = [];
     for (const v of scoring.fleet.forModel(model)) {
-      if (quarantined(v.state)) (out ??= new Set(exclude)).add(v.endpointId);
+      if (speaks(v.state, protocol) && !exclude?.has(v.endpointId)) candidates.push(v.state);
     }
-    return out ?? exclude;
+    const closed = gate(model, candidates);
+    if (!closed || closed.size === 0) return exclude;
+    if (!exclude) return closed;
+    const out = new Set(exclude);
+    for (const id of closed) out.add(id);
+    return out;
+  };
+  /** Whether some endpoint the gate leaves open can serve `model` (over `protocol`, when given). */
+  const serves = (model: string, protocol: Protocol | undefined): boolean => {
+    const states = scoring.fleet
+      .forModel(model)
+      .map((v) => v.state)
+      .filter((s) => isRoutable(s) && (protocol === undefined || speaks(s, protocol)));
+    const closed = states.length > 0 ? gate?.(model, states) : undefined;
+    return states.some((s) => !closed?.has(s.endpointId));
   };
 
   function pickNow(
@@ -85,7 +109,7 @@ export function createEndpointSelector(
     hints: PickHints,
     accept: ((candidate: RouteCandidate) => boolean) | undefined,
   ): Route {
-    const req = { ...hints, model, protocol, exclude: withQuarantined(model, exclude) };
+    const req = { ...hints, model, protocol, exclude: withGated(model, protocol, exclude) };
     let decision;
     try {
       decision = scoring.decide(req, undefined, false);
@@ -110,7 +134,7 @@ export function createEndpointSelector(
     );
     if (!verdict.admitted) throw admissionError(verdict, model);
     const { target } = decision;
-    const { endpointId, endpointUrl } = target.state;
+    const { endpointId, endpointUrl, node } = target.state;
     if (
       accept &&
       !accept({
@@ -126,6 +150,7 @@ export function createEndpointSelector(
     const ticket = scoring.routed(target, req, decision.predictedWaitMs);
     return {
       endpointId,
+      node,
       url: endpointUrl,
       lease: leaseOf(scoring, ticket),
       ttftP95Ms: target.observedP95Ms,
@@ -155,17 +180,7 @@ export function createEndpointSelector(
     knowsModel: (model) => scoring.fleet.forModel(model).length > 0,
     knownModels: () => scoring.fleet.models(),
     blockTokens: scoring.blockTokens,
-    servedModels: (protocol) =>
-      scoring.fleet
-        .models()
-        .filter((model) =>
-          scoring.fleet
-            .forModel(model)
-            .some(
-              ({ state: s }) =>
-                isRoutable(s) && !quarantined(s) && (protocol === undefined || speaks(s, protocol)),
-            ),
-        ),
+    servedModels: (protocol) => scoring.fleet.models().filter((model) => serves(model, protocol)),
   };
 }
 

@@ -18,6 +18,7 @@ import type { Route, RouteDecider } from './route-decider.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { ClientExchange } from './client-exchange.ts';
 import type { Hedging } from './hedge.ts';
+import type { NodeAttempts } from './node-attempts.ts';
 import { raceOn } from './hedge-race.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -31,6 +32,8 @@ export interface ForwardDeps {
   draining(): boolean;
   /** Request hedging (`router.hedging`); absent when off. */
   hedging?: Hedging;
+  /** Attempts in flight by node, for forced drains to cut; absent: none are tracked. */
+  attempts?: NodeAttempts;
 }
 
 export interface ForwardRequest {

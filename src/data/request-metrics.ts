@@ -38,6 +38,8 @@ export interface RequestMetrics {
   hedgeCancelled(model: string, attempt: 'primary' | 'hedge'): void;
   /** A due hedge was not sent. */
   hedgeSuppressed(model: string, reason: string): void;
+  /** A request refused because `tenant` (a tenant the control plane knows) was over a quota. */
+  quotaRejected(tenant: string, model: string): void;
 }
 
 /** `knowsModel` says which names are real models (the rest are labelled `unknown`). */
@@ -95,6 +97,9 @@ export function createRequestMetrics(
     },
     hedgeSuppressed(model, reason) {
       metrics.hedgesSuppressed.inc({ model: label(model), reason });
+    },
+    quotaRejected(tenant, model) {
+      metrics.quotaRejected.inc({ tenant, model: label(model) });
     },
   };
 }

@@ -21,6 +21,7 @@ export async function attemptOn(
 ): Promise<AttemptResult> {
   const metrics = deps.metrics.route(request.model, route.endpointId);
   const sentAt = performance.now();
+  let unregister: (() => void) | undefined;
   let result: AttemptResult;
   try {
     result = await attempt(exchange, {
@@ -43,12 +44,17 @@ export async function attemptOn(
           );
         }
       },
-      ...hooks,
+      onStart(controller) {
+        unregister = deps.attempts?.add(route.node, controller);
+        hooks?.onStart?.(controller);
+      },
+      claim: hooks?.claim,
     });
   } catch (err) {
     // dispatch threw synchronously (a closed pool while stopping): nothing was sent.
     result = { committed: false, error: MeshError.from(err, 'upstream_error') };
   }
+  unregister?.();
   // A hedge race's loser ends `ok: false` like a cancellation: no first token, its queue share returned.
   route.lease.end(result.committed && result.error === undefined && result.status < 400);
   if (result.committed) {

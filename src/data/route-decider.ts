@@ -10,6 +10,8 @@ import type { PickHints } from './request-hints.ts';
 /** Where a request goes, and its hold on that endpoint. */
 export interface Route {
   endpointId: string;
+  /** The node the endpoint runs on: a forced drain of that node cuts the request. */
+  node: string;
   /** The endpoint's base URL (`http://host:port[/prefix]`). */
   url: string;
   lease: RouteLease;

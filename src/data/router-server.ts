@@ -17,7 +17,9 @@ import { drainServer, type DrainReport } from './drain.ts';
 import { forwardInference, type ForwardDeps } from './forward.ts';
 import { createHedging } from './hedge.ts';
 import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
-import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER } from './request-hints.ts';
+import type { NodeAttempts } from './node-attempts.ts';
+import { TENANT_HEADER, type QuotaLimiter } from './quota/quota-limiter.ts';
+import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER, type PickHints } from './request-hints.ts';
 import { createRequestMetrics } from './request-metrics.ts';
 import type { RouteDecider } from './route-decider.ts';
 import type { Upstreams } from './upstreams.ts';
@@ -41,6 +43,12 @@ export interface RouterServerOptions {
   upstreams: Upstreams;
   metrics: MeshMetrics;
   logger: Logger;
+  /** Tenant quotas (`quota/`); absent: none are enforced and `x-mesh-tenant` is ignored. */
+  quota?: QuotaLimiter;
+  /** Called for each request refused over a quota (throttle there: it may come per request). */
+  onQuotaExceeded?: (tenant: string, model: string) => void;
+  /** Attempts in flight by node, which a forced drain cuts (`node-attempts.ts`). */
+  attempts?: NodeAttempts;
 }
 
 export interface RouterServer {
@@ -75,6 +83,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     logger,
     draining: () => draining,
     hedging: createHedging(options.hedging),
+    attempts: options.attempts,
   };
 
   const server: Server = createServer((req, res) => {
@@ -160,6 +169,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         ),
         stream,
       };
+      admitTenant(headerValue(req, TENANT_HEADER), model, hints);
       const headers: Record<string, string> = {
         'x-request-id': exchange.requestId,
         'content-length': String(body.length),
@@ -184,6 +194,20 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
       const error = MeshError.from(err);
       metrics.rejected(model, error);
       throw error;
+    }
+  }
+
+  /** The tenant's quotas take this request (its prompt estimate plus its output cap, in tokens). */
+  function admitTenant(tenant: string | undefined, model: string, hints: PickHints): void {
+    if (!options.quota || tenant === undefined) return;
+    try {
+      options.quota.admit(tenant, model, (hints.promptTokens ?? 0) + (hints.maxTokens ?? 0));
+    } catch (err) {
+      if (err instanceof MeshError && err.details.quota === true) {
+        metrics.quotaRejected(tenant, model);
+        options.onQuotaExceeded?.(tenant, model);
+      }
+      throw err;
     }
   }
 

@@ -91,6 +91,12 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['model', 'reason'] as const,
       registers,
     }),
+    quotaRejected: new Counter({
+      name: 'infermesh_quota_rejected_total',
+      help: 'Requests refused with 429 because their tenant was over a quota, by tenant and model.',
+      labelNames: ['tenant', 'model'] as const,
+      registers,
+    }),
     scrapes: new Counter({
       name: 'infermesh_scrapes_total',
       help: 'Runtime endpoint scrapes, by endpoint and result (ok or error).',

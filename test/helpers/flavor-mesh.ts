@@ -41,6 +41,8 @@ const PROTOCOLS: Record<FlavorSim['flavor'], Protocol[]> = {
 export async function startFlavorMesh(sims: FlavorSim[], timeScale = 20): Promise<FlavorMesh> {
   const config = parseConfig({
     apiVersion: 'infermesh/v1',
+    // In memory: a test's control records must not outlive it or land in the checkout.
+    control: { store: { embedded: { path: ':memory:' } } },
     node: { id: 'test-node', roles: ['router', 'gpu'] },
     api: { port: 0 },
     metrics: { port: 0 },

@@ -40,6 +40,8 @@ export async function startLocalMesh(options: LocalMeshOptions = {}): Promise<Lo
   }
   const config = parseConfig({
     apiVersion: 'infermesh/v1',
+    // In memory: a test's control records must not outlive it or land in the checkout.
+    control: { store: { embedded: { path: ':memory:' } } },
     node: { id: 'test-node', roles: ['router', 'gpu'] },
     api: { port: 0 },
     metrics: { port: 0 },

@@ -21,7 +21,9 @@ export async function spawnMeshd(
 ): Promise<MeshdProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'meshd-'));
   const file = join(dir, 'meshd.yaml');
-  writeFileSync(file, stringify(config));
+  // The node's data (its embedded control store) beside its config, unless the test names a place.
+  const node = (config as { node?: object }).node;
+  writeFileSync(file, stringify({ ...config, node: { dataDir: join(dir, 'data'), ...node } }));
   const started = await spawnUntil(
     ['bin/meshd.js', 'start', '--config', file],
     'Ctrl-C drains it',

@@ -1,13 +1,7 @@
 /** Registers `mesh quarantine list|release UUID` on the program (one line in program.ts). */
 import type { Command } from 'commander';
-import type { MeshClients } from '../client.ts';
-import type { TableView } from '../output.ts';
+import type { Run } from '../runner.ts';
 import { listQuarantined, releaseGpu } from './quarantine.ts';
-
-/** program.ts's shared runner: makes clients from the global options and prints the result. */
-type Run = <O>(
-  fn: (clients: MeshClients, opts: O) => Promise<{ data: unknown; view: TableView }>,
-) => (opts: O, cmd: Command) => Promise<void>;
 
 export function registerQuarantineCommand(program: Command, run: Run): void {
   const quarantine = program

@@ -23,6 +23,7 @@ const ERROR_TYPES: Record<ErrorCode, string> = {
   invalid_config: 'validation',
   not_found: 'validation',
   model_not_found: 'validation',
+  conflict: 'validation',
   payload_too_large: 'validation',
   unsupported_media_type: 'validation',
   rate_limited: 'overloaded',

@@ -3,9 +3,14 @@
 /* eslint-disable */
 
 // The control plane's API: nodes, models, pins and policies of the mesh, and their events.
+//
+// Writes go to the control store (embedded, or etcd for clusters) and fail with UNAVAILABLE
+// ("no quorum") when it cannot commit; nothing is half-written. Reads of stored records answer from
+// the node's mirror of the store when the store cannot answer, with the response header
+// `mesh-stale: true` (and `mesh-revision`, the revision the answer reflects).
 
 import type { GenEnum, GenFile, GenMessage, GenService } from '@bufbuild/protobuf/codegenv2';
-import type { Message } from '@bufbuild/protobuf';
+import type { JsonObject, Message } from '@bufbuild/protobuf';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 
 /**
@@ -134,6 +139,11 @@ export declare type Model = Message<'infermesh.control.v1.Model'> & {
 export declare const ModelSchema: GenMessage<Model>;
 
 /**
+ * A policy: its `spec` is a JSON object whose schema depends on `type` (docs/CONTROL.md):
+ * SLO: {class, ttftMs, e2eMs, hedging, admission, weights}; QUOTA: {tenant, requestsPerSecond,
+ * tokensPerMinute, burstRequests, burstTokens}; PLACEMENT: {mode, minReplicas, revision, source,
+ * endpoint}. SECURITY is reserved for the security issue.
+ *
  * @generated from message infermesh.control.v1.Policy
  */
 export declare type Policy = Message<'infermesh.control.v1.Policy'> & {
@@ -146,11 +156,6 @@ export declare type Policy = Message<'infermesh.control.v1.Policy'> & {
    * @generated from field: infermesh.control.v1.PolicyType type = 2;
    */
   type: PolicyType;
-
-  /**
-   * @generated from field: map<string, string> config = 3;
-   */
-  config: { [key: string]: string };
 
   /**
    * @generated from field: repeated string target_nodes = 4;
@@ -171,6 +176,18 @@ export declare type Policy = Message<'infermesh.control.v1.Policy'> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 7;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Struct spec = 8;
+   */
+  spec?: JsonObject | undefined;
+
+  /**
+   * The store revision of its last change (for conditional writes).
+   *
+   * @generated from field: uint64 revision = 9;
+   */
+  revision: bigint;
 };
 
 /**
@@ -184,6 +201,8 @@ export declare const PolicySchema: GenMessage<Policy>;
  */
 export declare type Event = Message<'infermesh.control.v1.Event'> & {
   /**
+   * The store revision that recorded it, in decimal (the same number as `revision`).
+   *
    * @generated from field: string id = 1;
    */
   id: string;
@@ -207,6 +226,13 @@ export declare type Event = Message<'infermesh.control.v1.Event'> & {
    * @generated from field: map<string, string> data = 5;
    */
   data: { [key: string]: string };
+
+  /**
+   * Resume a subscription after this event with `since_revision` = this.
+   *
+   * @generated from field: uint64 revision = 6;
+   */
+  revision: bigint;
 };
 
 /**
@@ -452,6 +478,43 @@ export declare type DrainNodeResponse = Message<'infermesh.control.v1.DrainNodeR
 export declare const DrainNodeResponseSchema: GenMessage<DrainNodeResponse>;
 
 /**
+ * @generated from message infermesh.control.v1.UndrainNodeRequest
+ */
+export declare type UndrainNodeRequest = Message<'infermesh.control.v1.UndrainNodeRequest'> & {
+  /**
+   * @generated from field: string node_id = 1;
+   */
+  nodeId: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.UndrainNodeRequest.
+ * Use `create(UndrainNodeRequestSchema)` to create a new message.
+ */
+export declare const UndrainNodeRequestSchema: GenMessage<UndrainNodeRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.UndrainNodeResponse
+ */
+export declare type UndrainNodeResponse = Message<'infermesh.control.v1.UndrainNodeResponse'> & {
+  /**
+   * @generated from field: bool success = 1;
+   */
+  success: boolean;
+
+  /**
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.UndrainNodeResponse.
+ * Use `create(UndrainNodeResponseSchema)` to create a new message.
+ */
+export declare const UndrainNodeResponseSchema: GenMessage<UndrainNodeResponse>;
+
+/**
  * @generated from message infermesh.control.v1.ListModelsRequest
  */
 export declare type ListModelsRequest = Message<'infermesh.control.v1.ListModelsRequest'> & {
@@ -498,9 +561,35 @@ export declare type PinModelRequest = Message<'infermesh.control.v1.PinModelRequ
   revision: string;
 
   /**
+   * Nodes to pin to (added to an existing pin's nodes); at least one.
+   *
    * @generated from field: repeated string node_ids = 3;
    */
   nodeIds: string[];
+
+  /**
+   * How many of the pinned nodes keep it loaded; 0: all of them.
+   *
+   * @generated from field: uint32 min_replicas = 4;
+   */
+  minReplicas: number;
+
+  /**
+   * @generated from field: infermesh.control.v1.PinMode mode = 5;
+   */
+  mode: PinMode;
+
+  /**
+   * Where a node's runtime loads it from and on which endpoint (as LoadModel's `source`, `endpoint`).
+   *
+   * @generated from field: string source = 6;
+   */
+  source: string;
+
+  /**
+   * @generated from field: string endpoint = 7;
+   */
+  endpoint: string;
 };
 
 /**
@@ -571,6 +660,83 @@ export declare type UnpinModelResponse = Message<'infermesh.control.v1.UnpinMode
  * Use `create(UnpinModelResponseSchema)` to create a new message.
  */
 export declare const UnpinModelResponseSchema: GenMessage<UnpinModelResponse>;
+
+/**
+ * @generated from message infermesh.control.v1.ListPlacementsRequest
+ */
+export declare type ListPlacementsRequest = Message<'infermesh.control.v1.ListPlacementsRequest'> & {};
+
+/**
+ * Describes the message infermesh.control.v1.ListPlacementsRequest.
+ * Use `create(ListPlacementsRequestSchema)` to create a new message.
+ */
+export declare const ListPlacementsRequestSchema: GenMessage<ListPlacementsRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.Placement
+ */
+export declare type Placement = Message<'infermesh.control.v1.Placement'> & {
+  /**
+   * @generated from field: string model = 1;
+   */
+  model: string;
+
+  /**
+   * @generated from field: infermesh.control.v1.PinMode mode = 2;
+   */
+  mode: PinMode;
+
+  /**
+   * @generated from field: repeated string pinned_nodes = 3;
+   */
+  pinnedNodes: string[];
+
+  /**
+   * @generated from field: uint32 min_replicas = 4;
+   */
+  minReplicas: number;
+
+  /**
+   * Pinned nodes where an endpoint serves the model now.
+   *
+   * @generated from field: repeated string loaded_nodes = 5;
+   */
+  loadedNodes: string[];
+
+  /**
+   * `ok` when at least min_replicas pinned nodes serve it, else `degraded`.
+   *
+   * @generated from field: string state = 6;
+   */
+  state: string;
+
+  /**
+   * @generated from field: uint64 revision = 7;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message infermesh.control.v1.Placement.
+ * Use `create(PlacementSchema)` to create a new message.
+ */
+export declare const PlacementSchema: GenMessage<Placement>;
+
+/**
+ * @generated from message infermesh.control.v1.ListPlacementsResponse
+ */
+export declare type ListPlacementsResponse = Message<'infermesh.control.v1.ListPlacementsResponse'> & {
+  /**
+   * @generated from field: repeated infermesh.control.v1.Placement placements = 1;
+   */
+  placements: Placement[];
+};
+
+/**
+ * Describes the message infermesh.control.v1.ListPlacementsResponse.
+ * Use `create(ListPlacementsResponseSchema)` to create a new message.
+ */
+export declare const ListPlacementsResponseSchema: GenMessage<ListPlacementsResponse>;
 
 /**
  * @generated from message infermesh.control.v1.LoadModelRequest
@@ -733,6 +899,13 @@ export declare type SetPolicyRequest = Message<'infermesh.control.v1.SetPolicyRe
    * @generated from field: infermesh.control.v1.Policy policy = 1;
    */
   policy?: Policy | undefined;
+
+  /**
+   * When set, write only if the stored policy's revision is this (0: only if it does not exist).
+   *
+   * @generated from field: optional uint64 expected_revision = 2;
+   */
+  expectedRevision?: bigint | undefined;
 };
 
 /**
@@ -863,6 +1036,20 @@ export declare type SubscribeEventsRequest = Message<'infermesh.control.v1.Subsc
    * @generated from field: repeated infermesh.control.v1.EventType types = 1;
    */
   types: EventType[];
+
+  /**
+   * Only events recorded after this revision (0: every stored event).
+   *
+   * @generated from field: uint64 since_revision = 2;
+   */
+  sinceRevision: bigint;
+
+  /**
+   * Keep the stream open and send new events as they are recorded.
+   *
+   * @generated from field: bool follow = 3;
+   */
+  follow: boolean;
 };
 
 /**
@@ -870,6 +1057,144 @@ export declare type SubscribeEventsRequest = Message<'infermesh.control.v1.Subsc
  * Use `create(SubscribeEventsRequestSchema)` to create a new message.
  */
 export declare const SubscribeEventsRequestSchema: GenMessage<SubscribeEventsRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.Tenant
+ */
+export declare type Tenant = Message<'infermesh.control.v1.Tenant'> & {
+  /**
+   * Lower-case letters, digits, `-` and `_`; what requests name in `x-mesh-tenant`.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * The SLO class of its requests that name none (`latency` or `throughput`; empty: latency).
+   *
+   * @generated from field: string default_slo_class = 3;
+   */
+  defaultSloClass: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint64 revision = 5;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message infermesh.control.v1.Tenant.
+ * Use `create(TenantSchema)` to create a new message.
+ */
+export declare const TenantSchema: GenMessage<Tenant>;
+
+/**
+ * @generated from message infermesh.control.v1.CreateTenantRequest
+ */
+export declare type CreateTenantRequest = Message<'infermesh.control.v1.CreateTenantRequest'> & {
+  /**
+   * @generated from field: infermesh.control.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message infermesh.control.v1.CreateTenantRequest.
+ * Use `create(CreateTenantRequestSchema)` to create a new message.
+ */
+export declare const CreateTenantRequestSchema: GenMessage<CreateTenantRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.CreateTenantResponse
+ */
+export declare type CreateTenantResponse = Message<'infermesh.control.v1.CreateTenantResponse'> & {
+  /**
+   * @generated from field: infermesh.control.v1.Tenant tenant = 1;
+   */
+  tenant?: Tenant | undefined;
+};
+
+/**
+ * Describes the message infermesh.control.v1.CreateTenantResponse.
+ * Use `create(CreateTenantResponseSchema)` to create a new message.
+ */
+export declare const CreateTenantResponseSchema: GenMessage<CreateTenantResponse>;
+
+/**
+ * @generated from message infermesh.control.v1.ListTenantsRequest
+ */
+export declare type ListTenantsRequest = Message<'infermesh.control.v1.ListTenantsRequest'> & {};
+
+/**
+ * Describes the message infermesh.control.v1.ListTenantsRequest.
+ * Use `create(ListTenantsRequestSchema)` to create a new message.
+ */
+export declare const ListTenantsRequestSchema: GenMessage<ListTenantsRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.ListTenantsResponse
+ */
+export declare type ListTenantsResponse = Message<'infermesh.control.v1.ListTenantsResponse'> & {
+  /**
+   * @generated from field: repeated infermesh.control.v1.Tenant tenants = 1;
+   */
+  tenants: Tenant[];
+};
+
+/**
+ * Describes the message infermesh.control.v1.ListTenantsResponse.
+ * Use `create(ListTenantsResponseSchema)` to create a new message.
+ */
+export declare const ListTenantsResponseSchema: GenMessage<ListTenantsResponse>;
+
+/**
+ * @generated from message infermesh.control.v1.DeleteTenantRequest
+ */
+export declare type DeleteTenantRequest = Message<'infermesh.control.v1.DeleteTenantRequest'> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.DeleteTenantRequest.
+ * Use `create(DeleteTenantRequestSchema)` to create a new message.
+ */
+export declare const DeleteTenantRequestSchema: GenMessage<DeleteTenantRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.DeleteTenantResponse
+ */
+export declare type DeleteTenantResponse = Message<'infermesh.control.v1.DeleteTenantResponse'> & {
+  /**
+   * @generated from field: bool success = 1;
+   */
+  success: boolean;
+
+  /**
+   * Quota policies deleted with it.
+   *
+   * @generated from field: repeated string deleted_policies = 2;
+   */
+  deletedPolicies: string[];
+};
+
+/**
+ * Describes the message infermesh.control.v1.DeleteTenantResponse.
+ * Use `create(DeleteTenantResponseSchema)` to create a new message.
+ */
+export declare const DeleteTenantResponseSchema: GenMessage<DeleteTenantResponse>;
 
 /**
  * @generated from enum infermesh.control.v1.NodeRole
@@ -1064,6 +1389,41 @@ export enum EventType {
    * @generated from enum value: EVENT_TYPE_POLICY_DELETED = 9;
    */
   POLICY_DELETED = 9,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_NODE_DRAINING = 10;
+   */
+  NODE_DRAINING = 10,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_NODE_UNDRAINED = 11;
+   */
+  NODE_UNDRAINED = 11,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_GPU_QUARANTINED = 12;
+   */
+  GPU_QUARANTINED = 12,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_GPU_RELEASED = 13;
+   */
+  GPU_RELEASED = 13,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_QUOTA_EXCEEDED = 14;
+   */
+  QUOTA_EXCEEDED = 14,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_TENANT_CREATED = 15;
+   */
+  TENANT_CREATED = 15,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_TENANT_DELETED = 16;
+   */
+  TENANT_DELETED = 16,
 }
 
 /**
@@ -1109,6 +1469,37 @@ export enum MemberState {
 export declare const MemberStateSchema: GenEnum<MemberState>;
 
 /**
+ * @generated from enum infermesh.control.v1.PinMode
+ */
+export enum PinMode {
+  /**
+   * PREFER
+   *
+   * @generated from enum value: PIN_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Route to the pinned nodes while one of them can serve; otherwise anywhere.
+   *
+   * @generated from enum value: PIN_MODE_PREFER = 1;
+   */
+  PREFER = 1,
+
+  /**
+   * Route only to the pinned nodes.
+   *
+   * @generated from enum value: PIN_MODE_REQUIRE = 2;
+   */
+  REQUIRE = 2,
+}
+
+/**
+ * Describes the enum infermesh.control.v1.PinMode.
+ */
+export declare const PinModeSchema: GenEnum<PinMode>;
+
+/**
  * @generated from service infermesh.control.v1.ControlPlane
  */
 export declare const ControlPlane: GenService<{
@@ -1131,12 +1522,24 @@ export declare const ControlPlane: GenService<{
     output: typeof GetNodeResponseSchema;
   };
   /**
+   * Routers stop sending the node new requests; in-flight ones finish (or, with `force`, are cut).
+   *
    * @generated from rpc infermesh.control.v1.ControlPlane.DrainNode
    */
   drainNode: {
     methodKind: 'unary';
     input: typeof DrainNodeRequestSchema;
     output: typeof DrainNodeResponseSchema;
+  };
+  /**
+   * Ends a drain. NOT_FOUND when the node is not draining.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.UndrainNode
+   */
+  undrainNode: {
+    methodKind: 'unary';
+    input: typeof UndrainNodeRequestSchema;
+    output: typeof UndrainNodeResponseSchema;
   };
   /**
    * The gossip members this node knows, itself included (none when it does not gossip).
@@ -1159,6 +1562,9 @@ export declare const ControlPlane: GenService<{
     output: typeof ListModelsResponseSchema;
   };
   /**
+   * Pins a model to nodes (a placement policy named `pin.<model>`): those nodes keep it loaded and
+   * routing prefers or requires them.
+   *
    * @generated from rpc infermesh.control.v1.ControlPlane.PinModel
    */
   pinModel: {
@@ -1167,12 +1573,24 @@ export declare const ControlPlane: GenService<{
     output: typeof PinModelResponseSchema;
   };
   /**
+   * Removes nodes from a pin, or the whole pin when `node_ids` is empty. NOT_FOUND without a pin.
+   *
    * @generated from rpc infermesh.control.v1.ControlPlane.UnpinModel
    */
   unpinModel: {
     methodKind: 'unary';
     input: typeof UnpinModelRequestSchema;
     output: typeof UnpinModelResponseSchema;
+  };
+  /**
+   * Every pin with where its model is loaded now.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.ListPlacements
+   */
+  listPlacements: {
+    methodKind: 'unary';
+    input: typeof ListPlacementsRequestSchema;
+    output: typeof ListPlacementsResponseSchema;
   };
   /**
    * Loads a model (or LoRA adapter) through the runtime API of an endpoint of `node_id`; a node
@@ -1197,6 +1615,9 @@ export declare const ControlPlane: GenService<{
     output: typeof UnloadModelResponseSchema;
   };
   /**
+   * Creates or replaces a policy; INVALID_ARGUMENT lists every problem of a bad one (nothing is
+   * written). With `expected_revision`, ABORTED when the stored policy changed since.
+   *
    * @generated from rpc infermesh.control.v1.ControlPlane.SetPolicy
    */
   setPolicy: {
@@ -1229,6 +1650,34 @@ export declare const ControlPlane: GenService<{
     output: typeof ListPoliciesResponseSchema;
   };
   /**
+   * @generated from rpc infermesh.control.v1.ControlPlane.CreateTenant
+   */
+  createTenant: {
+    methodKind: 'unary';
+    input: typeof CreateTenantRequestSchema;
+    output: typeof CreateTenantResponseSchema;
+  };
+  /**
+   * @generated from rpc infermesh.control.v1.ControlPlane.ListTenants
+   */
+  listTenants: {
+    methodKind: 'unary';
+    input: typeof ListTenantsRequestSchema;
+    output: typeof ListTenantsResponseSchema;
+  };
+  /**
+   * Deletes the tenant and its quota policies in one transaction.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.DeleteTenant
+   */
+  deleteTenant: {
+    methodKind: 'unary';
+    input: typeof DeleteTenantRequestSchema;
+    output: typeof DeleteTenantResponseSchema;
+  };
+  /**
+   * Stored events after `since_revision`, then (with `follow`) new ones as they happen.
+   *
    * @generated from rpc infermesh.control.v1.ControlPlane.SubscribeEvents
    */
   subscribeEvents: {

@@ -1,0 +1,38 @@
+/**
+ * The control plane's routing policy applied to one router thread: forced drains cut that
+ * thread's attempts to the drained nodes, and the quota rules take effect with their bucket table.
+ * Drains and pins reach the endpoint gate through the same feed (`router-selector.ts`). On the main
+ * thread the table is made here (levels carried over from the last); a worker thread attaches to
+ * the one the main thread made and posted with the policy (`router-workers.ts`).
+ */
+import type { NodeAttempts } from '../data/node-attempts.ts';
+import type { QuotaLimiter } from '../data/quota/quota-limiter.ts';
+import { createQuotaTable, type QuotaTable } from '../data/quota/quota-table.ts';
+import type { RoutingRules, RoutingRulesFeed } from '../data/routing-rules.ts';
+
+/** How long one tenant+model's `quota_exceeded` events are held back after one was recorded. */
+export const QUOTA_EVENT_INTERVAL_MS = 10_000;
+
+export interface RouterPolicyParts {
+  attempts: NodeAttempts;
+  quota: QuotaLimiter;
+  /** The bucket table for new rules; default: a new one here, carrying the last one's levels. */
+  table?: (rules: RoutingRules) => QuotaTable;
+}
+
+/** A table maker that carries each table's levels into the next (one per thread that owns tables). */
+export function quotaTables(): (rules: RoutingRules) => QuotaTable {
+  let last: QuotaTable | undefined;
+  return (rules) => (last = createQuotaTable(rules.quotas, last));
+}
+
+/** Applies `feed`'s policy now and on every change; returns the unsubscribe function. */
+export function applyRoutingPolicy(feed: RoutingRulesFeed, parts: RouterPolicyParts): () => void {
+  const table = parts.table ?? quotaTables();
+  const apply = (rules: RoutingRules) => {
+    parts.attempts.forceDrain(new Set(rules.drains.filter((d) => d.force).map((d) => d.node)));
+    parts.quota.use(rules, table(rules));
+  };
+  apply(feed.current());
+  return feed.onChange(apply);
+}
