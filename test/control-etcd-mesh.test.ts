@@ -4,6 +4,8 @@
 // `unavailable`; once the members are back, writes succeed and the other node's watch resumes
 // without restarting anything.
 import { after, before, test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport } from '@connectrpc/connect-node';
@@ -12,6 +14,8 @@ import { etcdSkipReason, startEtcd, type EtcdCluster } from './helpers/etcd.ts';
 import { waitFor } from './helpers/local-mesh.ts';
 import { spawnMeshd, type MeshdProcess } from './helpers/processes.ts';
 
+const run = promisify(execFile);
+const root = new URL('../', import.meta.url).pathname;
 const skip = etcdSkipReason();
 const listen0 = { host: '127.0.0.1', port: 0 };
 let etcd: EtcdCluster;
@@ -72,7 +76,8 @@ const slo = (ttftMs: number) => ({
 async function policyOn(client: Client<typeof ControlPlane>) {
   const headers: Headers[] = [];
   const { policies } = await client.listPolicies({}, { onHeader: (h) => headers.push(h) });
-  return { ttftMs: policies[0]?.spec?.ttftMs, stale: headers[0]?.get('mesh-stale') === 'true' };
+  const chat = policies.find((p) => p.name === 'slo.chat');
+  return { ttftMs: chat?.spec?.ttftMs, stale: headers[0]?.get('mesh-stale') === 'true' };
 }
 
 test('one control plane in etcd: a write on one node is seen by the other', { skip }, async () => {
@@ -92,6 +97,52 @@ test('one control plane in etcd: a write on one node is seen by the other', { sk
   );
   await controlB.undrainNode({ nodeId: 'node-b' });
 });
+
+test(
+  'from the CLI on etcd: drain, pin, tenant and quota written through one node, events read through the other',
+  { skip },
+  async () => {
+    const mesh = (endpoint: string, ...args: string[]) =>
+      run(process.execPath, ['bin/mesh.js', '--endpoint', endpoint, ...args], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+    await mesh(b.urls.api, 'drain', 'node-b');
+    await mesh(b.urls.api, 'undrain', 'node-b');
+    await mesh(b.urls.api, 'pin', 'sim-llama-3-8b', '-n', 'node-a');
+    await mesh(b.urls.api, 'tenant', 'create', 'acme');
+    await mesh(b.urls.api, 'quota', 'set', 'acme', '--rps', '50');
+    await waitFor(
+      async () => {
+        const { stdout } = await mesh(
+          a.urls.api,
+          'events',
+          '-o',
+          'json',
+          '-t',
+          'node_draining',
+          '-t',
+          'tenant_created',
+          '-t',
+          'policy_created',
+        );
+        const types = (JSON.parse(stdout) as { events: Array<{ type: string }> }).events.map((e) => e.type);
+        return ['node_draining', 'tenant_created', 'policy_created'].every((t) => types.includes(t));
+      },
+      10_000,
+      'node-a to list the events written through node-b',
+    );
+    const { stdout } = await mesh(a.urls.api, 'placements', '-o', 'json');
+    const { placements } = JSON.parse(stdout) as {
+      placements: Array<{ model: string; loadedNodes: string[] }>;
+    };
+    assert.deepEqual(
+      placements.map((p) => [p.model, p.loadedNodes]),
+      [['sim-llama-3-8b', ['node-a']]],
+    );
+    await mesh(a.urls.api, 'unpin', 'sim-llama-3-8b');
+  },
+);
 
 test(
   'without quorum: routing goes on, reads are stale, writes fail fast; then everything resumes',

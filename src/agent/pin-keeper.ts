@@ -3,7 +3,8 @@
  * endpoints serves the model, it loads it through the runtime control it already has (as
  * LoadModel would), on the pin's endpoint or the only one that can load models. It checks when
  * the pins change and every `intervalMs` (a runtime restart drops what was loaded), and does not
- * retry a failing load more often than `retryMs` so a broken model cannot hammer its runtime.
+ * retry a failing load more often than `retryMs` so a broken model cannot hammer its runtime, nor
+ * load again within `settleMs` of a success (the runtime's model list, scraped, lags the load).
  */
 import { create } from '@bufbuild/protobuf';
 import type { PolicyFeed } from '../control/policy-feed.ts';
@@ -24,18 +25,24 @@ export interface PinKeeperOptions {
   writer: Pick<ControlWriter, 'recordEvent'>;
   logger: Logger;
   intervalMs?: number;
+  /** Least time between two tries of a load that failed. */
   retryMs?: number;
+  /** After a load succeeded, how long to trust it while the runtime's model list catches up. */
+  settleMs?: number;
 }
 
 export function startPinKeeper(o: PinKeeperOptions): { stop(): void } {
   const lastTry = new Map<string, number>();
+  const loadedAt = new Map<string, number>();
   const loading = new Set<string>();
   const retryMs = o.retryMs ?? 30_000;
   let stopped = false;
 
   const ensure = async (spec: RoutingPolicy['pins'][number]) => {
     const { model } = spec;
-    if (loading.has(model) || Date.now() - (lastTry.get(model) ?? -Infinity) < retryMs) return;
+    const now = Date.now();
+    if (loading.has(model) || now - (lastTry.get(model) ?? -Infinity) < retryMs) return;
+    if (now - (loadedAt.get(model) ?? -Infinity) < (o.settleMs ?? 10_000)) return;
     loading.add(model);
     lastTry.set(model, Date.now());
     try {
@@ -51,6 +58,7 @@ export function startPinKeeper(o: PinKeeperOptions): { stop(): void } {
         timeoutMs: () => 120_000,
         requestHeader: new Headers(),
       });
+      loadedAt.set(model, Date.now());
       o.logger.info({ model, endpoint: r.endpointId }, 'pinned model loaded');
       await o.writer.recordEvent('model_loaded', {
         model,

@@ -119,7 +119,7 @@ export async function startFakeVllm(
     const { mode } = fake;
     if (mode === 'hang') return; // the socket stays open until close()
     if (path === '/health') return send(res, mode === 'health503' ? 503 : 200, '');
-    if (path === '/v1/models') return send(res, 200, fake.models, 'application/json');
+    if (path === '/v1/models') return send(res, 200, modelsBody(), 'application/json');
     if (path === '/version') return send(res, 200, '{"version":"0.10.0"}', 'application/json');
     if (path === '/v1/load_lora_adapter' || path === '/v1/unload_lora_adapter') return lora(req, res, path);
     if (path !== '/metrics') return send(res, 404, '{"detail":"Not Found"}', 'application/json');
@@ -128,6 +128,16 @@ export async function startFakeVllm(
     if (mode === 'truncate') return sendTruncated(res, fake.metrics, fake.metricsContentType);
     send(res, 200, fake.metrics, fake.metricsContentType);
   });
+  // Loaded adapters are listed after the base models, as vLLM does (parent: the base model).
+  const modelsBody = () => {
+    if (fake.loras.size === 0) return fake.models;
+    const list = JSON.parse(fake.models) as { data: Array<{ id: string }> };
+    const known = new Set(list.data.map((m) => m.id));
+    const parent = list.data[0]?.id ?? '';
+    const added = [...fake.loras.keys()].filter((id) => !known.has(id)).map((id) => ({ id, parent }));
+    const adapters = (JSON.parse(vllmModelList(added)) as { data: unknown[] }).data;
+    return JSON.stringify({ ...list, data: [...list.data, ...adapters] });
+  };
   const { url, close } = await listenLocal(server);
   const fake: FakeVllmServer = {
     url,
