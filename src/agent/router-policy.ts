@@ -1,6 +1,7 @@
 /**
  * The control plane's routing policy applied to one router thread: forced drains cut that
- * thread's attempts to the drained nodes, and the quota rules take effect with their bucket table.
+ * thread's attempts to the drained nodes, the quota rules take effect with their bucket table, and
+ * the SLO rules and tenants' default classes are compiled for its router server.
  * Drains and pins reach the endpoint gate through the same feed (`router-selector.ts`). On the main
  * thread the table is made here (levels carried over from the last); a worker thread attaches to
  * the one the main thread made and posted with the policy (`router-workers.ts`).
@@ -9,6 +10,7 @@ import type { NodeAttempts } from '../data/node-attempts.ts';
 import type { QuotaLimiter } from '../data/quota/quota-limiter.ts';
 import { createQuotaTable, type QuotaTable } from '../data/quota/quota-table.ts';
 import type { RoutingRules, RoutingRulesFeed } from '../data/routing-rules.ts';
+import type { SloRouting } from '../data/slo-rules.ts';
 
 /** How long one tenant+model's `quota_exceeded` events are held back after one was recorded. */
 export const QUOTA_EVENT_INTERVAL_MS = 10_000;
@@ -16,6 +18,8 @@ export const QUOTA_EVENT_INTERVAL_MS = 10_000;
 export interface RouterPolicyParts {
   attempts: NodeAttempts;
   quota: QuotaLimiter;
+  /** The SLO rules the thread's router server reads. */
+  slo: SloRouting;
   /** The bucket table for new rules; default: a new one here, carrying the last one's levels. */
   table?: (rules: RoutingRules) => QuotaTable;
 }
@@ -32,6 +36,7 @@ export function applyRoutingPolicy(feed: RoutingRulesFeed, parts: RouterPolicyPa
   const apply = (rules: RoutingRules) => {
     parts.attempts.forceDrain(new Set(rules.drains.filter((d) => d.force).map((d) => d.node)));
     parts.quota.use(rules, table(rules));
+    parts.slo.use(rules);
   };
   apply(feed.current());
   return feed.onChange(apply);

@@ -4,7 +4,8 @@
  * worker the router runs on this thread with meshd's engine; with more, worker threads relay and
  * decide with replicas of that engine kept equal through the node's journal (`router-workers.ts`).
  * Every router thread follows the control plane's routing policy: drains and pins close endpoints
- * in its endpoint gate, forced drains cut its attempts, quotas admit by tenant (`router-policy.ts`).
+ * in its endpoint gate, forced drains cut its attempts, quotas admit by tenant, SLO policies and
+ * tenants' default classes set each request's class settings (`router-policy.ts`).
  */
 import { availableParallelism } from 'node:os';
 import { createPolicyFeed, type PolicyFeed } from '../control/policy-feed.ts';
@@ -13,6 +14,7 @@ import type { MeshConfig } from '../core/config.ts';
 import { createRouterServer, type DrainReport } from '../data/router-server.ts';
 import { createNodeAttempts } from '../data/node-attempts.ts';
 import { createQuotaLimiter } from '../data/quota/quota-limiter.ts';
+import { createSloRouting } from '../data/slo-rules.ts';
 import { createThrottle } from '../data/quota/throttle.ts';
 import { createUpstreams } from '../data/upstreams.ts';
 import type { MetricsJson } from '../observability/exposition.ts';
@@ -140,7 +142,8 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
   });
   const attempts = createNodeAttempts();
   const quota = createQuotaLimiter({ liveRouters, now: processClockMs });
-  const unfollow = applyRoutingPolicy(policy, { attempts, quota });
+  const slo = createSloRouting(router.hedging);
+  const unfollow = applyRoutingPolicy(policy, { attempts, quota, slo });
   const server = await createRouterServer({
     host: router.listen.host,
     port: router.listen.port,
@@ -155,6 +158,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     quota,
     onQuotaExceeded,
     attempts,
+    slo,
   }).catch(async (err: unknown) => {
     unfollow();
     selector.stop();

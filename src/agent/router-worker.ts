@@ -4,8 +4,8 @@
  * logger, and its own replica of the node's scoring engine: state stores mirrored from the main
  * thread, router-side state kept equal to every other thread's through the shared journal. It
  * decides for its requests itself, holding the journal's lock for the decision. The main thread
- * drives it with `RouterWorkerCommand`s, the routing policy among them (drains, pins, quotas:
- * applied here as on the main thread, with the node's quota buckets in shared memory).
+ * drives it with `RouterWorkerCommand`s, the routing policy among them (drains, pins, quotas, SLO
+ * rules: applied here as on the main thread, with the node's quota buckets in shared memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { processClockMs } from '../core/clock.ts';
@@ -13,6 +13,7 @@ import { MeshError } from '../core/errors.ts';
 import { createPolicyFeed } from '../control/policy-feed.ts';
 import { createNodeAttempts } from '../data/node-attempts.ts';
 import { createQuotaLimiter } from '../data/quota/quota-limiter.ts';
+import { createSloRouting } from '../data/slo-rules.ts';
 import { attachQuotaTable } from '../data/quota/quota-table.ts';
 import { createThrottle } from '../data/quota/throttle.ts';
 import { createRouterServer, type RouterServer } from '../data/router-server.ts';
@@ -63,9 +64,11 @@ async function start(): Promise<RouterServer> {
   });
   const attempts = createNodeAttempts();
   const quota = createQuotaLimiter({ liveRouters: () => Atomics.load(liveRouters, 0), now: processClockMs });
+  const slo = createSloRouting(router.hedging);
   applyRoutingPolicy(policy, {
     attempts,
     quota,
+    slo,
     table: (rules) => attachQuotaTable(rules.quotas, quotaMemory),
   });
   const quotaEvents = createThrottle(QUOTA_EVENT_INTERVAL_MS);
@@ -89,6 +92,7 @@ async function start(): Promise<RouterServer> {
     logger,
     quota,
     attempts,
+    slo,
     onQuotaExceeded(tenant, model) {
       if (quotaEvents.pass(`${tenant}\u0000${model}`)) send({ kind: 'quota-exceeded', tenant, model });
     },

@@ -129,7 +129,12 @@ export function createEndpointSelector(
       throw err;
     }
     const verdict = admit(
-      { predictedWaitMs: decision.predictedWaitMs, sloClass: hints.sloClass, timeoutMs: hints.timeoutMs },
+      {
+        predictedWaitMs: decision.predictedWaitMs,
+        sloClass: hints.sloClass,
+        timeoutMs: hints.timeoutMs,
+        maxWaitMs: hints.maxWaitMs,
+      },
       admission,
     );
     if (!verdict.admitted) throw admissionError(verdict, model);

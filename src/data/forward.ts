@@ -17,7 +17,7 @@ import type { RequestMetrics } from './request-metrics.ts';
 import type { Route, RouteDecider } from './route-decider.ts';
 import type { ClientProtocol } from './protocols/index.ts';
 import type { ClientExchange } from './client-exchange.ts';
-import type { Hedging } from './hedge.ts';
+import type { HedgeClassPolicy, Hedging } from './hedge.ts';
 import type { NodeAttempts } from './node-attempts.ts';
 import { raceOn } from './hedge-race.ts';
 import type { Upstreams } from './upstreams.ts';
@@ -30,7 +30,7 @@ export interface ForwardDeps {
   logger: Logger;
   /** True while the node drains: answers close their connection. */
   draining(): boolean;
-  /** Request hedging (`router.hedging`); absent when off. */
+  /** Request hedging (`router.hedging`); absent: no request is hedged. */
   hedging?: Hedging;
   /** Attempts in flight by node, for forced drains to cut; absent: none are tracked. */
   attempts?: NodeAttempts;
@@ -48,6 +48,8 @@ export interface ForwardRequest {
   body: Buffer;
   /** What scoring knows of the request (prompt size, prefix blocks, SLO), read once from the body. */
   hints: PickHints;
+  /** Hedging of the request's class as an SLO policy set it for its model; absent: `router.hedging`'s. */
+  hedge?: HedgeClassPolicy;
   headers: Record<string, string>;
   startedAt: number;
 }

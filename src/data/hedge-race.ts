@@ -48,6 +48,7 @@ export async function raceOn(
     stream: request.stream,
     sloClass: request.hints.sloClass,
     promptTokens: request.hints.promptTokens,
+    policy: request.hedge,
   });
   if (!hedging || budgetMs === undefined) {
     return { result: await attemptOn(deps, request, route, exchange), endpoints: [route.endpointId] };

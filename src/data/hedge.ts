@@ -14,7 +14,7 @@ import type { Route, RouteCandidate } from './route-decider.ts';
 export type HedgeSuppression = 'cap' | 'saturated' | 'overloaded' | 'no_candidate';
 
 /** The hedging settings of one SLO class, overrides applied. */
-interface ClassPolicy {
+export interface HedgeClassPolicy {
   enabled: boolean;
   budget: 'predicted' | 'p95' | 'fixed';
   predictedMultiplier: number;
@@ -31,7 +31,14 @@ export interface Hedging {
    */
   budgetMs(
     route: Route,
-    request: { model: string; stream: boolean; sloClass?: SloClass; promptTokens?: number },
+    request: {
+      model: string;
+      stream: boolean;
+      sloClass?: SloClass;
+      promptTokens?: number;
+      /** The class's settings for this request when an SLO policy changed them (`slo-rules.ts`). */
+      policy?: HedgeClassPolicy;
+    },
   ): number | undefined;
   /** A first token of `model` reached the router `ms` after its attempt was sent. */
   observeFirstToken(model: string, ms: number, promptTokens: number): void;
@@ -43,30 +50,58 @@ export interface Hedging {
   accepts(candidate: RouteCandidate): boolean;
 }
 
-/** Hedging as `config` (`router.hedging`) says; undefined when it is off for every class. */
+/**
+ * The hedging settings of `sloClass`: `router.hedging` overridden by its `sloClasses.<class>`, then
+ * by `override` knob by knob (an SLO policy's `hedging`); `capMs` (the policy's TTFT budget) caps
+ * the budget whatever the mode, so a request with no first token by then is hedged.
+ */
+export function hedgeClassPolicy(
+  config: HedgingConfig,
+  sloClass: SloClass,
+  override?: Partial<HedgeClassPolicy>,
+  capMs?: number,
+): HedgeClassPolicy {
+  const o = { ...config.sloClasses[sloClass], ...definedOf(override) };
+  const p: HedgeClassPolicy = {
+    enabled: o.enabled ?? config.enabled,
+    budget: o.budget ?? config.budget,
+    predictedMultiplier: o.predictedMultiplier ?? config.predictedMultiplier,
+    p95Multiplier: o.p95Multiplier ?? config.p95Multiplier,
+    fixedBudgetMs: o.fixedBudgetMs ?? config.fixedBudgetMs,
+    minBudgetMs: o.minBudgetMs ?? config.minBudgetMs,
+    maxBudgetMs: o.maxBudgetMs ?? config.maxBudgetMs,
+  };
+  if (capMs !== undefined && capMs > 0) {
+    p.maxBudgetMs = Math.min(p.maxBudgetMs, capMs);
+    p.fixedBudgetMs = Math.min(p.fixedBudgetMs, capMs);
+  }
+  return p;
+}
+
+/** `o` without its undefined fields, so a spread keeps the value underneath them. */
+function definedOf<T extends object>(o: T | undefined): Partial<T> {
+  if (!o) return {};
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Hedging as `config` (`router.hedging`) says; undefined without a config. With every class off
+ * it still answers (undefined budgets), since an SLO policy may turn a class on (`policy` of
+ * `budgetMs`).
+ */
 export function createHedging(config: HedgingConfig | undefined): Hedging | undefined {
   if (!config) return undefined;
-  const policyOf = (o: Partial<ClassPolicy> | undefined): ClassPolicy => ({
-    enabled: o?.enabled ?? config.enabled,
-    budget: o?.budget ?? config.budget,
-    predictedMultiplier: o?.predictedMultiplier ?? config.predictedMultiplier,
-    p95Multiplier: o?.p95Multiplier ?? config.p95Multiplier,
-    fixedBudgetMs: o?.fixedBudgetMs ?? config.fixedBudgetMs,
-    minBudgetMs: o?.minBudgetMs ?? config.minBudgetMs,
-    maxBudgetMs: o?.maxBudgetMs ?? config.maxBudgetMs,
-  });
   // A request without a class is latency traffic, as admission treats it.
   const classes = {
-    latency: policyOf(config.sloClasses.latency),
-    throughput: policyOf(config.sloClasses.throughput),
+    latency: hedgeClassPolicy(config, 'latency'),
+    throughput: hedgeClassPolicy(config, 'throughput'),
   };
-  if (!classes.latency.enabled && !classes.throughput.enabled) return undefined;
   const bucket = createTokenBucket(config.maxExtraPercent / 100, config.burst);
   const windows = new Map<string, TtftWindow>();
 
   return {
-    budgetMs(route, { model, stream, sloClass, promptTokens = 0 }) {
-      const p = classes[sloClass ?? 'latency'];
+    budgetMs(route, { model, stream, sloClass, promptTokens = 0, policy }) {
+      const p = policy ?? classes[sloClass ?? 'latency'];
       if (!p.enabled) return undefined;
       bucket.refill();
       if (p.budget === 'fixed') return p.fixedBudgetMs;

@@ -21,6 +21,7 @@ import type { NodeAttempts } from './node-attempts.ts';
 import { TENANT_HEADER, type QuotaLimiter } from './quota/quota-limiter.ts';
 import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER, type PickHints } from './request-hints.ts';
 import { createRequestMetrics } from './request-metrics.ts';
+import { createSloRouting, type SloRules } from './slo-rules.ts';
 import type { RouteDecider } from './route-decider.ts';
 import type { Upstreams } from './upstreams.ts';
 
@@ -49,6 +50,11 @@ export interface RouterServerOptions {
   onQuotaExceeded?: (tenant: string, model: string) => void;
   /** Attempts in flight by node, which a forced drain cuts (`node-attempts.ts`). */
   attempts?: NodeAttempts;
+  /**
+   * The SLO policies and tenants' default classes (`slo-rules.ts`), kept current by the caller;
+   * absent: a request's class is its header's or latency, with config's settings.
+   */
+  slo?: SloRules;
 }
 
 export interface RouterServer {
@@ -75,6 +81,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
   const exchanges = new Set<ClientExchange>();
   const accepted = options.metrics.workerRequests.labels({ worker: String(options.worker ?? 0) });
   let draining = false;
+  const slo = options.slo ?? createSloRouting(options.hedging);
   const forwardDeps: ForwardDeps = {
     decider,
     upstreams: options.upstreams,
@@ -158,7 +165,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
       );
       // Read once from the one parse: prompt size, prefix blocks, output budget, SLO class, timeout.
       const stream = route.streams(json);
-      const hints = {
+      const hints: PickHints = {
         ...requestHints(
           json,
           {
@@ -169,7 +176,15 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         ),
         stream,
       };
-      admitTenant(headerValue(req, TENANT_HEADER), model, hints);
+      const tenant = headerValue(req, TENANT_HEADER);
+      const sloClass = slo.classOf(hints.sloClass, tenant);
+      const settings = slo.settings(sloClass, model);
+      hints.sloClass = sloClass;
+      // The class's end-to-end budget is the deadline of a request that names none.
+      hints.timeoutMs ??= settings.e2eMs;
+      hints.maxWaitMs = settings.maxWaitMs;
+      hints.weights = settings.weights;
+      admitTenant(tenant, model, hints);
       const headers: Record<string, string> = {
         'x-request-id': exchange.requestId,
         'content-length': String(body.length),
@@ -186,6 +201,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         stream,
         body,
         hints,
+        hedge: settings.hedge,
         headers,
         startedAt,
       };

@@ -1,6 +1,6 @@
 /**
  * What the data plane takes from the control plane's routing policy, as plain data: drains, pins,
- * quotas and the known tenants. The control plane's `RoutingPolicy` (`src/control/routing-policy.ts`)
+ * quotas, SLO class rules and the known tenants with their default SLO class. The control plane's `RoutingPolicy` (`src/control/routing-policy.ts`)
  * has this shape and more; the data plane names only what it reads, so it depends on no control
  * module (the agent hands the control feed over as a `RoutingRulesFeed`).
  */
@@ -19,14 +19,45 @@ export interface QuotaRule {
   burstTokens?: number;
 }
 
+/** Hedging knobs an SLO rule may override (those of `router.hedging.sloClasses.<class>`). */
+export interface SloHedgingRule {
+  enabled?: boolean;
+  budget?: 'predicted' | 'p95' | 'fixed';
+  predictedMultiplier?: number;
+  p95Multiplier?: number;
+  fixedBudgetMs?: number;
+  minBudgetMs?: number;
+  maxBudgetMs?: number;
+}
+
+/**
+ * One SLO class rule: how requests of `class` for `models` (empty = every model) are treated.
+ * `slo-rules.ts` resolves which rule applies to a (class, model) and what it changes.
+ */
+export interface SloRule {
+  /** The SLO policy's name: ties between equally specific rules go to the first by name. */
+  policy: string;
+  models: readonly string[];
+  class: 'latency' | 'throughput';
+  /** Time-to-first-token budget: caps the hedge budget. */
+  ttftMs?: number;
+  /** End-to-end budget: the request's deadline when the client sends no timeout. */
+  e2eMs?: number;
+  hedging?: SloHedgingRule;
+  admission?: { maxWaitMs?: number };
+  /** Scorer weight overrides by scorer name, on top of the profile's own for the class. */
+  weights?: Readonly<Record<string, number>>;
+}
+
 export interface RoutingRules {
   /** Nodes that take no new requests; `force`: their in-flight requests are cut as well. */
   drains: ReadonlyArray<{ node: string; force: boolean }>;
   /** `require` routes the model only to these nodes; `prefer` only while one of them can serve. */
   pins: ReadonlyArray<{ model: string; nodes: readonly string[]; mode: 'prefer' | 'require' }>;
   quotas: readonly QuotaRule[];
-  /** Known tenant ids (values unused here). */
-  tenants: Readonly<Record<string, unknown>>;
+  slo: readonly SloRule[];
+  /** Known tenant ids, with the SLO class of their requests that name none. */
+  tenants: Readonly<Record<string, { defaultSloClass?: 'latency' | 'throughput' }>>;
 }
 
 /** The rules now, and a way to hear of every change (the control plane's `PolicyFeed` is one). */
@@ -36,4 +67,4 @@ export interface RoutingRulesFeed {
   onChange(listener: (rules: RoutingRules) => void): () => void;
 }
 
-export const NO_ROUTING_RULES: RoutingRules = { drains: [], pins: [], quotas: [], tenants: {} };
+export const NO_ROUTING_RULES: RoutingRules = { drains: [], pins: [], quotas: [], slo: [], tenants: {} };

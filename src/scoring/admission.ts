@@ -1,6 +1,6 @@
 /**
  * Admission: a request is admitted when the wait predicted at its chosen endpoint fits its budget,
- * the smaller of its own timeout and its SLO class's limit from config. Otherwise it is refused
+ * the smaller of its own timeout and its SLO class's limit (from an SLO policy, else config). Otherwise it is refused
  * with 429 and a `Retry-After` of roughly how long the excess wait should take to drain. The
  * router and the `Scoring.Admit` RPC both call this, so they give the same answer.
  */
@@ -17,6 +17,8 @@ export interface AdmissionInput {
   sloClass?: 'latency' | 'throughput';
   /** The request's own timeout, ms (0 or absent: none). */
   timeoutMs?: number;
+  /** The class's longest wait for this request when an SLO policy sets it, over `policy.maxWaitMs`. */
+  maxWaitMs?: number;
 }
 
 export interface AdmissionResult {
@@ -34,7 +36,7 @@ export const DEFAULT_ADMISSION: AdmissionPolicy = {
 };
 
 export function admit(input: AdmissionInput, policy: AdmissionPolicy = DEFAULT_ADMISSION): AdmissionResult {
-  const classLimit = policy.maxWaitMs[input.sloClass ?? 'latency'];
+  const classLimit = input.maxWaitMs ?? policy.maxWaitMs[input.sloClass ?? 'latency'];
   const limitMs = input.timeoutMs && input.timeoutMs > 0 ? Math.min(classLimit, input.timeoutMs) : classLimit;
   const wait = Math.round(input.predictedWaitMs);
   if (!policy.enabled || input.predictedWaitMs <= limitMs) {

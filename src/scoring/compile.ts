@@ -1,16 +1,23 @@
 /**
  * Turns profile specs into runnable pipelines: looks every plugin type up in the registry, builds
- * it with its parameters, and precomputes the weight vector of each SLO class. Every problem in
- * every profile is reported together as one `invalid_config` error.
+ * it with its parameters, and precomputes the weight vector of each SLO class (and, on first use,
+ * of each SLO policy's weight overrides). Every problem in every profile is reported together as
+ * one `invalid_config` error.
  */
 import { MeshError } from '../core/errors.ts';
 import { STANDARD_FILTERS, type ProfileSpec } from './profiles.ts';
 import type { PluginRegistry } from './registry.ts';
-import type { Filter, Picker, PluginDeps, Scorer, SloClass } from './types.ts';
+import type { Filter, Picker, PluginDeps, Scorer, ScorerWeights, SloClass } from './types.ts';
 
 interface Timed {
   calls: number;
   totalMs: number;
+}
+
+/** A weight per scorer (in the profile's scorer order) and their sum. */
+export interface WeightVector {
+  values: Float64Array;
+  sum: number;
 }
 
 /** One profile ready to run: its plugins built, their timing counters, its weights per SLO class. */
@@ -22,8 +29,11 @@ export interface CompiledProfile {
   scorers: (Timed & { name: string; plugin: Scorer; weight: number })[];
   picker: { name: string; plugin: Picker };
   pickerTiming: Timed;
-  weightsFor(slo: SloClass | undefined): Float64Array;
-  weightSum(slo: SloClass | undefined): number;
+  /**
+   * The weights for a request of `slo`, with `overrides` (an SLO policy's) over the class's own.
+   * Each overrides object is compiled once and then found by identity, so a decision allocates nothing.
+   */
+  weights(slo: SloClass | undefined, overrides?: ScorerWeights): WeightVector;
 }
 
 /** Compiles every profile by name; throws one `invalid_config` that lists every problem found. */
@@ -69,16 +79,24 @@ export function compileProfiles(
       }
     }
     if (!picker) continue;
-    const vector = (slo?: SloClass) => {
+    const vector = (slo?: SloClass, overrides?: ScorerWeights): WeightVector => {
       const o = slo ? spec.sloClasses?.[slo] : undefined;
-      return Float64Array.from(scorers, (s) => o?.[s.name] ?? s.weight);
+      const values = Float64Array.from(scorers, (s) => overrides?.[s.name] ?? o?.[s.name] ?? s.weight);
+      return { values, sum: values.reduce((a, b) => a + b, 0) };
     };
-    const weights = { none: vector(), latency: vector('latency'), throughput: vector('throughput') };
-    const sum = (w: Float64Array) => w.reduce((a, b) => a + b, 0);
-    const sums = {
-      none: sum(weights.none),
-      latency: sum(weights.latency),
-      throughput: sum(weights.throughput),
+    const base = { none: vector(), latency: vector('latency'), throughput: vector('throughput') };
+    // Per class: an SLO rule's weights object → its vector. Weak: replaced rules go with their objects.
+    const compiled: Record<keyof typeof base, WeakMap<ScorerWeights, WeightVector>> = {
+      none: new WeakMap(),
+      latency: new WeakMap(),
+      throughput: new WeakMap(),
+    };
+    const weights = (slo: SloClass | undefined, overrides?: ScorerWeights): WeightVector => {
+      const key = slo ?? 'none';
+      if (!overrides) return base[key];
+      let w = compiled[key].get(overrides);
+      if (!w) compiled[key].set(overrides, (w = vector(slo, overrides)));
+      return w;
     };
     out.set(profileName, {
       filterPlugins: filters.map((f) => f.plugin),
@@ -86,8 +104,7 @@ export function compileProfiles(
       scorers,
       picker: { name: pickerSpec.name ?? pickerSpec.type, plugin: picker },
       pickerTiming: { calls: 0, totalMs: 0 },
-      weightsFor: (slo) => weights[slo ?? 'none'],
-      weightSum: (slo) => sums[slo ?? 'none'],
+      weights,
     });
   }
   if (problems.length > 0) {

@@ -241,7 +241,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
       indexTiming.totalMs += performance.now() - t0;
     }
 
-    const weights = p.weightsFor(req.sloClass);
+    const { values: weights, sum: sumW } = p.weights(req.sloClass, req.weights);
     totals.fill(0, 0, n);
     let constTotal = 0;
     if (constScores.length < ns) constScores = new Float64Array(ns * 2);
@@ -276,7 +276,6 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     p.pickerTiming.calls++;
     p.pickerTiming.totalMs += performance.now() - t0;
     const target = cands[chosen] ?? cands[0]!;
-    const sumW = p.weightSum(req.sloClass);
     return {
       target,
       score: sumW > 0 ? (totals[chosen]! + constTotal) / sumW : 1,

@@ -11,6 +11,9 @@ import type { RateCell } from './service-rates.ts';
 /** Latency-sensitive or throughput (batch) traffic; a profile may weight the two differently. */
 export type SloClass = 'latency' | 'throughput';
 
+/** Weight overrides by scorer name. */
+export type ScorerWeights = Readonly<Record<string, number>>;
+
 /** What scoring knows about one request. Everything but `model` is optional. */
 export interface ScoringRequest {
   model: string;
@@ -31,6 +34,17 @@ export interface ScoringRequest {
   migProfile?: string;
   /** The request's latency budget; admission compares the predicted wait with it. */
   timeoutMs?: number;
+  /**
+   * Longest predicted wait admitted for the request's class, when an SLO policy sets one; absent:
+   * the admission policy's for the class.
+   */
+  maxWaitMs?: number;
+  /**
+   * Scorer weights by scorer name over the profile's for the request's class (an SLO policy's
+   * `weights`; names the profile lacks are ignored). Keep one object per rule: the engine compiles
+   * each object once and finds it again by identity.
+   */
+  weights?: ScorerWeights;
   /** Client protocol; only endpoints speaking it qualify (the `protocol` filter). */
   protocol?: Protocol;
   /** Endpoint ids not to pick (already tried). */
