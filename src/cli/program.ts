@@ -18,6 +18,8 @@ import {
 } from './commands/load-model.ts';
 import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
 import { listMembers } from './commands/members.ts';
+import { registerApiKeyCommands } from './commands/apikey-command.ts';
+import { registerPkiCommands } from './commands/pki-command.ts';
 import { registerPolicyCommand } from './commands/policy-command.ts';
 import { registerQuarantineCommand } from './commands/quarantine-command.ts';
 import { registerQuotaCommand } from './commands/quota-command.ts';
@@ -190,6 +192,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   registerPolicyCommand(program, run);
   registerTenantCommand(program, run);
   registerQuotaCommand(program, run);
+  registerPkiCommands(program, run);
+  registerApiKeyCommands(program, run);
 
   try {
     await program.parseAsync(args, { from: 'user' });

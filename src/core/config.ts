@@ -5,6 +5,9 @@
  */
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { apiKeysConfigSchema } from './config-api-keys.ts';
+import { authConfigSchema } from './config-auth.ts';
+import { tlsConfigSchema } from './config-tls.ts';
 import { MeshError } from './errors.ts';
 import { NODE_ROLES, RUNTIME_KINDS } from './types.ts';
 
@@ -374,6 +377,10 @@ export const configSchema = z
     scoring: scoringSchema,
     membership: membershipSchema,
     control: controlSchema,
+    /** Identities, TLS and who may do what (docs/SECURITY.md). */
+    security: z
+      .strictObject({ auth: authConfigSchema, apiKeys: apiKeysConfigSchema, tls: tlsConfigSchema })
+      .prefault({}),
     gpu: z
       .strictObject({
         scrapeIntervalMs: z.number().int().min(50).default(1000),

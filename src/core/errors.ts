@@ -8,6 +8,8 @@
 export const ERROR_CODES = {
   invalid_request: { http: 400, grpc: 'invalid_argument', type: 'invalid_request_error' },
   invalid_config: { http: 400, grpc: 'invalid_argument', type: 'invalid_request_error' },
+  unauthenticated: { http: 401, grpc: 'unauthenticated', type: 'invalid_request_error' },
+  permission_denied: { http: 403, grpc: 'permission_denied', type: 'invalid_request_error' },
   not_found: { http: 404, grpc: 'not_found', type: 'invalid_request_error' },
   model_not_found: { http: 404, grpc: 'not_found', type: 'invalid_request_error' },
   conflict: { http: 409, grpc: 'aborted', type: 'invalid_request_error' },

@@ -21,6 +21,8 @@ const MODEL_HEADER = 'x-model';
 const ERROR_TYPES: Record<ErrorCode, string> = {
   invalid_request: 'validation',
   invalid_config: 'validation',
+  unauthenticated: 'validation',
+  permission_denied: 'validation',
   not_found: 'validation',
   model_not_found: 'validation',
   conflict: 'validation',
