@@ -29,7 +29,7 @@ import { createStateStore, type StateStore } from '../signal/state/state-store.t
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
-import { eventRecorder, recordQuarantineEvents } from './control-events.ts';
+import { eventRecorder, recordMembershipEvents, recordQuarantineEvents } from './control-events.ts';
 import { followGossip } from './gossip-peers.ts';
 import { startPinKeeper } from './pin-keeper.ts';
 import { startMembership, type MembershipRole } from './membership-role.ts';
@@ -192,6 +192,8 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       membership = await startMembership(config, { store, gpus, apiUrl: api.url, logger });
       stops.push(() => membership!.stop());
       directory.setMembership(membership);
+      const unrecord = recordMembershipEvents(membership, config.node.id, record);
+      stops.push(async () => unrecord());
       if (router) {
         const unfollow = followGossip(membership, router.peers, {
           selfId: config.node.id,
