@@ -7,10 +7,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
 import { createServer as createNetServer, type Socket } from 'node:net';
-import type { ConnectRouter } from '@connectrpc/connect';
+import type { TLSSocket } from 'node:tls';
+import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { bind } from '../core/listen.ts';
 import type { Logger } from '../observability/log.ts';
+import { PEER_INFO, type PeerInfo } from '../security/auth/peer.ts';
 import { createErrorInterceptor } from './rpc-errors.ts';
 
 /** What every HTTP/2 connection starts with (RFC 9113 §3.4). */
@@ -36,6 +38,11 @@ export interface ApiServerOptions {
   closeGraceMs?: number;
   /** Deadline for an HTTP/1.1 request's headers, and idle keep-alive limit. Default 10 s. */
   headersTimeoutMs?: number;
+  /**
+   * Run inside the error mapping, outermost first: the auth interceptor (src/security/auth), which
+   * finds each call's peer address and client certificate under `PEER_INFO`.
+   */
+  interceptors?: Interceptor[];
 }
 
 /** A listening API server. */
@@ -47,6 +54,16 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** The caller's address, and its client certificate once the port speaks TLS. */
+function peerInfo(socket: Socket | TLSSocket): PeerInfo {
+  const info: PeerInfo = socket.remoteAddress !== undefined ? { remoteAddress: socket.remoteAddress } : {};
+  if ('getPeerCertificate' in socket && typeof socket.getPeerCertificate === 'function') {
+    const certificate = socket.getPeerCertificate(true);
+    if (Object.keys(certificate).length > 0) info.certificate = certificate;
+  }
+  return info;
+}
+
 /** Starts the API server; resolves once it listens. */
 export async function createApiServer(options: ApiServerOptions): Promise<ApiServer> {
   const { logger } = options;
@@ -56,7 +73,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   const shutdown = new AbortController();
   const handler = connectNodeAdapter({
     routes: options.routes,
-    interceptors: [createErrorInterceptor(logger)],
+    interceptors: [createErrorInterceptor(logger), ...(options.interceptors ?? [])],
+    contextValues: (req) => createContextValues().set(PEER_INFO, peerInfo(req.socket)),
     shutdownSignal: shutdown.signal,
   });
 

@@ -26,6 +26,10 @@ import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { createGpuStore, type GpuStore } from '../signal/state/gpu-store.ts';
 import { createStateStore, type StateStore } from '../signal/state/state-store.ts';
+import { apiKeysRequired } from '../core/config-api-keys.ts';
+import { createAuthenticator } from '../security/auth/authenticator.ts';
+import { createAuthInterceptor } from '../security/auth/interceptor.ts';
+import { checkSecureStart } from '../security/auth/secure-start.ts';
 import { createApiServer } from './api-server.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
@@ -67,6 +71,31 @@ export interface RunningMeshd {
 
 /** Starts the node the config describes; when a part fails to start, stops the parts already up and rethrows. */
 export async function startMeshd(config: MeshConfig, logger: Logger): Promise<RunningMeshd> {
+  // Before anything listens: a node reachable from the network without authentication does not start.
+  const authenticator = createAuthenticator({ config: config.security.auth });
+  const routerHost = config.router.listen.host;
+  checkSecureStart(
+    [
+      {
+        key: 'api',
+        host: config.api.host,
+        authenticated: authenticator.enabled,
+        authSetting: 'security.auth.jwt',
+      },
+      ...(config.node.roles.some((r) => r === 'router' || r === 'edge')
+        ? [
+            {
+              key: 'router.listen',
+              host: routerHost,
+              authenticated: apiKeysRequired(config.security.apiKeys, routerHost),
+              authSetting: 'security.apiKeys.required',
+            },
+          ]
+        : []),
+    ],
+    config.security.insecure,
+    logger,
+  );
   const store = createStateStore();
   const gpus = createGpuStore();
   const metrics = createMeshMetrics({ defaultMetrics: true });
@@ -169,6 +198,14 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     const api = await createApiServer({
       ...config.api,
       logger: logger.child({ component: 'api' }),
+      interceptors: [
+        createAuthInterceptor({
+          authenticator,
+          logger,
+          // Whose key a RevokeApiKey names, for a tenant-scoped caller: from this node's mirror.
+          lookups: { apiKeyTenant: (keyId) => records.view.snapshot().apiKeys.get(keyId)?.tenant },
+        }),
+      ],
       routes: (r) =>
         registerApiServices(r, {
           store,

@@ -26,7 +26,7 @@ import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { QuarantineFeed } from '../signal/state/thread-feed.ts';
 import { createPeerSet, type PeerCompanion, type PeerSet } from './peer-set.ts';
-import { applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
+import { apiKeyGateFor, applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import { startRouterWorkers } from './router-workers.ts';
 
@@ -143,7 +143,8 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
   const attempts = createNodeAttempts();
   const quota = createQuotaLimiter({ liveRouters, now: processClockMs });
   const slo = createSloRouting(router.hedging);
-  const unfollow = applyRoutingPolicy(policy, { attempts, quota, slo });
+  const apiKeys = apiKeyGateFor(config);
+  const unfollow = applyRoutingPolicy(policy, { attempts, quota, slo, apiKeys });
   const server = await createRouterServer({
     host: router.listen.host,
     port: router.listen.port,
@@ -156,6 +157,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     metrics: deps.metrics,
     logger,
     quota,
+    apiKeys,
     onQuotaExceeded,
     attempts,
     slo,

@@ -25,7 +25,7 @@ import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { attachSharedJournal, JOURNAL_FOLLOW_MS } from '../scoring/journal/shared-journal.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { mirrorState } from '../signal/state/thread-feed.ts';
-import { applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
+import { apiKeyGateFor, applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 
@@ -65,10 +65,12 @@ async function start(): Promise<RouterServer> {
   const attempts = createNodeAttempts();
   const quota = createQuotaLimiter({ liveRouters: () => Atomics.load(liveRouters, 0), now: processClockMs });
   const slo = createSloRouting(router.hedging);
+  const apiKeys = apiKeyGateFor(config);
   applyRoutingPolicy(policy, {
     attempts,
     quota,
     slo,
+    apiKeys,
     table: (rules) => attachQuotaTable(rules.quotas, quotaMemory),
   });
   const quotaEvents = createThrottle(QUOTA_EVENT_INTERVAL_MS);
@@ -91,6 +93,7 @@ async function start(): Promise<RouterServer> {
     metrics,
     logger,
     quota,
+    apiKeys,
     attempts,
     slo,
     onQuotaExceeded(tenant, model) {

@@ -52,6 +52,10 @@ interface GlobalOptions {
   endpoint: string;
   output: OutputFormat;
   timeout: number;
+  token?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
 }
 
 function parseTimeout(value: string): number {
@@ -84,7 +88,12 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     async (opts: O, cmd: Command) => {
       globals = cmd.optsWithGlobals<GlobalOptions & O>();
       const freshness = createFreshness(io.stderr);
-      const clients = createMeshClients(globals.endpoint, globals.timeout, freshness.onHeader);
+      const clients = createMeshClients(globals.endpoint, globals.timeout, freshness.onHeader, {
+        token: globals.token,
+        certFile: globals.cert,
+        keyFile: globals.key,
+        caFile: globals.ca,
+      });
       const format = globals.output;
       const color = useColor(io.env, io.stdout.isTTY);
       let renders = 0;
@@ -128,6 +137,28 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
       new Option('-e, --endpoint <url>', 'meshd API URL (env MESH_ENDPOINT)')
         .default(io.env.MESH_ENDPOINT || DEFAULT_ENDPOINT)
         .argParser(parseEndpoint),
+    )
+    .addOption(
+      new Option('--token <jwt>', 'bearer token sent on every call (env MESH_TOKEN)').default(
+        io.env.MESH_TOKEN || undefined,
+        '$MESH_TOKEN',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--cert <file>',
+        'client certificate (PEM) for an https:// endpoint (env MESH_CERT)',
+      ).default(io.env.MESH_CERT || undefined),
+    )
+    .addOption(
+      new Option('--key <file>', 'private key of --cert (PEM) (env MESH_KEY)').default(
+        io.env.MESH_KEY || undefined,
+      ),
+    )
+    .addOption(
+      new Option('--ca <file>', 'CA bundle to trust for an https:// endpoint (env MESH_CA)').default(
+        io.env.MESH_CA || undefined,
+      ),
     )
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .addOption(

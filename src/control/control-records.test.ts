@@ -55,7 +55,7 @@ test('a quota needs its tenant; deleting the tenant deletes its quotas in the sa
   const stored = await r.writer.setPolicy(quota);
   await r.view.waitFor(stored.revision);
   assert.equal(routingPolicyOf(r.view.snapshot()).quotas[0]?.requestsPerSecond, 5);
-  assert.deepEqual(await r.writer.deleteTenant('acme'), ['quota.acme.all']);
+  assert.deepEqual(await r.writer.deleteTenant('acme'), { policies: ['quota.acme.all'], apiKeys: [] });
   await r.view.waitFor(r.store.health().revision);
   assert.equal(r.view.snapshot().policies.size, 0);
   assert.equal(r.view.snapshot().tenants.size, 0);

@@ -1,13 +1,19 @@
 /**
- * Every node's mirror of the control records (policies, tenants, drains): listed once, then kept
+ * Every node's mirror of the control records (policies, tenants, drains, API key hashes): listed once, then kept
  * current by a watch from the listed revision. Routing reads it on every request (no store round
  * trip), and it is what the node still knows when the store cannot answer (etcd without quorum):
  * routing goes on with the last known policies, and reads answer from it marked stale.
  */
 import { MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
-import { CONTROL_PREFIX, DRAINS_PREFIX, POLICIES_PREFIX, TENANTS_PREFIX } from './model/keys.ts';
-import type { DrainRecord, PolicyRecord, TenantRecord } from './model/records.ts';
+import {
+  APIKEYS_PREFIX,
+  CONTROL_PREFIX,
+  DRAINS_PREFIX,
+  POLICIES_PREFIX,
+  TENANTS_PREFIX,
+} from './model/keys.ts';
+import type { ApiKeyRecord, DrainRecord, PolicyRecord, TenantRecord } from './model/records.ts';
 import type { ControlStore, StoreEntry, StoreEvent, StoreWatch } from './store/types.ts';
 
 /** A record with the store revision of its last change. */
@@ -20,6 +26,8 @@ export interface ControlSnapshot {
   policies: ReadonlyMap<string, Revised<PolicyRecord>>;
   tenants: ReadonlyMap<string, Revised<TenantRecord>>;
   drains: ReadonlyMap<string, Revised<DrainRecord>>;
+  /** API keys by key id (salted hashes, never secrets). */
+  apiKeys: ReadonlyMap<string, Revised<ApiKeyRecord>>;
 }
 
 export interface ControlView {
@@ -36,7 +44,13 @@ export interface ControlView {
   close(): void;
 }
 
-const EMPTY: ControlSnapshot = { revision: 0, policies: new Map(), tenants: new Map(), drains: new Map() };
+const EMPTY: ControlSnapshot = {
+  revision: 0,
+  policies: new Map(),
+  tenants: new Map(),
+  drains: new Map(),
+  apiKeys: new Map(),
+};
 
 /** Lists and watches `control/`; resolves once the first list is in (fails when the store cannot answer it). */
 export async function createControlView(
@@ -56,7 +70,7 @@ export async function createControlView(
 
   const resync = async (): Promise<void> => {
     const { entries, revision } = await store.list(CONTROL_PREFIX);
-    const next = { revision, policies: new Map(), tenants: new Map(), drains: new Map() };
+    const next = { revision, policies: new Map(), tenants: new Map(), drains: new Map(), apiKeys: new Map() };
     for (const e of entries) applyPut(next, e, opts.logger);
     publish(next);
     watch?.close();
@@ -116,6 +130,7 @@ type Mutable = {
   policies: Map<string, Revised<PolicyRecord>>;
   tenants: Map<string, Revised<TenantRecord>>;
   drains: Map<string, Revised<DrainRecord>>;
+  apiKeys: Map<string, Revised<ApiKeyRecord>>;
 };
 
 /** The folder map a key belongs to and its id within it. */
@@ -124,6 +139,7 @@ function locate(s: Mutable, key: string): [Map<string, unknown>, string] | undef
     [POLICIES_PREFIX, s.policies],
     [TENANTS_PREFIX, s.tenants],
     [DRAINS_PREFIX, s.drains],
+    [APIKEYS_PREFIX, s.apiKeys],
   ] as const)
     if (key.startsWith(prefix)) return [map, key.slice(prefix.length)];
   return undefined;
@@ -146,6 +162,7 @@ function applyEvents(prev: ControlSnapshot, events: readonly StoreEvent[], logge
     policies: new Map(prev.policies),
     tenants: new Map(prev.tenants),
     drains: new Map(prev.drains),
+    apiKeys: new Map(prev.apiKeys),
   };
   for (const ev of events) {
     if (ev.type === 'put') applyPut(next, ev.entry, logger);

@@ -4,12 +4,15 @@
  * caller expects) are compares of that same transaction, so no race half-applies anything.
  */
 import { createHash } from 'node:crypto';
+import { newApiKey } from '../core/api-key.ts';
 import { MeshError } from '../core/errors.ts';
-import { drainKey, EVENTS_PREFIX, policyKey, tenantKey } from './model/keys.ts';
+import { APIKEYS_PREFIX, apiKeyKey, drainKey, EVENTS_PREFIX, policyKey, tenantKey } from './model/keys.ts';
 import {
+  apiKeyInputSchema,
   policyInputSchema,
   tenantInputSchema,
   validate,
+  type ApiKeyRecord,
   type DrainRecord,
   type EventRecord,
   type PolicyInput,
@@ -34,8 +37,11 @@ export interface ControlWriter {
   drain(nodeId: string, force: boolean): Promise<void>;
   undrain(nodeId: string): Promise<void>;
   createTenant(input: unknown): Promise<TenantRecord & { revision: number }>;
-  /** Deletes the tenant and its quota policies; resolves with their names. */
-  deleteTenant(id: string): Promise<string[]>;
+  /** Deletes the tenant, its quota policies and its API keys; resolves with their names and ids. */
+  deleteTenant(id: string): Promise<{ policies: string[]; apiKeys: string[] }>;
+  /** A new API key of an existing tenant: the record, and the whole key (`key`), which is not stored. */
+  createApiKey(input: unknown): Promise<ApiKeyRecord & { revision: number; key: string }>;
+  revokeApiKey(id: string): Promise<void>;
   /** Records an event by itself (what happened outside the store: a model loaded, a GPU quarantined). */
   recordEvent(type: EventType, data: Record<string, string>): Promise<void>;
 }
@@ -212,21 +218,61 @@ export function createControlWriter(o: {
         const p = JSON.parse(e.value) as PolicyRecord;
         return p.type === 'quota' && p.spec.tenant === id;
       });
-      const names = quotas.map((e) => e.key.slice(policyKey('').length));
+      const keys = (await store.list(APIKEYS_PREFIX)).entries.filter(
+        (e) => (JSON.parse(e.value) as ApiKeyRecord).tenant === id,
+      );
+      const policies = quotas.map((e) => e.key.slice(policyKey('').length));
+      const apiKeys = keys.map((e) => e.key.slice(APIKEYS_PREFIX.length));
+      // Its keys go with it: a key of a deleted tenant must not authenticate anything. A key
+      // created meanwhile cannot escape: creating one compares the tenant's record, which this deletes.
       const r = await commit(
-        [
-          { key: existing.key, modRevision: existing.modRevision },
-          ...quotas.map((e) => ({ key: e.key, modRevision: e.modRevision })),
-        ],
+        [existing, ...quotas, ...keys].map((e) => ({ key: e.key, modRevision: e.modRevision })),
         [
           { delete: existing.key },
-          ...quotas.map((e) => ({ delete: e.key })),
-          eventOp('tenant_deleted', { tenant: id, policies: names.join(',') }),
+          ...[...quotas, ...keys].map((e) => ({ delete: e.key })),
+          eventOp('tenant_deleted', { tenant: id, policies: policies.join(','), apiKeys: apiKeys.join(',') }),
         ],
       );
       if (!r.succeeded)
-        throw new MeshError('conflict', `tenant "${id}" or its quotas changed meanwhile: try again`);
-      return names;
+        throw new MeshError('conflict', `tenant "${id}", its quotas or keys changed meanwhile: try again`);
+      return { policies, apiKeys };
+    },
+    async createApiKey(input) {
+      const { tenant, name } = validate(apiKeyInputSchema, input, 'API key');
+      const made = newApiKey();
+      const record: ApiKeyRecord = {
+        id: made.id,
+        tenant,
+        name,
+        salt: made.salt,
+        hash: made.hash,
+        createdAt: now(),
+      };
+      const key = apiKeyKey(made.id);
+      const r = await commit(
+        [
+          { key: tenantKey(tenant), exists: true },
+          { key, exists: false },
+        ],
+        [{ put: key, value: JSON.stringify(record) }, eventOp('apikey_created', { key: made.id, tenant })],
+      );
+      if (!r.succeeded) {
+        if (!(await store.get(tenantKey(tenant))))
+          throw new MeshError('invalid_request', `API key: no tenant "${tenant}"`);
+        throw new MeshError('conflict', `API key id ${made.id} is taken: try again`);
+      }
+      return { ...record, revision: r.revision, key: made.key };
+    },
+    async revokeApiKey(id) {
+      const key = apiKeyKey(id);
+      const existing = await store.get(key);
+      if (!existing) throw new MeshError('not_found', `no API key "${id}"`);
+      const { tenant } = JSON.parse(existing.value) as ApiKeyRecord;
+      const r = await commit(
+        [{ key, modRevision: existing.modRevision }],
+        [{ delete: key }, eventOp('apikey_revoked', { key: id, tenant })],
+      );
+      if (!r.succeeded) throw new MeshError('not_found', `no API key "${id}"`);
     },
     async recordEvent(type, data) {
       await commit([], [eventOp(type, data)]);

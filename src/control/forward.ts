@@ -43,10 +43,12 @@ export async function forwardToNode(
     ControlPlane,
     createConnectTransport({ baseUrl: target.apiUrl, httpVersion: '1.1' }),
   );
+  // The caller's bearer token goes along: the target node checks the caller's role itself.
+  const authorization = ctx.requestHeader.get('authorization');
   const options = {
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs() ?? DEFAULT_FORWARD_TIMEOUT_MS,
-    headers: { [FORWARDED_BY_HEADER]: deps.nodeId },
+    headers: { [FORWARDED_BY_HEADER]: deps.nodeId, ...(authorization ? { authorization } : {}) },
   };
   try {
     const res =

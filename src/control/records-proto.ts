@@ -1,17 +1,19 @@
 /**
  * Conversion between the control records (model/records.ts) and `infermesh.control.v1` messages:
- * policies, tenants, placements and events, with their enums mapped once here.
+ * policies, tenants, placements, API keys and events, with their enums mapped once here.
  */
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { EventType as PbEventType } from '../gen/infermesh/control/v1/control_pb.js';
 import {
+  ApiKeySchema,
   EventSchema,
   PinMode,
   PlacementSchema,
   PolicySchema,
   PolicyType as PbPolicyType,
   TenantSchema,
+  type ApiKey as PbApiKey,
   type Event as PbEvent,
   type Placement as PbPlacement,
   type Policy as PbPolicy,
@@ -19,7 +21,7 @@ import {
 } from '../gen/infermesh/control/v1/control_pb.js';
 import type { Revised } from './control-view.ts';
 import { EVENT_TYPES, type EventType } from './model/names.ts';
-import type { MeshEvent, PolicyRecord, TenantRecord } from './model/records.ts';
+import type { ApiKeyRecord, MeshEvent, PolicyRecord, TenantRecord } from './model/records.ts';
 
 const POLICY_TYPE_TO_PB = {
   placement: PbPolicyType.PLACEMENT,
@@ -68,6 +70,17 @@ export function tenantToProto(t: Revised<TenantRecord>): PbTenant {
     defaultSloClass: t.defaultSloClass,
     createdAt: timestampFromMs(t.createdAt),
     revision: BigInt(t.revision),
+  });
+}
+
+/** An API key as the API shows it: never its salt or hash. */
+export function apiKeyToProto(k: Revised<ApiKeyRecord>): PbApiKey {
+  return create(ApiKeySchema, {
+    keyId: k.id,
+    tenant: k.tenant,
+    name: k.name,
+    createdAt: timestampFromMs(k.createdAt),
+    revision: BigInt(k.revision),
   });
 }
 

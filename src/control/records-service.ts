@@ -1,6 +1,6 @@
 /**
- * The ControlPlane RPCs over stored records: drains, pins and placements, policies, tenants and
- * events. Writes go through the writer (one transaction each) and answer once this node's mirror
+ * The ControlPlane RPCs over stored records: drains, pins and placements, policies, tenants, API
+ * keys and events. Writes go through the writer (one transaction each) and answer once this node's mirror
  * shows them; reads answer from the mirror, with `mesh-stale: true` when it may lag the store.
  */
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
@@ -13,6 +13,7 @@ import { readEvents } from './events.ts';
 import { REVISION_HEADER, STALE_HEADER } from './freshness.ts';
 import type { EventType } from './model/names.ts';
 import {
+  apiKeyToProto,
   eventToProto,
   eventTypeFromProto,
   pinModeFromProto,
@@ -45,6 +46,9 @@ type RecordRpcs = Pick<
   | 'createTenant'
   | 'listTenants'
   | 'deleteTenant'
+  | 'createApiKey'
+  | 'listApiKeys'
+  | 'revokeApiKey'
   | 'subscribeEvents'
 >;
 
@@ -165,9 +169,27 @@ export function recordRpcs(
       return { tenants };
     },
     async deleteTenant(req) {
-      const deletedPolicies = await writer.deleteTenant(required(req.id, 'id'));
+      const deleted = await writer.deleteTenant(required(req.id, 'id'));
       await settle();
-      return { success: true, deletedPolicies };
+      return { success: true, deletedPolicies: deleted.policies, revokedApiKeys: deleted.apiKeys };
+    },
+    async createApiKey(req) {
+      const { key, ...record } = await written(
+        await writer.createApiKey({ tenant: required(req.tenant, 'tenant'), name: req.name || undefined }),
+      );
+      return { apiKey: apiKeyToProto(record), secret: key };
+    },
+    listApiKeys(req, ctx) {
+      const apiKeys = [...read(ctx).apiKeys.values()]
+        .filter((k) => !req.tenant || k.tenant === req.tenant)
+        .sort((a, b) => a.tenant.localeCompare(b.tenant) || a.createdAt - b.createdAt)
+        .map(apiKeyToProto);
+      return { apiKeys };
+    },
+    async revokeApiKey(req) {
+      await writer.revokeApiKey(required(req.keyId, 'key_id'));
+      await settle();
+      return { success: true };
     },
     async *subscribeEvents(req, ctx) {
       const types = req.types.map((t) => {

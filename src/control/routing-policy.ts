@@ -28,6 +28,8 @@ export interface RoutingPolicy {
   slo: Array<{ policy: string; models: string[] } & SloSpec>;
   /** Tenant id → its default SLO class. */
   tenants: Record<string, { defaultSloClass: 'latency' | 'throughput' }>;
+  /** API key id → its tenant and salted hash: routers check keys with this alone (no secret travels). */
+  apiKeys: Record<string, { tenant: string; salt: string; hash: string }>;
 }
 
 export const EMPTY_ROUTING_POLICY: RoutingPolicy = {
@@ -37,6 +39,7 @@ export const EMPTY_ROUTING_POLICY: RoutingPolicy = {
   quotas: [],
   slo: [],
   tenants: {},
+  apiKeys: {},
 };
 
 export function routingPolicyOf(s: ControlSnapshot): RoutingPolicy {
@@ -61,6 +64,9 @@ export function routingPolicyOf(s: ControlSnapshot): RoutingPolicy {
   }
   policy.tenants = Object.fromEntries(
     [...s.tenants.values()].map((t) => [t.id, { defaultSloClass: t.defaultSloClass }]),
+  );
+  policy.apiKeys = Object.fromEntries(
+    [...s.apiKeys.values()].map((k) => [k.id, { tenant: k.tenant, salt: k.salt, hash: k.hash }]),
   );
   return policy;
 }

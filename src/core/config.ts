@@ -379,7 +379,13 @@ export const configSchema = z
     control: controlSchema,
     /** Identities, TLS and who may do what (docs/SECURITY.md). */
     security: z
-      .strictObject({ auth: authConfigSchema, apiKeys: apiKeysConfigSchema, tls: tlsConfigSchema })
+      .strictObject({
+        auth: authConfigSchema,
+        apiKeys: apiKeysConfigSchema,
+        tls: tlsConfigSchema,
+        /** Serve the API or router off loopback with no authentication (refused without it); warned at every start. */
+        insecure: z.boolean().default(false),
+      })
       .prefault({}),
     gpu: z
       .strictObject({

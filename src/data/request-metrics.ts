@@ -40,6 +40,8 @@ export interface RequestMetrics {
   hedgeSuppressed(model: string, reason: string): void;
   /** A request refused because `tenant` (a tenant the control plane knows) was over a quota. */
   quotaRejected(tenant: string, model: string): void;
+  /** A request of `tenant` (one the control plane knows) passed its quotas. */
+  tenantAdmitted(tenant: string): void;
 }
 
 /** `knowsModel` says which names are real models (the rest are labelled `unknown`). */
@@ -48,6 +50,7 @@ export function createRequestMetrics(
   knowsModel: (model: string) => boolean,
 ): RequestMetrics {
   const routes = new Map<string, RouteMetrics>();
+  const tenants = new Map<string, Counter>();
   const label = (model: string) => (model !== '' && knowsModel(model) ? model : UNKNOWN_MODEL);
 
   const routeMetrics = (model: string, endpoint: string): RouteMetrics => {
@@ -100,6 +103,11 @@ export function createRequestMetrics(
     },
     quotaRejected(tenant, model) {
       metrics.quotaRejected.inc({ tenant, model: label(model) });
+    },
+    tenantAdmitted(tenant) {
+      let counter = tenants.get(tenant);
+      if (!counter) tenants.set(tenant, (counter = metrics.tenantRequests.labels({ tenant })));
+      counter.inc();
     },
   };
 }

@@ -14,6 +14,7 @@ import type { MeshMetrics } from '../observability/metrics.ts';
 import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
 import { ClientExchange } from './client-exchange.ts';
 import { drainServer, type DrainReport } from './drain.ts';
+import type { ApiKeyGate } from './api-keys.ts';
 import { forwardInference, type ForwardDeps } from './forward.ts';
 import { createHedging } from './hedge.ts';
 import { protocolForPath, type ClientProtocol, type InferenceRoute } from './protocols/index.ts';
@@ -46,6 +47,11 @@ export interface RouterServerOptions {
   logger: Logger;
   /** Tenant quotas (`quota/`); absent: none are enforced and `x-mesh-tenant` is ignored. */
   quota?: QuotaLimiter;
+  /**
+   * Present when API keys are required (`security.apiKeys`): every inference request needs a valid
+   * key, and its tenant is the key's (`api-keys.ts`), not what `x-mesh-tenant` says.
+   */
+  apiKeys?: ApiKeyGate;
   /** Called for each request refused over a quota (throttle there: it may come per request). */
   onQuotaExceeded?: (tenant: string, model: string) => void;
   /** Attempts in flight by node, which a forced drain cuts (`node-attempts.ts`). */
@@ -149,6 +155,9 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     let model = '';
     try {
       if (draining) throw new MeshError('unavailable', 'the node is draining; retry on another router');
+      // Before the body is read: a request without a valid key costs no more than its headers.
+      const claimed = headerValue(req, TENANT_HEADER);
+      const tenant = options.apiKeys ? options.apiKeys.tenantOf(req.headers, claimed) : claimed;
       requireJsonContentType(headerValue(req, 'content-type'));
       const body = await readBody(req, options.maxBodyBytes);
       const json = parseJsonObject(body);
@@ -176,7 +185,6 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
         ),
         stream,
       };
-      const tenant = headerValue(req, TENANT_HEADER);
       const sloClass = slo.classOf(hints.sloClass, tenant);
       const settings = slo.settings(sloClass, model);
       hints.sloClass = sloClass;
@@ -218,6 +226,8 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     if (!options.quota || tenant === undefined) return;
     try {
       options.quota.admit(tenant, model, (hints.promptTokens ?? 0) + (hints.maxTokens ?? 0));
+      // Admitted, so a tenant the control plane knows: the label stays bounded.
+      metrics.tenantAdmitted(tenant);
     } catch (err) {
       if (err instanceof MeshError && err.details.quota === true) {
         metrics.quotaRejected(tenant, model);
@@ -309,6 +319,9 @@ function sendError(
   const extra: Record<string, string> = { [MESH_ERROR_CODE_HEADER]: error.code };
   // An unread body over the limit, or a node on its way out: this connection carries no more.
   if (error.code === 'payload_too_large' || draining) extra.connection = 'close';
+  // A missing or bad API key says how to authenticate (RFC 9110 §11.6.1, RFC 6750).
+  if (typeof error.details.wwwAuthenticate === 'string')
+    extra['www-authenticate'] = error.details.wwwAuthenticate;
   // Admission refusals say when to come back (RFC 9110 Retry-After, seconds).
   if (error.code === 'rate_limited') {
     const seconds = Number(error.details.retryAfterSeconds);

@@ -1,6 +1,7 @@
 /**
  * What the data plane takes from the control plane's routing policy, as plain data: drains, pins,
- * quotas, SLO class rules and the known tenants with their default SLO class. The control plane's `RoutingPolicy` (`src/control/routing-policy.ts`)
+ * quotas, SLO class rules, the known tenants with their default SLO class, and the tenants' API
+ * keys (salted hashes, checked by `api-keys.ts`). The control plane's `RoutingPolicy` (`src/control/routing-policy.ts`)
  * has this shape and more; the data plane names only what it reads, so it depends on no control
  * module (the agent hands the control feed over as a `RoutingRulesFeed`).
  */
@@ -58,6 +59,8 @@ export interface RoutingRules {
   slo: readonly SloRule[];
   /** Known tenant ids, with the SLO class of their requests that name none. */
   tenants: Readonly<Record<string, { defaultSloClass?: 'latency' | 'throughput' }>>;
+  /** API key id → the tenant it authenticates as and the salted hash of its secret. */
+  apiKeys?: Readonly<Record<string, { tenant: string; salt: string; hash: string }>>;
 }
 
 /** The rules now, and a way to hear of every change (the control plane's `PolicyFeed` is one). */

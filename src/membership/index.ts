@@ -17,7 +17,6 @@ export {
   checkGossipSecurity,
   createKeyring,
   generateGossipKey,
-  isLoopbackHost,
   SEAL_OVERHEAD,
   type GossipSecurityOptions,
   type Keyring,

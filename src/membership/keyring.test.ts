@@ -1,14 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkGossipSecurity,
-  createKeyring,
-  generateGossipKey,
-  isLoopbackHost,
-  SEAL_OVERHEAD,
-} from './keyring.ts';
+import { checkGossipSecurity, createKeyring, generateGossipKey, SEAL_OVERHEAD } from './keyring.ts';
 import { createSimCluster, type SimCluster } from './testing/sim-cluster.ts';
 import type { Keyring } from './keyring.ts';
+import { isLoopbackHost } from '../core/listen.ts';
 
 const K1 = Buffer.alloc(32, 1).toString('base64');
 const K2 = Buffer.alloc(32, 2).toString('base64');

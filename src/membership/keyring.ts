@@ -11,6 +11,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { MeshError } from '../core/errors.ts';
+import { isLoopbackHost } from '../core/listen.ts';
 
 /** The sealed format's version byte. */
 export const SEAL_VERSION = 1;
@@ -126,18 +127,6 @@ export function createKeyring(keys: readonly string[]): Keyring {
     keys: () => ring.map((k) => k.id),
     primary: () => ring[0]!.id,
   };
-}
-
-/** True for a loopback host: 127.0.0.0/8, ::1 (also IPv4-mapped) and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host
-    .trim()
-    .toLowerCase()
-    .replace(/^\[(.*)\]$/, '$1');
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
 }
 
 export interface GossipSecurityOptions {

@@ -97,6 +97,12 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['tenant', 'model'] as const,
       registers,
     }),
+    tenantRequests: new Counter({
+      name: 'infermesh_tenant_requests_total',
+      help: 'Requests admitted for a tenant (named by its API key, or x-mesh-tenant without keys), by tenant.',
+      labelNames: ['tenant'] as const,
+      registers,
+    }),
     scrapes: new Counter({
       name: 'infermesh_scrapes_total',
       help: 'Runtime endpoint scrapes, by endpoint and result (ok or error).',

@@ -24,5 +24,7 @@ export const EVENT_TYPES = [
   'quota_exceeded',
   'tenant_created',
   'tenant_deleted',
+  'apikey_created',
+  'apikey_revoked',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

@@ -98,6 +98,26 @@ export const tenantInputSchema = z.strictObject({
 });
 export type TenantRecord = z.infer<typeof tenantInputSchema> & { createdAt: number };
 
+/** What CreateApiKey takes: the tenant the key's requests count for, and a name for people. */
+export const apiKeyInputSchema = z.strictObject({
+  tenant: recordName,
+  name: z.string().max(200).default(''),
+});
+
+/**
+ * A tenant's API key as stored: never the secret, only its salted SHA-256 (`core/api-key.ts`).
+ * Every node's mirror holds these, so routers verify keys without a store round trip.
+ */
+export interface ApiKeyRecord {
+  id: string;
+  tenant: string;
+  name: string;
+  /** base64url salt and SHA-256(salt ‖ secret). */
+  salt: string;
+  hash: string;
+  createdAt: number;
+}
+
 /** A node routers must not send new requests to. */
 export interface DrainRecord {
   nodeId: string;

@@ -1188,6 +1188,13 @@ export declare type DeleteTenantResponse = Message<'infermesh.control.v1.DeleteT
    * @generated from field: repeated string deleted_policies = 2;
    */
   deletedPolicies: string[];
+
+  /**
+   * Its API keys, revoked in the same transaction.
+   *
+   * @generated from field: repeated string revoked_api_keys = 3;
+   */
+  revokedApiKeys: string[];
 };
 
 /**
@@ -1195,6 +1202,161 @@ export declare type DeleteTenantResponse = Message<'infermesh.control.v1.DeleteT
  * Use `create(DeleteTenantResponseSchema)` to create a new message.
  */
 export declare const DeleteTenantResponseSchema: GenMessage<DeleteTenantResponse>;
+
+/**
+ * A tenant's API key as stored: what identifies it, never its secret or the secret's hash.
+ *
+ * @generated from message infermesh.control.v1.ApiKey
+ */
+export declare type ApiKey = Message<'infermesh.control.v1.ApiKey'> & {
+  /**
+   * The public part of the key (`im_<key_id>_…`): what `RevokeApiKey` names.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * @generated from field: string tenant = 2;
+   */
+  tenant: string;
+
+  /**
+   * A name for people (where the key is used).
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp created_at = 4;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint64 revision = 5;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message infermesh.control.v1.ApiKey.
+ * Use `create(ApiKeySchema)` to create a new message.
+ */
+export declare const ApiKeySchema: GenMessage<ApiKey>;
+
+/**
+ * @generated from message infermesh.control.v1.CreateApiKeyRequest
+ */
+export declare type CreateApiKeyRequest = Message<'infermesh.control.v1.CreateApiKeyRequest'> & {
+  /**
+   * An existing tenant; requests with the key count as its requests (quotas, metrics).
+   *
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.CreateApiKeyRequest.
+ * Use `create(CreateApiKeyRequestSchema)` to create a new message.
+ */
+export declare const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.CreateApiKeyResponse
+ */
+export declare type CreateApiKeyResponse = Message<'infermesh.control.v1.CreateApiKeyResponse'> & {
+  /**
+   * @generated from field: infermesh.control.v1.ApiKey api_key = 1;
+   */
+  apiKey?: ApiKey | undefined;
+
+  /**
+   * The whole key, `im_<key_id>_<secret>`, to send as `Authorization: Bearer <it>`. Shown only
+   * here: it cannot be read back.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.CreateApiKeyResponse.
+ * Use `create(CreateApiKeyResponseSchema)` to create a new message.
+ */
+export declare const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse>;
+
+/**
+ * @generated from message infermesh.control.v1.ListApiKeysRequest
+ */
+export declare type ListApiKeysRequest = Message<'infermesh.control.v1.ListApiKeysRequest'> & {
+  /**
+   * Only this tenant's keys (empty: every key).
+   *
+   * @generated from field: string tenant = 1;
+   */
+  tenant: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.ListApiKeysRequest.
+ * Use `create(ListApiKeysRequestSchema)` to create a new message.
+ */
+export declare const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.ListApiKeysResponse
+ */
+export declare type ListApiKeysResponse = Message<'infermesh.control.v1.ListApiKeysResponse'> & {
+  /**
+   * @generated from field: repeated infermesh.control.v1.ApiKey api_keys = 1;
+   */
+  apiKeys: ApiKey[];
+};
+
+/**
+ * Describes the message infermesh.control.v1.ListApiKeysResponse.
+ * Use `create(ListApiKeysResponseSchema)` to create a new message.
+ */
+export declare const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse>;
+
+/**
+ * @generated from message infermesh.control.v1.RevokeApiKeyRequest
+ */
+export declare type RevokeApiKeyRequest = Message<'infermesh.control.v1.RevokeApiKeyRequest'> & {
+  /**
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+};
+
+/**
+ * Describes the message infermesh.control.v1.RevokeApiKeyRequest.
+ * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
+ */
+export declare const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest>;
+
+/**
+ * @generated from message infermesh.control.v1.RevokeApiKeyResponse
+ */
+export declare type RevokeApiKeyResponse = Message<'infermesh.control.v1.RevokeApiKeyResponse'> & {
+  /**
+   * @generated from field: bool success = 1;
+   */
+  success: boolean;
+};
+
+/**
+ * Describes the message infermesh.control.v1.RevokeApiKeyResponse.
+ * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
+ */
+export declare const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse>;
 
 /**
  * @generated from enum infermesh.control.v1.NodeRole
@@ -1424,6 +1586,16 @@ export enum EventType {
    * @generated from enum value: EVENT_TYPE_TENANT_DELETED = 16;
    */
   TENANT_DELETED = 16,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_APIKEY_CREATED = 17;
+   */
+  APIKEY_CREATED = 17,
+
+  /**
+   * @generated from enum value: EVENT_TYPE_APIKEY_REVOKED = 18;
+   */
+  APIKEY_REVOKED = 18,
 }
 
 /**
@@ -1674,6 +1846,37 @@ export declare const ControlPlane: GenService<{
     methodKind: 'unary';
     input: typeof DeleteTenantRequestSchema;
     output: typeof DeleteTenantResponseSchema;
+  };
+  /**
+   * A new API key of a tenant for inference requests (`Authorization: Bearer <secret>`). The secret
+   * is in this answer only: the store keeps a hash of it. INVALID_ARGUMENT for an unknown tenant.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.CreateApiKey
+   */
+  createApiKey: {
+    methodKind: 'unary';
+    input: typeof CreateApiKeyRequestSchema;
+    output: typeof CreateApiKeyResponseSchema;
+  };
+  /**
+   * Key ids, names and tenants; never a secret or its hash.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.ListApiKeys
+   */
+  listApiKeys: {
+    methodKind: 'unary';
+    input: typeof ListApiKeysRequestSchema;
+    output: typeof ListApiKeysResponseSchema;
+  };
+  /**
+   * Deletes the key: routers refuse it as soon as their mirror sees the change. NOT_FOUND when absent.
+   *
+   * @generated from rpc infermesh.control.v1.ControlPlane.RevokeApiKey
+   */
+  revokeApiKey: {
+    methodKind: 'unary';
+    input: typeof RevokeApiKeyRequestSchema;
+    output: typeof RevokeApiKeyResponseSchema;
   };
   /**
    * Stored events after `since_revision`, then (with `follow`) new ones as they happen.

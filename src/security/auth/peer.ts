@@ -1,0 +1,50 @@
+/**
+ * Callers identified by a verified client certificate (mTLS) rather than a token, and what the API
+ * server tells the auth interceptor about the connection. The certificate is verified by the PKI
+ * code (its `verifyPeer`); this file only maps the identity it yields to a `Principal`.
+ */
+import type { PeerCertificate } from 'node:tls';
+import { createContextKey } from '@connectrpc/connect';
+import { isRole, type Principal } from './roles.ts';
+
+/** What a certificate verifier yields: the SPIFFE identity and the roles written in the certificate. */
+export interface PeerIdentity {
+  spiffeId: string;
+  kind: 'node' | 'admin';
+  id: string;
+  roles: readonly string[];
+}
+
+/**
+ * Checks a client certificate against the mesh CA; returns its identity, throws (any error) when
+ * it is not acceptable. Supplied by the PKI code where TLS is wired.
+ */
+export type PeerVerifier = (certificate: PeerCertificate) => PeerIdentity | Promise<PeerIdentity>;
+
+/** The connection a call came in on, as far as authentication cares. */
+export interface PeerInfo {
+  /** The remote IP address, as the socket reports it. */
+  remoteAddress?: string;
+  /** The client certificate, on a TLS connection that received one. */
+  certificate?: PeerCertificate;
+}
+
+/** Where the API server puts the `PeerInfo` of each call (Connect context values). */
+export const PEER_INFO = createContextKey<PeerInfo>({}, { description: 'peer of the call' });
+
+/**
+ * A certificate identity as a principal. A node gets `viewer` plus the node-callable RPCs (state
+ * streams, scoring, forwarded model control): what internal links need and nothing an operator
+ * does. An admin identity gets the ladder roles its certificate names.
+ */
+export function principalFromPeer(identity: PeerIdentity): Principal {
+  if (identity.kind === 'node') {
+    return { name: identity.spiffeId, source: 'certificate', roles: ['viewer'], node: true };
+  }
+  return {
+    name: identity.spiffeId,
+    source: 'certificate',
+    roles: identity.roles.filter(isRole),
+    node: false,
+  };
+}
