@@ -3,16 +3,23 @@
  * HTTP/1.1, all on ONE port. Node's cleartext http2 server does not speak HTTP/1.1, so a plain
  * TCP server sniffs the first bytes of each connection for the HTTP/2 preface and hands the socket
  * to an http2 or an http server. Both run the same Connect handler.
+ *
+ * With TLS (`security.tls`) ALPN says which of the two a connection speaks, so there is nothing to
+ * sniff. The port asks for a client certificate but does not require one at the TLS layer: people
+ * with bearer tokens and no certificate must still get through to the auth interceptor, which
+ * refuses a certificate TLS could not verify (`authorized` in `PEER_INFO`) and any caller without
+ * credentials.
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, type Http2Session } from 'node:http2';
-import { createServer as createNetServer, type Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions, type TLSSocket } from 'node:tls';
 import { createContextValues, type ConnectRouter, type Interceptor } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import { bind } from '../core/listen.ts';
 import type { Logger } from '../observability/log.ts';
 import { PEER_INFO, type PeerInfo } from '../security/auth/peer.ts';
+import type { LinkTls } from '../security/pki/link-tls.ts';
 import { createErrorInterceptor } from './rpc-errors.ts';
 
 /** What every HTTP/2 connection starts with (RFC 9113 §3.4). */
@@ -43,25 +50,48 @@ export interface ApiServerOptions {
    * finds each call's peer address and client certificate under `PEER_INFO`.
    */
   interceptors?: Interceptor[];
+  /** Serve TLS with this node's certificate (reloaded: new connections get the current one). */
+  tls?: Pick<LinkTls, 'current' | 'onChange'>;
 }
 
 /** A listening API server. */
 export interface ApiServer {
-  /** `http://host:port`, with the real port. */
+  /** `http://host:port` (`https://` with TLS), with the real port. */
   readonly url: string;
   readonly port: number;
   /** Ends open streams (watches), closes every connection, resolves once the port is free. */
   close(): Promise<void>;
 }
 
-/** The caller's address, and its client certificate once the port speaks TLS. */
+/**
+ * The caller's address, and on TLS its client certificate and the handshake's verdict on it.
+ * Property reads only: an HTTP/2 request's socket is a proxy that forwards reads to the TLS socket
+ * but answers `in` for the stream.
+ */
 function peerInfo(socket: Socket | TLSSocket): PeerInfo {
   const info: PeerInfo = socket.remoteAddress !== undefined ? { remoteAddress: socket.remoteAddress } : {};
-  if ('getPeerCertificate' in socket && typeof socket.getPeerCertificate === 'function') {
-    const certificate = socket.getPeerCertificate(true);
-    if (Object.keys(certificate).length > 0) info.certificate = certificate;
+  const tls = socket as Partial<TLSSocket>;
+  if (typeof tls.getPeerCertificate === 'function') {
+    const certificate = tls.getPeerCertificate(true);
+    if (Object.keys(certificate).length > 0) {
+      info.certificate = certificate;
+      info.authorized = tls.authorized === true;
+      if (tls.authorizationError) info.authorizationError = String(tls.authorizationError);
+    }
   }
   return info;
+}
+
+/** TLS options of the API port; all of them on every reload (`setSecureContext` resets them). */
+function tlsServerOptions(state: ReturnType<LinkTls['current']>): TlsOptions {
+  return {
+    ...state.options,
+    ALPNProtocols: ['h2', 'http/1.1'],
+    requestCert: true,
+    // Token holders without a certificate must connect; the auth interceptor judges the rest.
+    rejectUnauthorized: false,
+    handshakeTimeout: SNIFF_TIMEOUT_MS,
+  };
 }
 
 /** Starts the API server; resolves once it listens. */
@@ -132,7 +162,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   // Connected but silent so far: neither server owns them yet.
   const sniffing = new Set<Socket>();
 
-  const net = createNetServer((socket) => {
+  const track = (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => {
       sockets.delete(socket);
@@ -143,8 +173,37 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     });
     // The http servers attach their own handlers later; until then a reset must not crash us.
     socket.on('error', (err) => logger?.debug({ err }, 'api connection error'));
-    sniff(socket);
-  });
+  };
+  const handOff = (socket: Socket, isH2: boolean) => {
+    if (!isH2) {
+      http1Sockets.add(socket);
+      armHeaderDeadline(socket);
+    }
+    (isH2 ? http2 : http1).emit('connection', socket);
+  };
+
+  let unwatchTls: (() => void) | undefined;
+  let net: NetServer;
+  const { tls } = options;
+  if (tls) {
+    const server = createTlsServer(tlsServerOptions(tls.current()), (socket) => {
+      track(socket);
+      handOff(socket, socket.alpnProtocol === 'h2');
+    });
+    // The raw socket too: close() must be able to end one still in its handshake.
+    server.on('connection', (raw: Socket) => {
+      sockets.add(raw);
+      raw.on('close', () => sockets.delete(raw));
+    });
+    server.on('tlsClientError', (err) => logger?.debug({ err }, 'api TLS handshake failed'));
+    unwatchTls = tls.onChange((state) => server.setSecureContext(tlsServerOptions(state)));
+    net = server;
+  } else {
+    net = createNetServer((socket) => {
+      track(socket);
+      sniff(socket);
+    });
+  }
 
   function sniff(socket: Socket): void {
     let seen = Buffer.alloc(0);
@@ -164,11 +223,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
       sniffing.delete(socket);
       socket.pause();
       socket.unshift(seen);
-      if (!isH2Prefix) {
-        http1Sockets.add(socket);
-        armHeaderDeadline(socket);
-      }
-      (isH2Prefix ? http2 : http1).emit('connection', socket);
+      handOff(socket, isH2Prefix);
       // The http server listens for 'data' but a socket paused by us stays paused; http2 reads
       // the buffered bytes itself and then takes over the handle.
       if (!isH2Prefix) socket.resume();
@@ -176,13 +231,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     socket.on('data', onData);
   }
 
-  const { url, port } = await bind(net, { host: options.host, port: options.port, configKey: 'api' });
+  const bound = await bind(net, { host: options.host, port: options.port, configKey: 'api' });
+  const { port } = bound;
+  const url = tls ? bound.url.replace(/^http:/, 'https:') : bound.url;
   logger?.info({ url }, 'api listening');
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
       closingStarted = true;
+      unwatchTls?.();
       // Ends every handler's context: watch streams return and their responses complete.
       shutdown.abort();
       const deadline = setTimeout(() => {

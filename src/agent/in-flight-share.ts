@@ -10,7 +10,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
 import { createClient } from '@connectrpc/connect';
+import type { SecureClientSessionOptions } from 'node:http2';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
+import type { LinkTls } from '../security/pki/link-tls.ts';
 import { InFlightReportSchema, StatePlane, type InFlightReport } from '../gen/infermesh/state/v1/state_pb.js';
 import type { MeshConfig } from '../core/config.ts';
 import type { Logger } from '../observability/log.ts';
@@ -30,6 +32,8 @@ export interface InFlightShareDeps {
   heartbeatMs?: number;
   /** First reconnect delay, doubled per failure up to 5 s. Default 250 ms. */
   reconnectMs?: number;
+  /** TLS of an https:// peer URL: the node certificate to present and how to check the peer's. */
+  connectOptions?: SecureClientSessionOptions;
 }
 
 export interface InFlightShare {
@@ -84,7 +88,11 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
   const intervalMs = deps.intervalMs ?? 20;
   const heartbeatMs = deps.heartbeatMs ?? 1000;
   const reconnectMs = deps.reconnectMs ?? 250;
-  const sessions = new Http2SessionManager(peerUrl, { pingIntervalMs: 10_000, pingTimeoutMs: 5000 });
+  const sessions = new Http2SessionManager(
+    peerUrl,
+    { pingIntervalMs: 10_000, pingTimeoutMs: 5000 },
+    deps.connectOptions,
+  );
   const client = createClient(
     StatePlane,
     createGrpcTransport({ baseUrl: peerUrl, sessionManager: sessions }),
@@ -161,7 +169,7 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
  */
 export function inFlightShareCompanions(
   config: Pick<MeshConfig, 'node' | 'router'>,
-  deps: { engine: ScoringEngine; logger: Logger },
+  deps: { engine: ScoringEngine; logger: Logger; linkTls?: LinkTls | undefined },
 ): PeerCompanion[] {
   if (!config.router.shareInFlight) return [];
   return [
@@ -170,6 +178,7 @@ export function inFlightShareCompanions(
         engine: deps.engine,
         routerId: config.node.id,
         logger: deps.logger.child({ component: 'in-flight-share', peer: peer.id ?? peer.url }),
+        ...(deps.linkTls ? { connectOptions: deps.linkTls.clientOptions(peer.id) } : {}),
       }),
   ];
 }

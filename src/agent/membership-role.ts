@@ -4,7 +4,10 @@
  * its meta (roles, zone, API address, GPUs, models, draining) current, and leaves gracefully on
  * stop so others see `left`, not `dead`.
  */
+import { X509Certificate } from 'node:crypto';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import type { MeshConfig } from '../core/config.ts';
+import { MeshError } from '../core/errors.ts';
 import type { MeshMember, NodeMeta } from '../core/types.ts';
 import { MESH_VERSION } from '../core/version.ts';
 import {
@@ -15,8 +18,11 @@ import {
   createRealClock,
   type Member,
   type MemberInfo,
+  type NetTlsOptions,
 } from '../membership/index.ts';
 import type { Logger } from '../observability/log.ts';
+import { parseSpiffeId } from '../security/pki/spiffe.ts';
+import { verifyPeer } from '../security/pki/verify-peer.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { decodeNodeMeta, encodeNodeMeta } from './node-meta.ts';
@@ -49,6 +55,45 @@ export interface MembershipDeps {
   /** The node's API URL as it listens (its host may be a wildcard). */
   apiUrl: string;
   logger: Logger;
+  /** The node's certificates (`security.tls`): with them gossip's TCP channel is mTLS. */
+  tls?: MembershipTls | undefined;
+}
+
+/** What gossip needs of the node's TLS (the node's `LinkTls` has it). */
+export interface MembershipTls {
+  readonly trustDomain: string;
+  /** The set in use now: read for every connection, so a renewed certificate is used at once. */
+  current(): { secureContext: SecureContext; options: { cert: string; ca: string } };
+}
+
+/** A refused gossip connection is worth a log line per peer per this many ms, not one per attempt. */
+const TLS_REFUSAL_LOG_MS = 60_000;
+
+/**
+ * The net transport's mTLS from the node's certificates: peers must be nodes of the trust domain.
+ * Throws `invalid_config` when the node's own certificate names another node: every peer would
+ * refuse what it sends over TCP (its header would not match its certificate).
+ */
+export function gossipTls(tls: MembershipTls, nodeId: string, logger: Logger): NetTlsOptions {
+  const san = new X509Certificate(tls.current().options.cert).subjectAltName ?? '';
+  const own = parseSpiffeId(/URI:([^,\s]+)/.exec(san)?.[1] ?? '');
+  if (own?.kind !== 'node' || own.id !== nodeId || own.trustDomain !== tls.trustDomain)
+    throw new MeshError(
+      'invalid_config',
+      `security.tls.cert is ${own?.spiffeId ?? 'not a mesh identity'}; gossip needs ` +
+        `spiffe://${tls.trustDomain}/node/${nodeId} (node.id and the certificate must agree)`,
+    );
+  return {
+    context: () => tls.current().secureContext,
+    verify: (socket: TLSSocket) =>
+      verifyPeer(socket, {
+        bundle: tls.current().options.ca,
+        trustDomain: tls.trustDomain,
+        allowedKinds: ['node'],
+      }).id,
+    refusalLogIntervalMs: TLS_REFUSAL_LOG_MS,
+    onRefused: (r) => logger.warn(r, 'gossip TCP connection refused: the peer certificate did not verify'),
+  };
 }
 
 /** The member's view of the mesh with each member's node meta decoded. */
@@ -81,7 +126,9 @@ export async function startMembership(config: MeshConfig, deps: MembershipDeps):
   checkGossipSecurity({ host: bind.host, keyring, insecure: m.insecure });
   if (m.insecure && !keyring) logger.warn({ bind: m.bind }, 'gossip is neither encrypted nor authenticated');
 
-  const transport = await createNetTransport({ ...bind, advertise: m.advertise });
+  // UDP cannot carry TLS: the keyring stays what authenticates datagrams, with or without mTLS.
+  const tls = deps.tls && gossipTls(deps.tls, config.node.id, logger);
+  const transport = await createNetTransport({ ...bind, advertise: m.advertise, tls });
   const apiUrl = reachableApiUrl(deps.apiUrl, transport.address);
   let draining = false;
   const nodeMeta = (): NodeMeta => {
@@ -137,7 +184,10 @@ export async function startMembership(config: MeshConfig, deps: MembershipDeps):
     );
   };
   if (!joined) join(JOIN_RETRY_MS);
-  logger.info({ address: transport.address, seeds: m.seeds, encrypted: Boolean(keyring) }, 'gossip started');
+  logger.info(
+    { address: transport.address, seeds: m.seeds, encrypted: Boolean(keyring), mtls: Boolean(tls) },
+    'gossip started',
+  );
 
   return {
     member,

@@ -31,6 +31,7 @@ import { createAuthenticator } from '../security/auth/authenticator.ts';
 import { createAuthInterceptor } from '../security/auth/interceptor.ts';
 import { checkSecureStart } from '../security/auth/secure-start.ts';
 import { createApiServer } from './api-server.ts';
+import { startNodeTls } from './node-tls.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
 import { eventRecorder, recordMembershipEvents, recordQuarantineEvents } from './control-events.ts';
@@ -71,36 +72,57 @@ export interface RunningMeshd {
 
 /** Starts the node the config describes; when a part fails to start, stops the parts already up and rethrows. */
 export async function startMeshd(config: MeshConfig, logger: Logger): Promise<RunningMeshd> {
+  // The node's certificate first: the API port, the links and the authenticator use it.
+  const nodeTls = await startNodeTls(config, logger);
+  const linkTls = nodeTls?.link;
   // Before anything listens: a node reachable from the network without authentication does not start.
-  const authenticator = createAuthenticator({ config: config.security.auth });
+  const authenticator = createAuthenticator({
+    config: config.security.auth,
+    ...(linkTls
+      ? {
+          verifyPeer: (certificate, peer) =>
+            linkTls.verifyClient({
+              tlsCertificate: certificate,
+              authorized: peer.authorized === true,
+              authorizationError: peer.authorizationError ?? null,
+            }),
+        }
+      : {}),
+  });
   const routerHost = config.router.listen.host;
-  checkSecureStart(
-    [
-      {
-        key: 'api',
-        host: config.api.host,
-        authenticated: authenticator.enabled,
-        authSetting: 'security.auth.jwt',
-      },
-      ...(config.node.roles.some((r) => r === 'router' || r === 'edge')
-        ? [
-            {
-              key: 'router.listen',
-              host: routerHost,
-              authenticated: apiKeysRequired(config.security.apiKeys, routerHost),
-              authSetting: 'security.apiKeys.required',
-            },
-          ]
-        : []),
-    ],
-    config.security.insecure,
-    logger,
-  );
+  try {
+    checkSecureStart(
+      [
+        {
+          key: 'api',
+          host: config.api.host,
+          authenticated: authenticator.enabled,
+          authSetting: 'security.auth.jwt or security.tls',
+        },
+        ...(config.node.roles.some((r) => r === 'router' || r === 'edge')
+          ? [
+              {
+                key: 'router.listen',
+                host: routerHost,
+                authenticated: apiKeysRequired(config.security.apiKeys, routerHost),
+                authSetting: 'security.apiKeys.required',
+              },
+            ]
+          : []),
+      ],
+      config.security.insecure,
+      logger,
+    );
+  } catch (err) {
+    nodeTls?.stop();
+    throw err;
+  }
   const store = createStateStore();
   const gpus = createGpuStore();
   const metrics = createMeshMetrics({ defaultMetrics: true });
   const roles = new Set(config.node.roles);
   const stops: Array<() => Promise<void>> = [];
+  if (nodeTls) stops.push(async () => nodeTls.stop());
   const stopAll = async () => {
     for (const stop of stops.reverse())
       await stop().catch((err: unknown) => logger.error({ err }, 'stop step failed'));
@@ -183,9 +205,10 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
         metrics,
         logger,
         quarantine: gpuTelemetry && localQuarantine(config.node.id, gpuTelemetry.quarantine),
+        linkTls,
         peerCompanions: [
-          ...inFlightShareCompanions(config, { engine: scoring, logger }),
-          prefixBlocksCompanion({ engine: scoring, logger }),
+          ...inFlightShareCompanions(config, { engine: scoring, logger, linkTls }),
+          prefixBlocksCompanion({ engine: scoring, logger, linkTls }),
         ],
         policy,
         liveRouters: liveRouterCount(() => membership),
@@ -198,6 +221,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     const api = await createApiServer({
       ...config.api,
       logger: logger.child({ component: 'api' }),
+      ...(linkTls ? { tls: linkTls } : {}),
       interceptors: [
         createAuthInterceptor({
           authenticator,
@@ -218,6 +242,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
           quarantine: gpuTelemetry,
           scoring,
           admission: config.scoring.admission,
+          ...(linkTls ? { linkOptions: (nodeId: string) => linkTls.clientOptions(nodeId) } : {}),
           logger: logger.child({ component: 'api' }),
         }),
     });
@@ -226,7 +251,14 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
 
     // Gossip starts once the API listens, so the address it announces already answers.
     if (config.membership.bind !== undefined) {
-      membership = await startMembership(config, { store, gpus, apiUrl: api.url, logger });
+      membership = await startMembership(config, {
+        store,
+        gpus,
+        apiUrl: api.url,
+        logger,
+        // Gossip's TCP channel (push-pull, probe fallback) is mTLS with the node certificate too.
+        ...(linkTls ? { tls: linkTls } : {}),
+      });
       stops.push(() => membership!.stop());
       directory.setMembership(membership);
       const unrecord = recordMembershipEvents(membership, config.node.id, record);

@@ -5,6 +5,7 @@
  * which adds, rechecks and removes them as members come and go.
  */
 import type { Logger } from '../observability/log.ts';
+import type { LinkTls } from '../security/pki/link-tls.ts';
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 import { createRemoteStateSubscriber, type RemoteStateSubscriber } from '../signal/state/remote-state.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
@@ -39,6 +40,11 @@ export interface PeerSetDeps {
   gpus: GpuStore;
   logger: Logger;
   companions?: readonly PeerCompanion[];
+  /**
+   * The node's TLS (`security.tls`): each link presents its certificate and accepts only the
+   * expected node (any node of the trust domain while the id is unknown).
+   */
+  linkTls?: LinkTls | undefined;
 }
 
 export function createPeerSet(deps: PeerSetDeps): PeerSet {
@@ -63,6 +69,7 @@ export function createPeerSet(deps: PeerSetDeps): PeerSet {
         store: deps.store,
         gpus: deps.gpus,
         logger: deps.logger.child({ component: 'state-subscriber', peer: id ?? url }),
+        ...(deps.linkTls ? { connectOptions: deps.linkTls.clientOptions(id) } : {}),
       });
       subscriber.start();
       const companions = (deps.companions ?? []).map((start) => start({ id, url }));

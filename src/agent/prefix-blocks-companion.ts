@@ -8,15 +8,21 @@ import type { Logger } from '../observability/log.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
 import { feedLocalPrefixBlocks, type PrefixBlockHub } from '../signal/state/prefix-blocks.ts';
 import { createRemotePrefixBlocksSubscriber } from '../signal/state/remote-prefix-blocks.ts';
+import type { LinkTls } from '../security/pki/link-tls.ts';
 import type { PeerCompanion } from './peer-set.ts';
 
 /** Mirrors each followed peer's prefix blocks into `engine.precisePrefix`. */
-export function prefixBlocksCompanion(deps: { engine: ScoringEngine; logger: Logger }): PeerCompanion {
+export function prefixBlocksCompanion(deps: {
+  engine: ScoringEngine;
+  logger: Logger;
+  linkTls?: LinkTls | undefined;
+}): PeerCompanion {
   return (peer) => {
     const sub = createRemotePrefixBlocksSubscriber({
       url: peer.url,
       sink: deps.engine.precisePrefix,
       logger: deps.logger.child({ component: 'prefix-blocks', peer: peer.id ?? peer.url }),
+      ...(deps.linkTls ? { connectOptions: deps.linkTls.clientOptions(peer.id) } : {}),
     });
     sub.start();
     return sub;

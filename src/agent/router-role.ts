@@ -25,10 +25,12 @@ import type { LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts'
 import type { GpuStore } from '../signal/state/gpu-store.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import type { QuarantineFeed } from '../signal/state/thread-feed.ts';
+import type { LinkTls } from '../security/pki/link-tls.ts';
 import { createPeerSet, type PeerCompanion, type PeerSet } from './peer-set.ts';
 import { apiKeyGateFor, applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import { startRouterWorkers } from './router-workers.ts';
+import { runtimeTlsOf, startRouterTls } from './router-tls.ts';
 
 export interface RouterRole {
   url: string;
@@ -64,6 +66,8 @@ export interface RouterRoleDeps {
   quarantine?: LocalQuarantine & { feed: QuarantineFeed };
   /** Started beside each followed peer's state mirror. */
   peerCompanions?: readonly PeerCompanion[];
+  /** The node's TLS: links to peers present its certificate and check theirs (`security.tls`). */
+  linkTls?: LinkTls | undefined;
   /** What the control plane asks of routing: drains, pins, quotas, SLO classes. */
   policy?: PolicyFeed;
   /**
@@ -78,11 +82,14 @@ export interface RouterRoleDeps {
 export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps): Promise<RouterRole> {
   const { router } = config;
   const logger = deps.logger.child({ component: 'router' });
+  // First: files that do not make a certificate must fail the start before anything follows peers.
+  const routerTls = await startRouterTls(config, logger);
   const peers = createPeerSet({
     store: deps.store,
     gpus: deps.gpus,
     logger: deps.logger,
     companions: deps.peerCompanions,
+    linkTls: deps.linkTls,
   });
   for (const peer of router.peers) peers.follow(peer.id ?? peer.url, { ...peer, origin: 'config' });
   const policy = deps.policy ?? createPolicyFeed();
@@ -91,7 +98,11 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
   const onQuotaExceeded = (tenant: string, model: string) => {
     if (quotaEvents.pass(`${tenant}\u0000${model}`)) deps.onQuotaExceeded?.(tenant, model);
   };
-  const stopPeers = () => peers.stop();
+  // Every stop and failure path runs this: the router port's reloader ends with the peers.
+  const stopPeers = () => {
+    routerTls?.stop();
+    return peers.stop();
+  };
   // This thread's selector: it routes with one worker, and with more it still answers the
   // in-flight gauge from this thread's replica.
   const selector = routerSelector(config, {
@@ -116,6 +127,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
       liveRouters,
       onQuotaExceeded,
       logger,
+      ...(routerTls ? { tls: routerTls } : {}),
     }).catch(async (err: unknown) => {
       selector.stop();
       await stopPeers();
@@ -137,6 +149,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
 
   const upstreams = createUpstreams({
     connections: router.connectionsPerEndpoint,
+    tls: runtimeTlsOf(config),
     headersTimeoutMs: router.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: router.upstreamBodyTimeoutMs,
   });
@@ -148,6 +161,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
   const server = await createRouterServer({
     host: router.listen.host,
     port: router.listen.port,
+    ...(routerTls ? { tls: routerTls.current() } : {}),
     backlog: router.listenBacklog,
     maxBodyBytes: router.maxBodyBytes,
     retries: router.retries,
@@ -167,6 +181,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     await stopPeers();
     throw err;
   });
+  routerTls?.onChange((tls) => server.setTls(tls));
   return {
     url: server.url,
     workers: 1,

@@ -9,7 +9,8 @@ import type { MessagePort } from 'node:worker_threads';
 import type { RoutingPolicy } from '../control/routing-policy.ts';
 import type { MeshConfig } from '../core/config.ts';
 import type { ErrorCode } from '../core/errors.ts';
-import type { DrainReport } from '../data/router-server.ts';
+import type { DrainReport, RouterTls } from '../data/router-server.ts';
+import type { RuntimeTls } from '../data/upstreams.ts';
 import type { MetricsJson } from '../observability/exposition.ts';
 
 /** A worker's start-up data (`workerData`). */
@@ -31,6 +32,10 @@ export interface RouterWorkerData {
   quotaMemory: SharedArrayBuffer;
   /** One Int32: the live routers of the mesh, which the main thread keeps current (quotas split by it). */
   liveRouters: SharedArrayBuffer;
+  /** The router port's certificate (`security.tls.routerPort`), as the main thread last read it. */
+  tls?: RouterTls;
+  /** TLS to https runtimes, as the main thread read it (`runtimeTlsOf`). */
+  runtimeTls: RuntimeTls;
 }
 
 /** Main thread → worker. `policy`: the routing policy changed; its quota buckets are in `quotaMemory`. */
@@ -38,6 +43,8 @@ export type RouterWorkerCommand =
   | { kind: 'metrics'; id: number }
   | { kind: 'drain'; timeoutMs: number }
   | { kind: 'stop' }
+  /** The router port's certificate changed: new connections get this one. */
+  | { kind: 'tls'; tls: RouterTls }
   | { kind: 'policy'; policy: RoutingPolicy; quotaMemory: SharedArrayBuffer };
 
 /** Worker → main thread. */

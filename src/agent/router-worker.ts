@@ -76,12 +76,14 @@ async function start(): Promise<RouterServer> {
   const quotaEvents = createThrottle(QUOTA_EVENT_INTERVAL_MS);
   const upstreams = createUpstreams({
     connections: Math.ceil(router.connectionsPerEndpoint / data.workers),
+    tls: data.runtimeTls,
     headersTimeoutMs: router.upstreamHeadersTimeoutMs,
     bodyTimeoutMs: router.upstreamBodyTimeoutMs,
   });
   const server = await createRouterServer({
     host: router.listen.host,
     port: data.port,
+    ...(data.tls ? { tls: data.tls } : {}),
     backlog: router.listenBacklog,
     reusePort: true,
     worker: data.index,
@@ -105,6 +107,8 @@ async function start(): Promise<RouterServer> {
       void metrics.registry
         .getMetricsAsJSON()
         .then((json) => send({ kind: 'metrics', id: command.id, json }));
+    } else if (command.kind === 'tls') {
+      server.setTls(command.tls);
     } else if (command.kind === 'policy') {
       quotaMemory = command.quotaMemory;
       policy.set(command.policy);

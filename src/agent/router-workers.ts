@@ -22,6 +22,7 @@ import { journalTail } from '../scoring/journal/shared-journal.ts';
 import { publishState, type FeedSource } from '../signal/state/thread-feed.ts';
 import { quotaTables } from './router-policy.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
+import { runtimeTlsOf, type RouterTlsSource } from './router-tls.ts';
 
 export interface RouterWorkers {
   url: string;
@@ -46,6 +47,8 @@ export interface RouterWorkersOptions {
   /** A request was refused over a quota (each worker sends at most one per tenant+model per interval). */
   onQuotaExceeded?: (tenant: string, model: string) => void;
   logger: Logger;
+  /** The router port's certificate: each worker serves https with it, and gets each new one. */
+  tls?: RouterTlsSource;
 }
 
 /** A worker that died is started again after this long (a crash loop costs one start a second). */
@@ -86,6 +89,11 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
   const readLiveRouters = () => Atomics.store(liveRouters, 0, Math.max(1, Math.floor(options.liveRouters())));
   readLiveRouters();
   // Followed from before the first start: a worker started meanwhile gets the change after it listens.
+  const runtimeTls = runtimeTlsOf(config);
+  // A worker starting meanwhile read the current certificate from its workerData already.
+  options.tls?.onChange((tls) => {
+    for (const w of threads) w?.postMessage({ kind: 'tls', tls } satisfies RouterWorkerCommand);
+  });
   const unfollow = options.policy.onChange((policy) => {
     latest = withTable(policy);
     for (const w of threads) w?.postMessage({ kind: 'policy', ...latest } satisfies RouterWorkerCommand);
@@ -104,6 +112,8 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       feed: feed.port2,
       ...latest,
       liveRouters: liveRouters.buffer,
+      ...(options.tls ? { tls: options.tls.current() } : {}),
+      runtimeTls,
     };
     const sent = latest;
     const worker = new Worker(WORKER_URL, {
@@ -127,6 +137,10 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
     });
     // The policy changed while it started: it missed that post.
     if (latest !== sent) worker.postMessage({ kind: 'policy', ...latest } satisfies RouterWorkerCommand);
+    // Likewise a certificate renewed while it started.
+    const tlsNow = options.tls?.current();
+    if (tlsNow && tlsNow.cert !== data.tls?.cert)
+      worker.postMessage({ kind: 'tls', tls: tlsNow } satisfies RouterWorkerCommand);
     worker.once('exit', (code) => {
       feed.port1.close();
       // Its requests will never report their end: end them for every replica.
@@ -204,6 +218,7 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
 
   const refresh = setInterval(readLiveRouters, LIVE_ROUTERS_REFRESH_MS).unref();
 
+  if (options.tls) url = url.replace(/^http:/, 'https:');
   logger.info({ workers: count, url }, 'router workers listening');
   return {
     url,

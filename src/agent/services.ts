@@ -1,7 +1,7 @@
 /** The gRPC/Connect services every meshd serves on its API port. */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { controlPlaneRoutes } from '../control/control-plane-service.ts';
-import type { EndpointControl, ModelController } from '../control/model-control.ts';
+import type { EndpointControl, ModelControlDeps, ModelController } from '../control/model-control.ts';
 import type { ControlRecords } from '../control/records-service.ts';
 import type { AdmissionPolicy } from '../scoring/admission.ts';
 import type { Logger } from '../observability/log.ts';
@@ -38,6 +38,8 @@ export interface ApiServiceDeps {
   prefixBlocks?: PrefixBlockHub;
   /** The control store, its mirror and writer (policies, pins, tenants, drains, events). */
   records: ControlRecords;
+  /** TLS options for a forwarded call to node `nodeId` (`security.tls`). */
+  linkOptions?: ModelControlDeps['linkOptions'];
 }
 
 export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps): void {
@@ -55,6 +57,7 @@ export function registerApiServices(router: ConnectRouter, deps: ApiServiceDeps)
     nodeId: deps.nodeId,
     controller: deps.controller,
     records: deps.records,
+    ...(deps.linkOptions ? { linkOptions: deps.linkOptions } : {}),
   })(router);
   quarantineRoutes({ quarantine: deps.quarantine?.quarantine, release: deps.quarantine?.release })(router);
   scoringRoutes({ engine: deps.scoring ?? storeEngine(deps.store, deps.gpus), admission: deps.admission })(

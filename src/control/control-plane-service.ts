@@ -9,7 +9,7 @@ import { MeshError } from '../core/errors.ts';
 import type { MeshMember, ModelState, NodeInfo } from '../core/types.ts';
 import { ControlPlane, ModelStatus, NodeRole, NodeStatus } from '../gen/infermesh/control/v1/control_pb.js';
 import { memberToProto, nodeRoleToProto, nodeStatusToProto, nodeToProto } from './control-proto.ts';
-import { loadModel, unloadModel, type ModelController } from './model-control.ts';
+import { loadModel, unloadModel, type ModelControlDeps, type ModelController } from './model-control.ts';
 import { aggregateModels } from './models.ts';
 import { recordRpcs, type ControlRecords } from './records-service.ts';
 
@@ -27,6 +27,8 @@ export interface ControlPlaneSource {
   controller?: ModelController;
   /** The control store, its mirror and its writer. */
   records: ControlRecords;
+  /** TLS options for a forwarded call to node `nodeId` (`security.tls`). */
+  linkOptions?: ModelControlDeps['linkOptions'];
 }
 
 /** The ControlPlane implementation, for `router.service(ControlPlane, impl)`. */
@@ -35,6 +37,7 @@ function createControlPlaneService(source: ControlPlaneSource): ServiceImpl<type
     nodeId: source.nodeId ?? '',
     nodes: () => source.nodes(),
     controller: source.controller,
+    ...(source.linkOptions ? { linkOptions: source.linkOptions } : {}),
   };
   /** Nodes as known, `draining` where the store says so. */
   const knownNodes = (): NodeInfo[] => {

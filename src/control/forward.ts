@@ -5,6 +5,7 @@
  * nodes with crossed peer lists cannot bounce a call between them.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import type { ConnectionOptions } from 'node:tls';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { ERROR_CODES, MESH_ERROR_CODE_HEADER, MeshError, type ErrorCode } from '../core/errors.ts';
 import type { NodeInfo } from '../core/types.ts';
@@ -24,7 +25,7 @@ type Rpc = 'loadModel' | 'unloadModel';
 
 /** Calls `rpc` on the target node's ControlPlane; the remote's error codes come back unchanged. */
 export async function forwardToNode(
-  deps: { nodeId: string; nodes(): NodeInfo[] },
+  deps: { nodeId: string; nodes(): NodeInfo[]; linkOptions?: (nodeId: string) => ConnectionOptions },
   rpc: Rpc,
   req: LoadModelRequest | UnloadModelRequest,
   ctx: CallContext,
@@ -41,7 +42,13 @@ export async function forwardToNode(
   if (!target.apiUrl) throw new MeshError('unavailable', `the API URL of node "${req.nodeId}" is not known`);
   const client = createClient(
     ControlPlane,
-    createConnectTransport({ baseUrl: target.apiUrl, httpVersion: '1.1' }),
+    createConnectTransport({
+      baseUrl: target.apiUrl,
+      httpVersion: '1.1',
+      // No shared agent: its pooled connections and TLS sessions are keyed by address, not by the
+      // identity this call expects; forwarded calls are rare enough to open their own.
+      ...(deps.linkOptions ? { nodeOptions: { ...deps.linkOptions(target.id), agent: false } } : {}),
+    }),
   );
   // The caller's bearer token goes along: the target node checks the caller's role itself.
   const authorization = ctx.requestHeader.get('authorization');

@@ -3,6 +3,7 @@
  * one of its endpoints (vLLM LoRA, Triton's repository, TorchServe's management API, as each
  * adapter implements it); on any other node, it is forwarded once to the target's ControlPlane.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { MeshError } from '../core/errors.ts';
 import type { NodeInfo, RuntimeKind } from '../core/types.ts';
 import type { LoadModelRequest, UnloadModelRequest } from '../gen/infermesh/control/v1/control_pb.js';
@@ -34,6 +35,11 @@ export interface ModelControlDeps {
   nodes(): NodeInfo[];
   /** Absent on a node without the gpu role: it has no endpoints of its own. */
   controller?: ModelController;
+  /**
+   * TLS for a forwarded call to node `nodeId` (`https.request` options: the node certificate to
+   * present and the check of the target's), with `security.tls`.
+   */
+  linkOptions?: (nodeId: string) => ConnectionOptions;
 }
 
 /** Per-call context: the client's deadline and cancellation, and the headers it sent. */

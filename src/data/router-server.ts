@@ -5,6 +5,7 @@
  * path does only what routing needs: one path split, one body read, one JSON parse, one pick.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { listen, type Listening } from '../core/listen.ts';
 import type { HedgingConfig } from '../core/config.ts';
@@ -28,8 +29,16 @@ import type { Upstreams } from './upstreams.ts';
 
 export type { DrainReport } from './drain.ts';
 
+/** A server certificate for the router port (PEM text): `security.tls.routerPort`'s files. */
+export interface RouterTls {
+  cert: string;
+  key: string;
+}
+
 export interface RouterServerOptions {
   host: string;
+  /** Serve https with this certificate (`setTls` swaps it for new connections). */
+  tls?: RouterTls;
   port: number;
   /** Kernel accept queue length. */
   backlog: number;
@@ -66,6 +75,8 @@ export interface RouterServerOptions {
 export interface RouterServer {
   url: string;
   port: number;
+  /** A renewed certificate for new connections (https only; open ones keep theirs). */
+  setTls(tls: RouterTls): void;
   /** Requests being served now. */
   active(): number;
   /**
@@ -99,7 +110,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     attempts: options.attempts,
   };
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     accepted.inc();
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -124,7 +135,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     } catch (err) {
       fail(res, MeshError.from(err), requestId, protocol);
     }
-  });
+  };
 
   function other(
     req: IncomingMessage,
@@ -255,6 +266,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     return { object: 'list', data };
   }
 
+  const server: Server = options.tls ? createHttpsServer(options.tls, handler) : createServer(handler);
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
   });
@@ -266,8 +278,12 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     configKey: 'router.listen',
   });
   return {
-    url: listening.url,
+    url: options.tls ? listening.url.replace(/^http:/, 'https:') : listening.url,
     port: listening.port,
+    setTls(tls) {
+      if ('setSecureContext' in server)
+        (server as { setSecureContext(o: RouterTls): void }).setSecureContext(tls);
+    },
     active: () => exchanges.size,
     drain(timeoutMs) {
       draining = true;

@@ -6,9 +6,19 @@
  */
 import { Pool } from 'undici';
 
+/** TLS to runtimes reached over https. */
+export interface RuntimeTls {
+  /** Roots to trust (PEM); Node's public roots when absent. */
+  ca?: string[];
+  /** False only with `security.tls.insecureSkipRuntimeVerify` (self-signed runtimes). */
+  rejectUnauthorized: boolean;
+}
+
 export interface UpstreamOptions {
   /** Most connections per endpoint origin (each carries one request at a time). */
   connections: number;
+  /** For https origins; absent: undici's defaults (Node's public roots, verified). */
+  tls?: RuntimeTls;
   headersTimeoutMs: number;
   bodyTimeoutMs: number;
 }
@@ -41,6 +51,7 @@ export function createUpstreams(options: UpstreamOptions): Upstreams {
         headersTimeout: options.headersTimeoutMs,
         bodyTimeout: options.bodyTimeoutMs,
         keepAliveTimeout: 30_000,
+        ...(options.tls && url.protocol === 'https:' ? { connect: { ...options.tls } } : {}),
       });
       pools.set(url.origin, pool);
     }

@@ -12,7 +12,7 @@ export type {
   MemberStats,
   MemberStatus,
 } from './types.ts';
-export type { ReceiveHandler, ReceiveInfo, Transport } from './transport.ts';
+export type { ReceiveHandler, ReceiveInfo, Transport, TransportStats } from './transport.ts';
 export {
   checkGossipSecurity,
   createKeyring,
@@ -22,6 +22,8 @@ export {
   type Keyring,
 } from './keyring.ts';
 export { createNetTransport, type NetTransport, type NetTransportOptions } from './net-transport.ts';
+export { GOSSIP_SERVER_NAME, type NetTlsOptions, type TlsRefusal } from './net-tls.ts';
+export { createPeerLogLimiter, type PeerLogLimiter, type PeerLogLimiterOptions } from './peer-log-limiter.ts';
 export { createRealClock, createVirtualClock, type Clock, type TimerId, type VirtualClock } from './clock.ts';
 export { DEFAULT_SWIM_CONFIG, resolveSwimConfig, type SwimConfig } from './config.ts';
 export { decodeJsonMeta, encodeJsonMeta, PROTOCOL_VERSION } from './codec.ts';

@@ -4,11 +4,17 @@
  * connection carrying one frame (u32 big-endian length, then the bytes); the receiver closes it
  * after the frame. Frames over `maxReliableBytes` and connections idle past the timeout are cut,
  * so a stray or hostile peer can hold neither memory nor sockets.
+ *
+ * With `tls`, the TCP channel is mTLS (net-tls.ts): both ends verified, the peer's node id handed
+ * to the receiver, refusals counted (`stats().tlsRefused`) and reported at most once per peer per
+ * interval. UDP cannot carry TLS: datagrams stay authenticated by the member's keyring alone.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createConnection, createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import { MeshError } from '../core/errors.ts';
-import type { ReceiveHandler, Transport } from './transport.ts';
+import { ACK, createTlsAcceptor, dialTls, type NetTlsOptions, type RefusalSink } from './net-tls.ts';
+import { createPeerLogLimiter } from './peer-log-limiter.ts';
+import type { ReceiveHandler, Transport, TransportStats } from './transport.ts';
 
 export interface NetTransportOptions {
   /** Address to bind (both UDP and TCP). */
@@ -23,9 +29,12 @@ export interface NetTransportOptions {
   maxReliableBytes?: number;
   /** A reliable send or receive that takes longer fails. */
   reliableTimeoutMs?: number;
+  /** mTLS on the TCP channel (both ends present and verify node certificates); plain TCP without. */
+  tls?: NetTlsOptions | undefined;
 }
 
 export interface NetTransport extends Transport {
+  stats(): TransportStats;
   close(): Promise<void>;
 }
 
@@ -38,10 +47,26 @@ export async function createNetTransport(o: NetTransportOptions): Promise<NetTra
   let handler: ReceiveHandler | undefined;
   const family = o.host.includes(':') ? 'udp6' : 'udp4';
   const udp = createSocket({ type: family });
-  const tcp = createServer((conn) => receiveFrame(conn));
+  const stats: TransportStats = { tlsRefused: 0 };
+  const limiter = createPeerLogLimiter({ intervalMs: o.tls?.refusalLogIntervalMs ?? 60_000 });
+  const refused: RefusalSink = (refusal, key) => {
+    stats.tlsRefused++;
+    const suppressed = limiter.take(key);
+    if (suppressed !== undefined) o.tls?.onRefused?.({ ...refusal, suppressed });
+  };
+  const accept = o.tls
+    ? createTlsAcceptor(o.tls, timeoutMs, (socket, nodeId) => receiveFrame(socket, nodeId), refused)
+    : (conn: TcpSocket) => receiveFrame(conn, undefined);
   const open = new Set<TcpSocket>();
+  const tcp = createServer((conn) => {
+    // Tracked from the start: a connection still in its TLS handshake must not hold up close().
+    open.add(conn);
+    conn.on('close', () => open.delete(conn));
+    accept(conn);
+  });
 
-  function receiveFrame(conn: TcpSocket): void {
+  /** Reads one frame; `peerId` is the TLS-verified node id of the sender (TLS mode only). */
+  function receiveFrame(conn: TcpSocket, peerId: string | undefined): void {
     open.add(conn);
     conn.on('close', () => open.delete(conn));
     conn.setTimeout(timeoutMs, () => conn.destroy());
@@ -49,7 +74,9 @@ export async function createNetTransport(o: NetTransportOptions): Promise<NetTra
     const chunks: Buffer[] = [];
     let received = 0;
     let length = -1;
+    let delivered = false;
     conn.on('data', (chunk: Buffer) => {
+      if (delivered) return; // one frame per connection: anything after it is ignored
       chunks.push(chunk);
       received += chunk.length;
       if (length < 0 && received >= FRAME_HEADER) {
@@ -58,10 +85,13 @@ export async function createNetTransport(o: NetTransportOptions): Promise<NetTra
       }
       if (length >= 0 && received >= FRAME_HEADER + length) {
         const frame = Buffer.concat(chunks).subarray(FRAME_HEADER, FRAME_HEADER + length);
-        conn.end();
+        delivered = true;
+        if (peerId === undefined) conn.end();
+        else conn.end(Buffer.of(ACK));
         handler?.(new Uint8Array(frame), {
           from: `${conn.remoteAddress}:${conn.remotePort}`,
           reliable: true,
+          ...(peerId !== undefined && { peerId }),
         });
       }
     });
@@ -84,7 +114,7 @@ export async function createNetTransport(o: NetTransportOptions): Promise<NetTra
       if (!target) return;
       udp.send(packet, target.port, target.host, () => {});
     },
-    sendReliable(to, data, done) {
+    sendReliable(to, data, done, toId) {
       let finished = false;
       const finish = (err?: Error) => {
         if (finished) return;
@@ -95,20 +125,29 @@ export async function createNetTransport(o: NetTransportOptions): Promise<NetTra
       if (!target) return finish(new MeshError('invalid_request', `bad member address "${to}"`));
       if (data.byteLength > maxReliable)
         return finish(new MeshError('invalid_request', `reliable message of ${data.byteLength} bytes`));
-      const conn = createConnection({ host: target.host, port: target.port });
+      const header = Buffer.alloc(FRAME_HEADER);
+      header.writeUInt32BE(data.byteLength, 0);
+      const write = (socket: TcpSocket) => socket.end(Buffer.concat([header, data]));
+      const tls = o.tls;
+      const conn = tls
+        ? dialTls(tls, { ...target, address: to }, toId, write, refused)
+        : createConnection({ host: target.host, port: target.port }, () => write(conn));
       conn.setTimeout(timeoutMs, () => conn.destroy(new MeshError('unavailable', `no answer from ${to}`)));
       conn.on('error', (err) => finish(MeshError.from(err, 'unavailable')));
-      conn.on('connect', () => {
-        const header = Buffer.alloc(FRAME_HEADER);
-        header.writeUInt32BE(data.byteLength, 0);
-        conn.end(Buffer.concat([header, data]));
+      let acked = false;
+      conn.on('data', (chunk: Buffer) => (acked ||= chunk[0] === ACK));
+      // Plain TCP: the receiver closes after reading the frame, only then did it arrive whole. TLS:
+      // a refused client sees a plain close too, so only the receiver's ACK counts (net-tls.ts).
+      conn.on('close', (hadError) => {
+        if (hadError) finish(new MeshError('unavailable', `send to ${to} failed`));
+        else if (tls && !acked)
+          finish(
+            new MeshError('unavailable', `${to} closed without acknowledging (refused our certificate?)`),
+          );
+        else finish();
       });
-      // The receiver closes after reading the frame: only then did it arrive whole.
-      conn.on('close', (hadError) =>
-        finish(hadError ? new MeshError('unavailable', `send to ${to} failed`) : undefined),
-      );
-      conn.resume();
     },
+    stats: () => ({ ...stats }),
     onReceive(h) {
       handler = h;
     },

@@ -30,8 +30,8 @@ export interface ProberContext {
   stats: MemberStats;
   /** Sends `messages` in one datagram to member `toId` at `to` (pending broadcasts piggybacked). */
   send(to: string, messages: readonly Message[], toId?: string): void;
-  /** Sends `messages` over the reliable channel to `to`. */
-  sendReliable(to: string, messages: readonly Message[], done?: (err?: Error) => void): void;
+  /** Sends `messages` over the reliable channel to member `toId` at `to`. */
+  sendReliable(to: string, messages: readonly Message[], done?: (err?: Error) => void, toId?: string): void;
 }
 
 export interface Prober {
@@ -137,7 +137,12 @@ export function createProber(ctx: ProberContext): Prober {
       p.expectedNacks++;
     }
     if (config.reliableProbeFallback)
-      ctx.sendReliable(p.target.address, [{ type: 'ping', seq: p.seq, target: p.target.id }]);
+      ctx.sendReliable(
+        p.target.address,
+        [{ type: 'ping', seq: p.seq, target: p.target.id }],
+        undefined,
+        p.target.id,
+      );
   }
 
   function probe(target: Entry, intervalMs: number): void {
@@ -206,7 +211,7 @@ export function createProber(ctx: ProberContext): Prober {
     onPing(m, sender, reliable) {
       if (m.target !== '' && m.target !== ctx.selfId) return; // meant for a previous owner of the address
       const ack: Message = { type: 'ack', seq: m.seq };
-      if (reliable) ctx.sendReliable(sender.address, [ack]);
+      if (reliable) ctx.sendReliable(sender.address, [ack], undefined, sender.id);
       else ctx.send(sender.address, [ack], sender.id);
     },
     onPingReq(m, sender) {

@@ -83,6 +83,8 @@ const zeroStats = (): MemberStats => ({
   packetsReceived: 0,
   badPackets: 0,
   unauthenticated: 0,
+  tlsRefused: 0,
+  peerMismatches: 0,
   unknownMessages: 0,
   handlerErrors: 0,
   packetsSent: 0,
@@ -156,8 +158,13 @@ export function createMember(opts: MemberOptions): Member {
     transport.send(to, seal(joinPacket(header, parts)));
   }
 
-  function sendReliable(to: string, messages: readonly Message[], done?: (err?: Error) => void): void {
-    transport.sendReliable(to, seal(joinPacket(header, messages.map(encodeMessage))), done);
+  function sendReliable(
+    to: string,
+    messages: readonly Message[],
+    done?: (err?: Error) => void,
+    toId?: string,
+  ): void {
+    transport.sendReliable(to, seal(joinPacket(header, messages.map(encodeMessage))), done, toId);
   }
 
   const prober = createProber({
@@ -176,7 +183,8 @@ export function createMember(opts: MemberOptions): Member {
   const pending = new Map<number, (ok: boolean) => void>();
   let pushPullSeq = 0;
 
-  function pushPull(to: string, join: boolean, done: (ok: boolean) => void): void {
+  /** `toId`: the member expected at `to`, when known (not for seeds). */
+  function pushPull(to: string, join: boolean, done: (ok: boolean) => void, toId?: string): void {
     const seq = ++pushPullSeq;
     let settled = false;
     const settle = (ok: boolean) => {
@@ -191,9 +199,14 @@ export function createMember(opts: MemberOptions): Member {
     const timer = clock.setTimer(config.joinTimeoutMs, () => settle(false));
     pending.set(seq, settle);
     const m: PushPullMessage = { type: 'push-pull', seq, join, reply: false, members: table.records() };
-    sendReliable(to, [m], (err) => {
-      if (err) settle(false);
-    });
+    sendReliable(
+      to,
+      [m],
+      (err) => {
+        if (err) settle(false);
+      },
+      toId,
+    );
   }
 
   function onPushPull(m: PushPullMessage, p: Packet): void {
@@ -207,7 +220,7 @@ export function createMember(opts: MemberOptions): Member {
         reply: true,
         members: table.records(),
       };
-      sendReliable(p.fromAddress, [reply]);
+      sendReliable(p.fromAddress, [reply], undefined, p.from);
     }
   }
 
@@ -248,6 +261,11 @@ export function createMember(opts: MemberOptions): Member {
       p = decodePacket(plain);
     } catch {
       stats.badPackets++;
+      return;
+    }
+    // With mTLS the connection proved who sent it: a header naming another node is an impersonation.
+    if (info.peerId !== undefined && p.from !== info.peerId) {
+      stats.peerMismatches++;
       return;
     }
     stats.unknownMessages += p.unknown;
@@ -307,7 +325,7 @@ export function createMember(opts: MemberOptions): Member {
         1,
         random,
       );
-      if (peer) pushPull(peer.address, false, () => {});
+      if (peer) pushPull(peer.address, false, () => {}, peer.id);
     },
   );
   every(
@@ -320,7 +338,7 @@ export function createMember(opts: MemberOptions): Member {
         1,
         random,
       );
-      if (peer) pushPull(peer.address, false, () => {});
+      if (peer) pushPull(peer.address, false, () => {}, peer.id);
     },
   );
 
@@ -401,6 +419,6 @@ export function createMember(opts: MemberOptions): Member {
       return () => listeners.delete(listener);
     },
     health: () => awareness.score(),
-    stats: () => ({ ...stats }),
+    stats: () => ({ ...stats, ...(transport.stats && { tlsRefused: transport.stats().tlsRefused }) }),
   };
 }

@@ -14,6 +14,17 @@ export interface ReceiveInfo {
   from: string;
   /** True when it came over the reliable channel. */
   reliable: boolean;
+  /**
+   * The sender's node id as its TLS certificate proved it (reliable channel with mTLS only).
+   * The member drops a packet whose header names another sender.
+   */
+  peerId?: string;
+}
+
+/** Counters a transport keeps itself (monotonic). */
+export interface TransportStats {
+  /** Reliable-channel connections refused by mTLS: the peer's certificate did not verify. */
+  tlsRefused: number;
 }
 
 /** Receives one whole packet (a datagram, or one message of the reliable channel). */
@@ -28,9 +39,12 @@ export interface Transport {
   send(to: string, packet: Uint8Array): void;
   /**
    * Delivers `data` whole and once, or fails: `done` (when given) is called exactly once, with an
-   * error when `to` could not be reached in time. Never throws.
+   * error when `to` could not be reached in time. Never throws. `toId`, the member id expected at
+   * `to` when known, lets a transport that authenticates peers refuse another node there.
    */
-  sendReliable(to: string, data: Uint8Array, done?: (err?: Error) => void): void;
+  sendReliable(to: string, data: Uint8Array, done?: (err?: Error) => void, toId?: string): void;
   /** Sets the one receiver of both kinds, replacing any earlier one; `undefined` detaches it. */
   onReceive(handler: ReceiveHandler | undefined): void;
+  /** Its own counters, where it keeps any (the member adds them to its `stats()`). */
+  stats?(): TransportStats;
 }

@@ -43,6 +43,13 @@ export interface MemberStats {
   badPackets: number;
   /** Packets no key of the member's keyring opened (another cluster, a stale key, tampering): dropped. */
   unauthenticated: number;
+  /**
+   * Reliable-channel connections refused by mTLS (the transport's count): a peer certificate of
+   * another CA, expired, not a node of the trust domain, or not the node dialled.
+   */
+  tlsRefused: number;
+  /** Reliable messages whose header names a sender other than the node its TLS certificate proved: dropped. */
+  peerMismatches: number;
   /** Messages of unknown types, skipped. */
   unknownMessages: number;
   /** Exceptions thrown while handling a decoded packet (or by a listener): caught, counted. */

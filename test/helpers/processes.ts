@@ -36,8 +36,8 @@ export async function spawnMeshd(
   return {
     ...started,
     urls: {
-      router: pick(/router \(OpenAI API\): (http:\/\/\S+)\/v1/),
-      api: pick(/control API \(gRPC \+ Connect JSON\): (http:\/\/\S+)/),
+      router: pick(/router \(OpenAI API\): (https?:\/\/\S+)\/v1/),
+      api: pick(/control API \(gRPC \+ Connect JSON\): (https?:\/\/\S+)/),
       metrics: pick(/metrics: (http:\/\/\S+)\/metrics/),
       gossip: pick(/gossip \(SWIM, UDP\+TCP\): (\S+)/),
     },

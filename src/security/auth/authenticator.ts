@@ -25,7 +25,11 @@ export interface Authenticator {
   authenticate(authorization: string | null, peer: PeerInfo): Promise<Principal>;
 }
 
-/** An authenticator for `security.auth` (and a certificate verifier, once TLS is wired). */
+/**
+ * An authenticator for `security.auth` and, where the API port serves TLS, client certificates.
+ * With TLS on, every caller must prove who it is, JWT configured or not: a certificate of the
+ * mesh CA, or a token.
+ */
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const { config, verifyPeer } = options;
   const jwt: JwtVerifier | undefined = config.jwt ? createJwtVerifier(config.jwt) : undefined;
@@ -34,6 +38,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     enabled,
     async authenticate(authorization, peer) {
       if (!enabled) return ANONYMOUS_ADMIN;
+      // A certificate that is presented must verify, token or not: a connection TLS refused (another
+      // CA, expired) gets nothing, rather than the benefit of whatever token rides along.
+      let fromCertificate: Principal | undefined;
+      if (verifyPeer && peer.certificate && Object.keys(peer.certificate).length > 0) {
+        try {
+          fromCertificate = principalFromPeer(await verifyPeer(peer.certificate, peer));
+        } catch (err) {
+          throw unauthenticated(`client certificate refused: ${(err as Error).message}`);
+        }
+      }
       // A bearer token wins over the connection's certificate: a node forwarding a person's call
       // sends the person's token, and the target checks the person's role.
       if (authorization !== null) {
@@ -43,16 +57,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           throw unauthenticated('bearer tokens are not accepted: security.auth.jwt is not configured');
         return jwt.verify(token);
       }
-      if (verifyPeer && peer.certificate && Object.keys(peer.certificate).length > 0) {
-        try {
-          return principalFromPeer(await verifyPeer(peer.certificate));
-        } catch (err) {
-          throw unauthenticated(`client certificate refused: ${(err as Error).message}`);
-        }
-      }
+      if (fromCertificate) return fromCertificate;
       if (config.allowUnauthenticatedLoopback && isLoopbackHost(peer.remoteAddress ?? ''))
         return LOOPBACK_ADMIN;
-      throw unauthenticated('no credentials: send Authorization: Bearer <token> (mesh --token, $MESH_TOKEN)');
+      throw unauthenticated(
+        verifyPeer && !jwt
+          ? 'no credentials: present a client certificate of the mesh CA (mesh --cert/--key)'
+          : verifyPeer
+            ? 'no credentials: send Authorization: Bearer <token> (mesh --token, $MESH_TOKEN) or a client certificate'
+            : 'no credentials: send Authorization: Bearer <token> (mesh --token, $MESH_TOKEN)',
+      );
     },
   };
 }

@@ -17,9 +17,13 @@ export interface PeerIdentity {
 
 /**
  * Checks a client certificate against the mesh CA; returns its identity, throws (any error) when
- * it is not acceptable. Supplied by the PKI code where TLS is wired.
+ * it is not acceptable. Supplied by the PKI code where TLS is wired; it gets the connection too,
+ * for what the TLS handshake concluded (a server sees the client's leaf only, not its chain).
  */
-export type PeerVerifier = (certificate: PeerCertificate) => PeerIdentity | Promise<PeerIdentity>;
+export type PeerVerifier = (
+  certificate: PeerCertificate,
+  peer: PeerInfo,
+) => PeerIdentity | Promise<PeerIdentity>;
 
 /** The connection a call came in on, as far as authentication cares. */
 export interface PeerInfo {
@@ -27,6 +31,10 @@ export interface PeerInfo {
   remoteAddress?: string;
   /** The client certificate, on a TLS connection that received one. */
   certificate?: PeerCertificate;
+  /** Whether the TLS handshake verified `certificate` against the trust bundle. */
+  authorized?: boolean;
+  /** Why it did not, when it did not. */
+  authorizationError?: string;
 }
 
 /** Where the API server puts the `PeerInfo` of each call (Connect context values). */

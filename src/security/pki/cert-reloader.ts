@@ -16,8 +16,11 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 export interface CertReloaderOptions {
   certFile: string;
   keyFile: string;
-  /** The trust bundle (bundle.pem). */
-  caFile: string;
+  /**
+   * The trust bundle (bundle.pem). Absent for a server certificate that verifies nobody (the
+   * router port's, from a public CA): `options.ca` is then empty.
+   */
+  caFile?: string;
   /** Called after a new set is in place (not for the first load). */
   onChange?: (state: CertState) => void;
   /** Called when a changed set stays unusable after the retries; the old set stays in use. */
@@ -55,10 +58,11 @@ async function load(opts: CertReloaderOptions): Promise<CertState> {
   const [cert, key, ca] = await Promise.all([
     readFile(opts.certFile, 'utf8'),
     readFile(opts.keyFile, 'utf8'),
-    readFile(opts.caFile, 'utf8'),
+    opts.caFile === undefined ? '' : readFile(opts.caFile, 'utf8'),
   ]);
   const options = { cert, key, ca };
-  const secureContext = createSecureContext(options); // throws on a key that does not match
+  // Throws on a key that does not match.
+  const secureContext = createSecureContext(ca === '' ? { cert, key } : options);
   const leaf = new X509Certificate(cert);
   return { options, secureContext, expiresAt: leaf.validToDate, serial: leaf.serialNumber.toLowerCase() };
 }
@@ -102,7 +106,7 @@ export async function createCertReloader(opts: CertReloaderOptions): Promise<Cer
   };
 
   const names = new Map<string, Set<string>>();
-  for (const f of [opts.certFile, opts.keyFile, opts.caFile]) {
+  for (const f of [opts.certFile, opts.keyFile, ...(opts.caFile === undefined ? [] : [opts.caFile])]) {
     const set = names.get(dirname(f)) ?? new Set<string>();
     set.add(basename(f));
     names.set(dirname(f), set);

@@ -37,8 +37,21 @@ export interface VerifyPeerOptions {
   now?: Date;
 }
 
+/**
+ * A TLS connection's verdict, as a server hands it on after the handshake (an HTTP/2 request sees
+ * its socket only through a proxy): the client's leaf and whether Node's TLS stack verified it
+ * against the bundle. A server never sees the client's intermediate, so it cannot check the chain
+ * again itself.
+ */
+export interface TlsPeer {
+  tlsCertificate: PeerCertificate;
+  authorized: boolean;
+  authorizationError?: Error | string | null;
+}
+
 /** Where a peer's certificates come from. */
-export type PeerInput = string | X509Certificate | readonly X509Certificate[] | PeerCertificate | TLSSocket;
+export type PeerInput =
+  string | X509Certificate | readonly X509Certificate[] | PeerCertificate | TLSSocket | TlsPeer;
 
 /** Chains longer than leaf + intermediate + root (+ one spare) are refused: the mesh makes none. */
 const MAX_CHAIN = 4;
@@ -58,15 +71,22 @@ function peerChain(input: PeerInput): { chain: X509Certificate[]; fromTls: boole
   if (typeof input === 'string') return { chain: parseBundle(input), fromTls: false };
   if (input instanceof X509Certificate) return { chain: walkX509(input), fromTls: false };
   if (Array.isArray(input)) return { chain: [...(input as X509Certificate[])], fromTls: false };
-  if ('getPeerX509Certificate' in input) {
-    const socket = input;
+  if ('getPeerX509Certificate' in input || 'tlsCertificate' in input) {
     // getPeerCertificate, not getPeerX509Certificate: the latter answers only once per socket on
     // the client side (Node 24), and a second reader (logging, RBAC) would see "no certificate".
-    const leaf = socket.getPeerCertificate(true);
+    const peer: TlsPeer =
+      'tlsCertificate' in input
+        ? input
+        : {
+            tlsCertificate: input.getPeerCertificate(true),
+            authorized: input.authorized,
+            authorizationError: input.authorizationError,
+          };
+    const leaf = peer.tlsCertificate;
     if (!leaf?.raw) fail('the peer sent no certificate (mTLS needs a client certificate)');
-    if (!socket.authorized)
-      fail(`the peer's certificate was refused by TLS: ${String(socket.authorizationError)}`, {
-        reason: String(socket.authorizationError),
+    if (!peer.authorized)
+      fail(`the peer's certificate was refused by TLS: ${String(peer.authorizationError)}`, {
+        reason: String(peer.authorizationError),
       });
     // A server sees only the leaf (Node exposes no client chain); TLS verified it against `ca`.
     return { chain: walkPeerCertificate(leaf), fromTls: true };

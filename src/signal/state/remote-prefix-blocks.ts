@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from '@connectrpc/connect';
+import type { SecureClientSessionOptions } from 'node:http2';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import { StatePlane } from '../../gen/infermesh/state/v1/state_pb.js';
 import type { Logger } from '../../observability/log.ts';
@@ -24,6 +25,8 @@ export interface RemotePrefixBlocksOptions {
   maxReconnectMs?: number;
   /** HTTP/2 PING interval that detects a silently dead peer. Default 10000. */
   pingIntervalMs?: number;
+  /** TLS of an https:// URL: the node certificate to present and how to check the peer's. */
+  connectOptions?: SecureClientSessionOptions;
 }
 
 export interface RemotePrefixBlocksSubscriber {
@@ -42,10 +45,11 @@ export function createRemotePrefixBlocksSubscriber(
   const reconnectMs = options.reconnectMs ?? 250;
   const maxReconnectMs = Math.max(options.maxReconnectMs ?? 5000, reconnectMs);
   const pingIntervalMs = options.pingIntervalMs ?? 10_000;
-  const sessions = new Http2SessionManager(url, {
-    pingIntervalMs,
-    pingTimeoutMs: Math.min(pingIntervalMs, 5000),
-  });
+  const sessions = new Http2SessionManager(
+    url,
+    { pingIntervalMs, pingTimeoutMs: Math.min(pingIntervalMs, 5000) },
+    options.connectOptions,
+  );
   const client = createClient(StatePlane, createGrpcTransport({ baseUrl: url, sessionManager: sessions }));
   const held = new Map<string, number>(); // endpoint → block size
   const stopping = new AbortController();

@@ -11,6 +11,7 @@
  * the new snapshot replaces them. `stop()` removes every record this subscriber wrote.
  */
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import type { SecureClientSessionOptions } from 'node:http2';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { GpuState } from '../../core/gpu.ts';
 import type { ModelState } from '../../core/types.ts';
@@ -41,6 +42,8 @@ export interface RemoteStateSubscriberOptions {
   maxReconnectMs?: number;
   /** HTTP/2 PING interval that detects a silently dead peer. Default 10000. */
   pingIntervalMs?: number;
+  /** TLS of an https:// URL: the node certificate to present and how to check the peer's. */
+  connectOptions?: SecureClientSessionOptions;
 }
 
 /** A running (or stopped) mirror of one peer. */
@@ -81,10 +84,11 @@ export function createRemoteStateSubscriber(options: RemoteStateSubscriberOption
   const { url, store, gpus, logger } = options;
   const pingIntervalMs = options.pingIntervalMs ?? 10_000;
   // Our own session manager, so stop() can close the connection and let the process exit.
-  const sessions = new Http2SessionManager(url, {
-    pingIntervalMs,
-    pingTimeoutMs: Math.min(pingIntervalMs, 5000),
-  });
+  const sessions = new Http2SessionManager(
+    url,
+    { pingIntervalMs, pingTimeoutMs: Math.min(pingIntervalMs, 5000) },
+    options.connectOptions,
+  );
   const client = createClient(StatePlane, createGrpcTransport({ baseUrl: url, sessionManager: sessions }));
   const common = {
     url,
