@@ -161,7 +161,7 @@ test('the API URL is https, and the router follows the gpu node over mTLS and ro
   assert.doesNotMatch(gpu.output(), /"result":"denied"[^\n]*node\/router-1/);
 });
 
-test('a model-control call forwarded by the router reaches the gpu node as the router node', async () => {
+test('model control: a node identity may not load or unload, so a call forwarded under the router certificate is refused by the target', async () => {
   const alice = await issue('fwd-admin', ['operator'], { kind: 'admin' });
   const err = await refusal(
     control(alice, router.urls.api).unloadModel({
@@ -170,17 +170,21 @@ test('a model-control call forwarded by the router reaches the gpu node as the r
       endpoint: 'h100-0',
     }),
   );
-  // The gpu node's own answer about the model, not a refused or broken link.
-  for (const code of [Code.Unauthenticated, Code.PermissionDenied, Code.Unavailable])
-    assert.notEqual(err.code, code, err.message);
+  assert.equal(err.code, Code.PermissionDenied, err.message);
   await waitFor(
     () =>
-      /"principal":"spiffe:\/\/mesh\.local\/node\/router-1"[^\n]*"rpc":"infermesh\.control\.v1\.ControlPlane\/UnloadModel"/.test(
+      /"principal":"spiffe:\/\/mesh\.local\/node\/router-1"[^\n]*"rpc":"infermesh\.control\.v1\.ControlPlane\/UnloadModel"[^\n]*"result":"denied"/.test(
         gpu.output(),
       ),
     5000,
-    'the gpu node to audit the forwarded call',
+    'the gpu node to audit the refused call',
   );
+  // Called on the target node itself, the person's certificate is what is judged.
+  const direct = await refusal(
+    control(alice).unloadModel({ nodeId: 'gpu-1', model: 'no-such-lora', endpoint: 'h100-0' }),
+  );
+  for (const code of [Code.Unauthenticated, Code.PermissionDenied, Code.Unavailable])
+    assert.notEqual(direct.code, code, direct.message);
 });
 
 test('mesh --cert/--key/--ca with an admin certificate lists the nodes over https', async () => {
@@ -397,4 +401,46 @@ test('with renew.caDir a node issues its own certificate and serves it', async (
     s.on('error', reject);
   });
   assert.match(served, /URI:spiffe:\/\/mesh\.local\/node\/gpu-2/);
+});
+
+test('with gossip: a router finds a GPU node over mTLS gossip and follows its https API by its node id', async () => {
+  const gpuCert = await issue('gpu-2', ['gpu']);
+  const routerCert = await issue('router-2', ['router']);
+  const timing = { probeIntervalMs: 200, probeTimeoutMs: 100, suspicionMult: 2, gossipIntervalMs: 50 };
+  const gpu2 = await spawnMeshd({
+    apiVersion: 'infermesh/v1',
+    node: { id: 'gpu-2', roles: ['gpu'] },
+    api: listen0,
+    metrics: listen0,
+    log: { level: 'warn' },
+    membership: { bind: '127.0.0.1:0', timing },
+    gpu: { scrapeIntervalMs: 100, simulators: [{ name: 'h100-0', profile: 'h100', timeScale: 20, seed: 2 }] },
+    security: { tls: tlsOf(gpuCert) },
+  });
+  nodes.push(gpu2);
+  const router2 = await spawnMeshd({
+    apiVersion: 'infermesh/v1',
+    node: { id: 'router-2', roles: ['router'] },
+    api: listen0,
+    metrics: listen0,
+    log: { level: 'warn' },
+    router: { listen: listen0, workers: 1 },
+    membership: { bind: '127.0.0.1:0', seeds: [gpu2.urls.gossip], timing },
+    security: { tls: tlsOf(routerCert) },
+  });
+  nodes.push(router2);
+  assert.match(gpu2.urls.api, /^https:/);
+  await waitFor(
+    async () => {
+      const res = await fetch(`${router2.urls.router}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sim-llama-3-8b', prompt: 'hello', max_tokens: 4 }),
+      });
+      await res.text();
+      return res.status === 200 && res.headers.get('x-infermesh-endpoint') === 'gpu-2/h100-0';
+    },
+    20_000,
+    'router-2 to route to gpu-2 found by gossip',
+  );
 });

@@ -82,7 +82,7 @@ test('the ladder, node identities, unknown RPCs', async () => {
   await assert.rejects(authorize(who(['viewer']), cp, 'DrainNode', {}), { code: 'permission_denied' });
   await assert.rejects(authorize(who([]), cp, 'ListNodes', {}), { code: 'permission_denied' });
   // A node may forward model control and stream state, never drain or write policies.
-  await authorize(who(['viewer'], true), cp, 'LoadModel', {});
+  await assert.rejects(authorize(who(['viewer'], true), cp, 'LoadModel', {}), { code: 'permission_denied' });
   await authorize(who(['viewer'], true), 'infermesh.state.v1.StatePlane', 'ShareInFlight', undefined);
   await assert.rejects(authorize(who(['viewer'], true), cp, 'DrainNode', {}), { code: 'permission_denied' });
   await assert.rejects(authorize(ANONYMOUS_ADMIN, cp, 'Reboot', {}), /not in the RPC table/);

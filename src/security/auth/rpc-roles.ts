@@ -46,9 +46,11 @@ export const RPC_ROLES: Readonly<Record<string, Readonly<Record<string, RpcRule>
     UndrainNode: { role: 'operator', write: true },
     PinModel: { role: 'operator', write: true },
     UnpinModel: { role: 'operator', write: true },
-    // Node: a node that is not the target forwards the call; it checked the caller's role first.
-    LoadModel: { role: 'operator', node: true, write: true },
-    UnloadModel: { role: 'operator', node: true, write: true },
+    // Not nodes: only a person's identity loads and unloads. A node that forwards the call passes
+    // the caller's bearer token on, and the target judges that; a caller with a client certificate
+    // calls the target node itself.
+    LoadModel: { role: 'operator', write: true },
+    UnloadModel: { role: 'operator', write: true },
     GetPolicy: { role: 'viewer', node: true, tenant: policyNameTenant },
     ListPolicies: read,
     SetPolicy: { role: 'admin', write: true, tenant: setPolicyTenant },
