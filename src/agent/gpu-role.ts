@@ -13,6 +13,7 @@ import { createSimServer } from '../sim/server.ts';
 import { endpointGpusFromConfig } from './endpoint-gpus.ts';
 import type { PrefixBlockHub } from '../signal/state/prefix-blocks.ts';
 import { startPrefixBlockFeeds, type KvEventSource } from './prefix-blocks-role.ts';
+import { runtimeTlsOf } from './router-tls.ts';
 
 export interface GpuRole {
   simulators: Array<{ name: string; url: string }>;
@@ -62,6 +63,8 @@ export async function startGpuRole(
     store: deps.store,
     metrics: deps.metrics,
     logger: deps.logger.child({ component: 'scraper' }),
+    // The same trust as the router's: a runtime scraped over https is one routed to over https.
+    tls: runtimeTlsOf(config),
   });
   const kvSources: KvEventSource[] = [
     ...config.gpu.runtimes.flatMap((r) =>

@@ -48,6 +48,8 @@ export interface RuntimeScraperOptions {
   maxBodyBytes?: number;
   /** Deadline of one load/unload call through `control()` (default 60 s: a model load is slow). */
   controlTimeoutMs?: number;
+  /** TLS to runtimes with https URLs (the router's own: public roots plus the mesh bundle). */
+  tls?: { ca?: string[]; rejectUnauthorized: boolean };
 }
 
 export interface RuntimeScraper {
@@ -95,7 +97,7 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
     connections: 4,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
-    connect: { timeout: timeoutMs },
+    connect: { timeout: timeoutMs, ...options.tls },
   });
   const getText = createGetText(agent);
   // Lifecycle calls get their own pool: a model load may take far longer than a scrape's deadline.
@@ -104,6 +106,7 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
     connections: 2,
     headersTimeout: controlTimeoutMs,
     bodyTimeout: controlTimeoutMs,
+    ...(options.tls ? { connect: { ...options.tls } } : {}),
   });
   const send = createSendRequest(controlAgent, controlTimeoutMs);
   const minWindowMs = Math.min(intervalMs, 1000) / 2;
