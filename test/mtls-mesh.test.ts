@@ -245,7 +245,7 @@ test('the API port refuses each bad caller with the right code', async () => {
   assert.equal(late.code, Code.Unauthenticated, late.message);
   assert.match(late.message, /expired/i);
 
-  // A node identity reads and watches, but is no admin: a policy write is refused.
+  // A router's node identity reads and watches, but is no admin: a policy write is refused.
   const node = {
     certFile: join(dir, 'certs', 'router-1', 'node.crt'),
     keyFile: join(dir, 'certs', 'router-1', 'node.key'),
@@ -253,6 +253,10 @@ test('the API port refuses each bad caller with the right code', async () => {
   await control(node).listNodes({});
   const denied = await refusal(control(node).createTenant({ tenant: { id: 'acme' } }));
   assert.equal(denied.code, Code.PermissionDenied, denied.message);
+  // Only routers (and edges) follow nodes: a gpu node's certificate reads nothing.
+  const gpuOnly = await issue('gpu-9', ['gpu']);
+  const notRouter = await refusal(control(gpuOnly).listNodes({}));
+  assert.equal(notRouter.code, Code.PermissionDenied, notRouter.message);
 
   // An admin certificate of the mesh CA may.
   const admin = await issue('root-admin', ['admin'], { kind: 'admin' });

@@ -41,13 +41,16 @@ export interface PeerInfo {
 export const PEER_INFO = createContextKey<PeerInfo>({}, { description: 'peer of the call' });
 
 /**
- * A certificate identity as a principal. A node gets `viewer` plus the node-callable RPCs (state
- * streams, scoring, forwarded model control): what internal links need and nothing an operator
- * does. An admin identity gets the ladder roles its certificate names.
+ * A certificate identity as a principal. A router or edge node gets the node-callable RPCs (state
+ * streams, in-flight sharing, scoring): what internal links need and nothing an operator does; a
+ * node with neither role gets nothing. An admin identity gets the ladder roles its certificate names.
  */
 export function principalFromPeer(identity: PeerIdentity): Principal {
   if (identity.kind === 'node') {
-    return { name: identity.spiffeId, source: 'certificate', roles: ['viewer'], node: true };
+    // The internal links are the routers': a router (or edge) follows nodes' state, shares its
+    // in-flight work; a node certificate with neither role gets nothing on the API port.
+    const routes = identity.roles.includes('router') || identity.roles.includes('edge');
+    return { name: identity.spiffeId, source: 'certificate', roles: [], node: routes };
   }
   return {
     name: identity.spiffeId,
