@@ -168,3 +168,13 @@ test('property: whatever plugins return, totals stay in [0,1] and the pick is a 
     { numRuns: 100 },
   );
 });
+
+test('a decision explains as many of the best as asked (the Scoring RPC topK), beyond the default three', () => {
+  const engine = createScoringEngine();
+  for (let i = 0; i < 8; i++) engine.fleet.upsert(modelState(`e${i}`));
+  assert.equal(engine.decide({ model: 'm' }).top.length, 3);
+  const eight = engine.decide({ model: 'm' }, undefined, 8).top;
+  assert.equal(new Set(eight.map((t) => t.endpointId)).size, 8);
+  assert.equal(engine.decide({ model: 'm' }, undefined, 20).top.length, 8);
+  assert.equal(engine.decide({ model: 'm' }, undefined, false).top.length, 0);
+});

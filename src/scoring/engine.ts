@@ -73,9 +73,10 @@ export interface ScoringEngine {
   /**
    * Ranks and picks a target for `req`. Throws `model_not_found` when no endpoint knows the model
    * and `no_healthy_endpoint` when every one is filtered out. `explain` false leaves `top` empty
-   * (the router's hot path needs the pick, not the reasons).
+   * (the router's hot path needs the pick, not the reasons); a number explains that many of the
+   * best (the Scoring RPC's `topK`); true, `explainTop`.
    */
-  decide(req: ScoringRequest, profile?: string, explain?: boolean): Decision;
+  decide(req: ScoringRequest, profile?: string, explain?: boolean | number): Decision;
   /** The router sent `req` to `target`: counts it at once (in-flight, KV, prefix index, queue). */
   routed(target: EndpointView, req: ScoringRequest, predictedWaitMs?: number): RouteTicket;
   /** First token arrived `ttftMs` after sending: learns the service rate, corrects the queue estimate. */
@@ -168,7 +169,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
   let totals = new Float64Array(0);
   let raw = new Float64Array(0);
   let perScorer = new Float64Array(0);
-  const topIdx = new Int32Array(explainTop);
+  let topIdx = new Int32Array(explainTop);
   let constScores = new Float64Array(8); // per scorer: its constant score this decision, NaN if scored
   const grow = (n: number, scorers: number) => {
     if (n <= cap && perScorer.length >= n * scorers) return;
@@ -179,7 +180,11 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     perScorer = new Float64Array(cap * Math.max(1, scorers));
   };
 
-  function decide(req: ScoringRequest, profileName = defaultProfile, explain = true): Decision {
+  function decide(
+    req: ScoringRequest,
+    profileName = defaultProfile,
+    explain: boolean | number = true,
+  ): Decision {
     journal.catchUp();
     decisionNow = now();
     try {
@@ -189,7 +194,7 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     }
   }
 
-  function decideNow(req: ScoringRequest, profileName: string, explain: boolean): Decision {
+  function decideNow(req: ScoringRequest, profileName: string, explain: boolean | number): Decision {
     const p = profiles.get(profileName);
     if (!p) throw new MeshError('invalid_request', `unknown scoring profile "${profileName}"`);
     const list = fleet.forModel(req.model);
@@ -280,13 +285,15 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
       target,
       score: sumW > 0 ? (totals[chosen]! + constTotal) / sumW : 1,
       predictedWaitMs: predictWaitMs(target, ctx),
-      top: explain ? explainBest(p, n, chosen, sumW, weights, constTotal) : [],
+      top: explain
+        ? explainBest(p, n, chosen, sumW, weights, constTotal, explain === true ? explainTop : explain)
+        : [],
       candidates: n,
       profile: profileName,
     };
   }
 
-  /** The best `explainTop` candidates (the chosen one first) with each weighted scorer's score. */
+  /** The best `count` candidates (the chosen one first) with each weighted scorer's score. */
   function explainBest(
     p: CompiledProfile,
     n: number,
@@ -294,8 +301,11 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     sumW: number,
     weights: Float64Array,
     constTotal: number,
+    count: number,
   ): ExplainedTarget[] {
-    const m = selectTop(totals, n, Math.min(explainTop, n), topIdx, chosen);
+    const want = Math.min(count, n);
+    if (topIdx.length < want) topIdx = new Int32Array(want);
+    const m = selectTop(totals, n, want, topIdx, chosen);
     const out: ExplainedTarget[] = [];
     for (let j = 0; j < m; j++) {
       const i = topIdx[j]!;

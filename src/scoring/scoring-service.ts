@@ -61,9 +61,9 @@ function createScoringService(options: ScoringServiceOptions): ServiceImpl<typeo
         exclude: req.excludeEndpointIds.length > 0 ? new Set(req.excludeEndpointIds) : undefined,
         requestId: req.requestId,
       };
-      const decision = engine.decide(request, req.profile || undefined);
-      const reason = engine.explain(decision);
       const k = req.topK > 0 ? req.topK : 3;
+      const decision = engine.decide(request, req.profile || undefined, k);
+      const reason = engine.explain(decision);
       const targets = decision.top.slice(0, k).map((t) => {
         const v = engine.fleet.get(t.endpointId, req.model);
         const wait = v ? engine.predictWaitMs(v) : 0;
