@@ -8,6 +8,7 @@
  */
 import type { ChildHandle } from '../../test/helpers/processes.ts';
 import { spawnMeshd, spawnScript } from '../../test/helpers/processes.ts';
+import { PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
 import { DEFAULT_PRIOR_RATES } from '../../src/scoring/service-rates.ts';
 import { parsePrometheus, samplesByName } from '../../src/signal/runtime/prometheus/index.ts';
 import type { EndpointSpec } from './capacity.ts';
@@ -118,6 +119,17 @@ async function simCounters(url: string): Promise<SimCounters> {
  * The simulator's URL from its complete start-up line (never from a partial one: the review saw
  * `fetch failed: bad port` from a URL cut mid-write), once it answers `/health`.
  */
+/** The KV-event sockets a simulator started with `kvEvents` printed on its start-up line. */
+function simKvEvents(handle: ChildHandle): { kvEvents: string; kvEventsReplay?: string } | undefined {
+  const line = handle
+    .output()
+    .split('\n')
+    .find((l) => l.includes('mesh-sim listening on') && l.endsWith(REAL_SIM_READY));
+  const m = line?.match(/ kv-events=(tcp:\/\/\S+) kv-replay=(\S+)/);
+  if (!m) return undefined;
+  return { kvEvents: m[1]!, ...(m[2] !== '-' ? { kvEventsReplay: m[2]! } : {}) };
+}
+
 async function simUrl(handle: ChildHandle, timeoutMs = 15_000): Promise<string> {
   const line = handle
     .output()
@@ -189,6 +201,8 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
           maxNumBatchedTokens: spec.maxNumBatchedTokens,
           timeScale: o.timeScale,
           seed: o.seed + i,
+          // A precise profile routes on the engines' KV events: the simulators publish them as vLLM does.
+          ...(o.profile in PRECISE_PROFILES ? { kvEvents: { port: 0, topic: '' } } : {}),
         };
         const handle = await track(
           spawnScript('bench/routing/real-sim.ts', [JSON.stringify(opts)], `${REAL_SIM_READY}\n`, {
@@ -197,7 +211,8 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
           }),
         );
         const url = await simUrl(handle);
-        return { handle, url, name: `${spec.gpu}-${i}`, gpuType: spec.gpu.toUpperCase() };
+        const kv = simKvEvents(handle);
+        return { handle, url, name: `${spec.gpu}-${i}`, gpuType: spec.gpu.toUpperCase(), kv };
       }),
     );
     for (const s of settled) if (s.status === 'fulfilled') started.push(s.value.handle);
@@ -226,7 +241,7 @@ export async function startRealFleet(o: RealFleetOptions): Promise<RealFleet> {
     };
     const gpu = {
       scrapeIntervalMs: Math.max(50, Math.round(o.scrapeIntervalMs / S)),
-      runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType })),
+      runtimes: sims.map((s) => ({ name: s.name, runtime: 'vllm', url: s.url, gpuType: s.gpuType, ...s.kv })),
     };
     const common = {
       apiVersion: 'infermesh/v1',

@@ -19,8 +19,12 @@ const REAL_SIM_READY = 'sim-ready';
 const options = JSON.parse(process.argv[2] ?? '{}') as SimServerOptions;
 const sim = await createSimServer({ maxModelLen: REAL_SIM_MAX_MODEL_LEN, port: 0, ...options });
 // One write, ending in a marker the parent waits for, so it never parses a half-written URL.
+// With `kvEvents`, the KV-event sockets too (vLLM's `--kv-events-config`), for precise profiles.
+const kv = sim.kvEvents
+  ? ` kv-events=${sim.kvEvents.endpoint} kv-replay=${sim.kvEvents.replayEndpoint ?? '-'}`
+  : '';
 process.stdout.write(
-  `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1} ${REAL_SIM_READY}\n`,
+  `mesh-sim listening on ${sim.url} profile=${options.profile ?? 'h100'} time-scale=${options.timeScale ?? 1}${kv} ${REAL_SIM_READY}\n`,
 );
 
 stopWithParent(() => sim.close());
