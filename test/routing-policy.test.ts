@@ -4,7 +4,7 @@
 // from a `createPolicyFeed()` the test sets, as meshd's control mirror would.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { startRouterRole, type RouterRole } from '../src/agent/router-role.ts';
 import { createPolicyFeed } from '../src/control/policy-feed.ts';
 import { EMPTY_ROUTING_POLICY, type RoutingPolicy } from '../src/control/routing-policy.ts';
@@ -19,6 +19,7 @@ import { syncEngineWithStore } from '../src/scoring/store-sync.ts';
 import { createGpuStore } from '../src/signal/state/gpu-store.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts';
+import { chatCompletion } from './helpers/chat-request.ts';
 
 const MODEL = 'm';
 
@@ -115,32 +116,8 @@ const policy = (p: Partial<RoutingPolicy>): RoutingPolicy => ({
   ...p,
 });
 
-/** One chat completion on its own connection; its status, endpoint, headers and body. */
-async function complete(url: string, headers: Record<string, string> = {}, extra: object = {}) {
-  const agent = new Agent({ connections: 1 });
-  try {
-    const res = await request(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      dispatcher: agent,
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({
-        model: MODEL,
-        messages: [{ role: 'user', content: 'hi' }],
-        max_tokens: 4,
-        ...extra,
-      }),
-    });
-    const text = await res.body.text();
-    return {
-      status: res.statusCode,
-      endpoint: res.headers['x-infermesh-endpoint'],
-      headers: res.headers,
-      text,
-    };
-  } finally {
-    await agent.close();
-  }
-}
+const complete = (url: string, headers: Record<string, string> = {}, extra: object = {}) =>
+  chatCompletion(url, MODEL, headers, extra);
 
 /** Endpoints that answered `n` requests (as a sorted set). */
 async function landing(url: string, n: number): Promise<string[]> {
