@@ -3,10 +3,6 @@
  * config names and the APIs every node serves, and stops them in reverse order. This is the only
  * place that wires the planes together.
  */
-import { join } from 'node:path';
-import { createControlRecords } from '../control/control-records.ts';
-import { policyFeedOf } from '../control/policy-feed.ts';
-import { openControlStore, type ControlStoreOptions } from '../control/store/open-store.ts';
 import type { MeshConfig } from '../core/config.ts';
 import type { DrainReport } from '../data/router-server.ts';
 import type { Logger } from '../observability/log.ts';
@@ -34,7 +30,8 @@ import { createApiServer } from './api-server.ts';
 import { startNodeTls } from './node-tls.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
-import { eventRecorder, recordMembershipEvents, recordQuarantineEvents } from './control-events.ts';
+import { recordMembershipEvents, recordQuarantineEvents } from './control-events.ts';
+import { startControlRole } from './control-role.ts';
 import { followGossip } from './gossip-peers.ts';
 import { startPinKeeper } from './pin-keeper.ts';
 import { startMembership, type MembershipRole } from './membership-role.ts';
@@ -143,18 +140,9 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     stops.push(() => metricsServer.close());
 
     // The control store first: routing and the gpu role follow its records from the start.
-    const controlStore = await openControlStore(
-      controlStoreOptions(config),
-      logger.child({ component: 'control-store' }),
-    );
-    stops.push(() => controlStore.close());
-    const records = await createControlRecords(controlStore, {
-      nodeId: config.node.id,
-      logger: logger.child({ component: 'control' }),
-    });
-    stops.push(async () => records.view.close());
-    const policy = policyFeedOf(records.view);
-    const record = eventRecorder(records.writer, logger.child({ component: 'control' }));
+    const control = await startControlRole(config, logger);
+    stops.push(() => control.stop());
+    const { records, policy, record } = control;
 
     let gpu: GpuRole | undefined;
     let gpuTelemetry: GpuTelemetryRole | undefined;
@@ -325,15 +313,6 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
     await stopAll();
     throw err;
   }
-}
-
-/** The store the config names; the embedded file defaults to `<node.dataDir>/<node.id>/control.db`. */
-function controlStoreOptions(config: MeshConfig): ControlStoreOptions {
-  const { store } = config.control;
-  if ('etcd' in store) return { etcd: store.etcd };
-  return {
-    embedded: { path: store.embedded.path ?? join(config.node.dataDir, config.node.id, 'control.db') },
-  };
 }
 
 /**
