@@ -1,8 +1,6 @@
 // The `mesh` CLI as a real process (bin/mesh.js) against a real API server started here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { createApiServer, type ApiServer } from '../src/agent/api-server.ts';
 import { controlPlaneRoutes } from '../src/control/control-plane-service.ts';
@@ -10,30 +8,9 @@ import type { NodeInfo } from '../src/core/types.ts';
 import { statePlaneRoutes } from '../src/signal/state/state-plane-service.ts';
 import { createStateStore } from '../src/signal/state/state-store.ts';
 import { memoryControlRecords } from '../src/control/testing/memory-records.ts';
+import { runMesh } from './helpers/mesh-cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function mesh(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mesh.js', ...args], {
-      cwd: root,
-      env: { ...process.env, MESH_ENDPOINT: '', NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mesh = (args: string[], env: NodeJS.ProcessEnv = {}) => runMesh(args, env);
 
 const nodes: NodeInfo[] = [
   {

@@ -5,9 +5,7 @@
 // through a minimal vLLM LoRA control defined here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { createApiServer } from '../src/agent/api-server.ts';
 import { scraperController } from '../src/agent/services.ts';
 import { registerApiServices } from '../src/agent/services.ts';
@@ -21,31 +19,14 @@ import { createStateStore } from '../src/signal/state/state-store.ts';
 import { memoryControlRecords } from '../src/control/testing/memory-records.ts';
 import { waitFor } from './helpers/local-mesh.ts';
 import { spawnMeshd } from './helpers/processes.ts';
+import { runMesh } from './helpers/mesh-cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const metricsPage = readFileSync(
   new URL('../src/signal/runtime/vllm/fixtures/vllm-0.10.0-v1-engine0.prom', import.meta.url),
   'utf8',
 );
 
-function mesh(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mesh.js', ...args], {
-      cwd: root,
-      env: { ...process.env, MESH_ENDPOINT: '', NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mesh = (args: string[]) => runMesh(args, {}, 20_000);
 
 /** vLLM's LoRA API as the runtime adapters speak it (used only while the scraper has no `control`). */
 function vllmLoraControl(base: string): EndpointControl {

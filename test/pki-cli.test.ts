@@ -2,33 +2,13 @@
 // and a real mTLS handshake with the files the CLI wrote.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { probe, startProbeServer } from '../src/security/pki/testing/mtls-probe.ts';
+import { runMesh } from './helpers/mesh-cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function mesh(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mesh.js', ...args], {
-      cwd: root,
-      env: { ...process.env, MESH_ENDPOINT: '', NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mesh = (args: string[]) => runMesh(args);
 
 /** The fields of the `-o json` answers these tests read. */
 interface CliJson {

@@ -3,35 +3,15 @@
 // gets no traffic until `mesh quarantine release` (a real process) puts it back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { simSourceOf } from '../src/agent/gpu-telemetry-role.ts';
 import { startMeshd } from '../src/agent/meshd.ts';
 import { parseConfig } from '../src/core/config.ts';
 import { createLogger } from '../src/observability/log.ts';
 import { simGpuUuid } from '../src/signal/gpu/sim/source.ts';
 import { waitFor } from './helpers/local-mesh.ts';
+import { runMesh } from './helpers/mesh-cli.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-
-function mesh(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/mesh.js', ...args], {
-      cwd: root,
-      env: { ...process.env, MESH_ENDPOINT: '', NO_COLOR: '1' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const mesh = (args: string[]) => runMesh(args);
 
 test('a quarantined GPU’s endpoint gets no traffic until `mesh quarantine release`', async () => {
   const config = parseConfig({
