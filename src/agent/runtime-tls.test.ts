@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { bind } from '../core/listen.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
@@ -51,9 +51,9 @@ test('https runtimes with a mesh-CA certificate are scraped with the mesh bundle
       req.pipe(up);
     },
   );
-  await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
+  const { port } = await bind(https, { host: '127.0.0.1', port: 0 });
   t.after(() => new Promise<void>((resolve) => https.close(() => resolve())));
-  const url = `https://127.0.0.1:${(https.address() as AddressInfo).port}`;
+  const url = `https://127.0.0.1:${port}`;
   const bundle = readFileSync(join(dir, 'ca', 'bundle.pem'), 'utf8');
 
   const scrape = async (tls?: { ca?: string[]; rejectUnauthorized: boolean }) => {

@@ -5,7 +5,7 @@
  * daemon never waits on a client.
  */
 import type { Server as HttpServer } from 'node:http';
-import type { AddressInfo, Server as NetServer } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { MeshError } from './errors.ts';
 
 export interface Listening {
@@ -31,8 +31,36 @@ export async function bind(
   server: NetServer,
   options: ListenOptions,
 ): Promise<{ url: string; port: number }> {
+  // Where the kernel's ephemeral range reaches below 10081 it can hand out a port that browsers and
+  // fetch() refuse to connect to ("bad port"). Such a pick is held by a placeholder, so the kernel
+  // picks another, and given back once the server has a good one.
+  const held: NetServer[] = [];
+  try {
+    for (let attempt = 1; ; attempt++) {
+      await listenOnce(server, options);
+      const bound = (server.address() as AddressInfo).port;
+      if (options.port !== 0 || !FETCH_BLOCKED_PORTS.has(bound) || attempt === 5) {
+        return { url: `http://${urlHost(options.host)}:${bound}`, port: bound };
+      }
+      await closeServer(server);
+      const placeholder = createServer();
+      held.push(placeholder);
+      await listenOnce(placeholder, { host: options.host, port: bound }).catch(() => undefined);
+    }
+  } finally {
+    await Promise.all(held.filter((h) => h.listening).map(closeServer));
+  }
+}
+
+/** The ports above 1023 that the Fetch standard blocks (https://fetch.spec.whatwg.org/#bad-port). */
+export const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697,
+  10080,
+]);
+
+function listenOnce(server: NetServer, options: ListenOptions): Promise<void> {
   const { host, port } = options;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(bindError(err, options));
     server.once('error', onError);
     server.listen({ host, port, backlog: options.backlog, reusePort: options.reusePort }, () => {
@@ -40,8 +68,6 @@ export async function bind(
       resolve();
     });
   });
-  const bound = (server.address() as AddressInfo).port;
-  return { url: `http://${urlHost(host)}:${bound}`, port: bound };
 }
 
 /** `bind`, plus a `close` that ends open connections instead of waiting for them. */
@@ -51,7 +77,7 @@ export async function listen(server: NetServer, options: ListenOptions): Promise
     url,
     port,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = closeServer(server);
       if (isHttpServer(server)) server.closeAllConnections();
       await closed;
     },
@@ -77,6 +103,10 @@ function bindError(err: NodeJS.ErrnoException, options: ListenOptions): MeshErro
     });
   }
   return MeshError.from(err);
+}
+
+function closeServer(server: NetServer): Promise<void> {
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function isHttpServer(server: NetServer): server is HttpServer {

@@ -5,7 +5,7 @@
  * requests the router cancelled (the connection closed before the answer ended).
  */
 import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind } from '../../src/core/listen.ts';
 
 export interface HedgeBackend {
   url: string;
@@ -76,8 +76,7 @@ export async function startHedgeBackend(model: string, firstTokenDelayMs = 0): P
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  backend.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  backend.url = (await bind(server, { host: '127.0.0.1', port: 0 })).url;
   backend.close = async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

@@ -1,6 +1,6 @@
 /** Test fixture: an issuer with a real key pair, minting tokens, and its JWKS served over real HTTP. */
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind } from '../../src/core/listen.ts';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 export const ISSUER = 'https://idp.test';
@@ -42,10 +42,9 @@ export async function serveJwks(
     if (req.url !== '/jwks.json') return void res.writeHead(404).end();
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys }));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { url } = await bind(server, { host: '127.0.0.1', port: 0 });
   return {
-    url: `http://127.0.0.1:${port}/jwks.json`,
+    url: `${url}/jwks.json`,
     fetches: () => fetches,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

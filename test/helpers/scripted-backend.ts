@@ -4,7 +4,7 @@
  * simulator does not produce on demand (a flood of stream bytes, a socket cut at a chosen point).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind } from '../../src/core/listen.ts';
 
 export interface ScriptedBackend {
   url: string;
@@ -36,8 +36,7 @@ export async function startScriptedBackend(model: string, script: InferenceScrip
     res.writeHead(200, { 'content-type': req.url === '/metrics' ? 'text/plain' : 'application/json' });
     res.end(page);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  backend.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  backend.url = (await bind(server, { host: '127.0.0.1', port: 0 })).url;
   backend.close = async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));

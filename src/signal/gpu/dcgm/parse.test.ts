@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { bind } from '../../../core/listen.ts';
 import { parseDcgmMetrics } from './parse.ts';
 import { createDcgmSource } from './source.ts';
 
@@ -80,8 +80,7 @@ test('the source scrapes a real HTTP server; a bad page or status is `unavailabl
   const server = createServer((_req, res) => {
     res.writeHead(status, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  const url = `${(await bind(server, { host: '127.0.0.1', port: 0 })).url}/metrics`;
   const source = createDcgmSource({ node: 'n1', url, timeoutMs: 2000 });
   try {
     assert.equal((await source.read())[0]!.uuid, 'GPU-927d7444-b45a-7c49-8402-5e686e46a026');

@@ -6,7 +6,7 @@
  * dropped) and `garbage` (200 with an HTML page).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../../../core/listen.ts';
 
 export type FakeMode = 'ok' | 'hang' | 'error500' | 'truncate' | 'garbage';
 
@@ -59,17 +59,7 @@ export function sendTruncated(res: ServerResponse, body: string, type: string): 
 export async function listenLocal(
   server: Server,
 ): Promise<{ url: string; port: number; close: () => Promise<void> }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(server, { host: '127.0.0.1', port: 0 });
 }
 
 /**
