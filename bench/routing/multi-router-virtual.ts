@@ -1,17 +1,19 @@
 /**
  * `node bench/routing/multi-router-virtual.ts [--trace FILE] [--requests 1000] [--sims 8]
- * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default]`
+ * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default] [--relay-ms 5]`
  *
  * Active-active routers on virtual time: the real scoring engine, one per router, in front of
  * simulated engines on one heap clock (as `virtual.ts`), the client sending request i to router
  * i mod N. Three setups per (load, seed, strategy): one router; N routers sharing their in-flight
  * work (each router's `createPeerLoadTracker` gets the others' reports every `--share-ms`, the
  * interval of `router.shareInFlight`'s reporter, plus one hop); N routers not sharing. Prints TTFT
- * p50/p99 and N ÷ 1 ratios. No sockets and no CPU in the latencies: a check of the sharing design
+ * p50/p99, N ÷ 1 ratios, the engines' prefix hit rate and the share sent to H100s. `--relay-ms`
+ * adds a fourth setup, an experiment (`Setup.relayMs`). No sockets and no CPU in the latencies: a check of the sharing design
  * itself, which `--mode real --routers N` then measures through real processes.
  */
 import { parseArgs } from 'node:util';
 import { createScoringEngine, type ScoringEngine } from '../../src/scoring/engine.ts';
+import type { RouteTicket } from '../../src/scoring/outcomes.ts';
 import { createPeerLoadTracker, type PeerLoadTracker } from '../../src/scoring/peer-load.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { BUILTIN_PROFILES, PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
@@ -31,7 +33,14 @@ const NODE = 'sim';
 interface Setup {
   label: string;
   routers: number;
+  /** In-flight sharing (`router.shareInFlight`): each router's report reaches the others this often. */
   shareMs?: number;
+  /**
+   * An experiment, not what meshd does: each router's routed and finished events (with the
+   * prompt's block hashes) reach the others this much later, applied as their own; first tokens
+   * are not relayed. What a relay of the journal itself through the gpu node would give.
+   */
+  relayMs?: number;
 }
 
 function run(o: {
@@ -43,7 +52,7 @@ function run(o: {
   scrapeIntervalMs: number;
   setup: Setup;
   spreadK?: number;
-}): number[] {
+}): { ttfts: number[]; prefixHitRate: number; toH100: number } {
   const clock = createHeapClock();
   const rng = createRng(o.seed);
   const routers: ScoringEngine[] = Array.from({ length: o.setup.routers }, () =>
@@ -64,6 +73,11 @@ function run(o: {
         : {}),
     }),
   );
+  const relay = (from: ScoringEngine, fn: (r: ScoringEngine) => void) => {
+    if (o.setup.relayMs === undefined) return;
+    const others = routers.filter((r) => r !== from);
+    clock.setTimer(o.setup.relayMs, () => others.forEach(fn));
+  };
   // Precise profiles: every router's precise index follows the engines' KV events (10 ms later).
   const precise = o.profile in PRECISE_PROFILES;
   const engines = createVirtualFleet({
@@ -115,6 +129,7 @@ function run(o: {
   }
 
   const ttfts: number[] = [];
+  let toH100 = 0;
   const arrive = (r: TraceRequest, idx: number) => {
     const scoring = routers[idx % routers.length]!;
     const ids = promptTokenIds(r, idx);
@@ -127,8 +142,14 @@ function run(o: {
       stream: true,
     };
     const d = scoring.decide(req);
+    if (o.fleet[indexOf.get(d.target.endpointId)!]!.gpu === 'h100') toH100++;
     const start = clock.now();
     const ticket = scoring.routed(d.target, req, d.predictedWaitMs);
+    const relayed = new Map<ScoringEngine, RouteTicket>();
+    relay(scoring, (r) => {
+      const view = r.fleet.get(d.target.endpointId, MODEL);
+      if (view) relayed.set(r, r.routed(view, { ...req, stream: false }, d.predictedWaitMs));
+    });
     let first = NaN;
     engines[indexOf.get(d.target.endpointId)!]!.submit({
       promptTokenIds: ids,
@@ -142,6 +163,10 @@ function run(o: {
       },
       onFinish: () => {
         scoring.finished(ticket, { ok: true, e2eMs: clock.now() - start, ttftMs: first });
+        relay(scoring, (r) => {
+          const t = relayed.get(r);
+          if (t) r.finished(t, { ok: true, ttftMs: first });
+        });
         ttfts.push(first);
         outstanding--;
       },
@@ -149,8 +174,19 @@ function run(o: {
   };
   o.requests.forEach((r, idx) => clock.setTimer(r.arrivalMs * o.timeFactor, () => arrive(r, idx)));
   while (clock.step());
-  for (const e of engines) e.close();
-  return ttfts.sort((a, b) => a - b);
+  let hits = 0;
+  let queries = 0;
+  for (const e of engines) {
+    const c = e.counters();
+    hits += c.prefixHits;
+    queries += c.prefixQueries;
+    e.close();
+  }
+  return {
+    ttfts: ttfts.sort((a, b) => a - b),
+    prefixHitRate: queries > 0 ? hits / queries : 0,
+    toH100: toH100 / o.requests.length,
+  };
 }
 
 const { values } = parseArgs({
@@ -167,6 +203,8 @@ const { values } = parseArgs({
     /** Capacity (req/s) to take loads of, instead of searching it (the search takes minutes). */
     capacity: { type: 'string' },
     'spread-k': { type: 'string' },
+    /** Adds the `events relayed` setup (see `Setup.relayMs`) with this delay (ms). */
+    'relay-ms': { type: 'string' },
   },
 });
 
@@ -177,10 +215,13 @@ const setups: Setup[] = [
   { label: '1 router', routers: 1 },
   { label: `${n} routers, shared`, routers: n, shareMs: Number(values['share-ms']) },
   { label: `${n} routers, not shared`, routers: n },
+  ...(values['relay-ms']
+    ? [{ label: `${n} routers, events relayed`, routers: n, relayMs: Number(values['relay-ms']) }]
+    : []),
 ];
 const scrapeIntervalMs = Number(values['scrape-ms']);
 console.log(
-  `| seed | load | strategy | setup | TTFT p50 ms | TTFT p99 ms | p50 ÷ 1 router | p99 ÷ 1 router |\n|---|---|---|---|---|---|---|---|`,
+  `| seed | load | strategy | setup | TTFT p50 ms | TTFT p99 ms | p50 ÷ 1 router | p99 ÷ 1 router | prefix hit % | to H100 % |\n|---|---|---|---|---|---|---|---|---|---|`,
 );
 for (const seed of values.seeds.split(',').map(Number)) {
   const requests = sampleRequests(trace, Number(values.requests), seed);
@@ -198,11 +239,12 @@ for (const seed of values.seeds.split(',').map(Number)) {
       let one = { p50: NaN, p99: NaN };
       for (const setup of setups) {
         const spreadK = values['spread-k'] ? Number(values['spread-k']) : undefined;
-        const t = run({ requests, timeFactor, fleet, profile, seed, scrapeIntervalMs, setup, spreadK });
+        const r = run({ requests, timeFactor, fleet, profile, seed, scrapeIntervalMs, setup, spreadK });
+        const t = r.ttfts;
         const s = { p50: quantile(t, 0.5), p99: quantile(t, 0.99) };
         if (setup.routers === 1) one = s;
         console.log(
-          `| ${seed} | ${load} (${(load * cap.rps).toFixed(2)} rps) | ${profile} | ${setup.label} | ${s.p50.toFixed(0)} | ${s.p99.toFixed(0)} | ${(s.p50 / one.p50).toFixed(2)} | ${(s.p99 / one.p99).toFixed(2)} |`,
+          `| ${seed} | ${load} (${(load * cap.rps).toFixed(2)} rps) | ${profile} | ${setup.label} | ${s.p50.toFixed(0)} | ${s.p99.toFixed(0)} | ${(s.p50 / one.p50).toFixed(2)} | ${(s.p99 / one.p99).toFixed(2)} | ${(100 * r.prefixHitRate).toFixed(1)} | ${(100 * r.toH100).toFixed(1)} |`,
         );
       }
     }
