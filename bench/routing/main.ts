@@ -19,7 +19,7 @@ import { forkUnit, pool } from '../lib/pool.ts';
 import { describeFleet, FLEETS, type FleetKind } from './capacity.ts';
 import { SLO, SLO_ATTAINMENT } from './metrics.ts';
 import { renderMarkdown } from './report.ts';
-import { CLIENT_MAX_TOKEN_CAPS } from './traces.ts';
+import { CLIENT_MAX_TOKEN_CAPS, describeArrivals } from './traces.ts';
 import { cells, compare, targets } from './verdicts.ts';
 import {
   LLM_D_SCRAPE_MS,
@@ -54,6 +54,7 @@ const { values } = parseArgs({
     repeat: { type: 'string' }, // --mode real only
     routers: { type: 'string' }, // --mode real only: active-active routers, compared with one
     'router-workers': { type: 'string' }, // --mode real only, with --routers
+    bursts: { type: 'boolean', default: false }, // Mooncake's 3 s buckets as recorded (traces.ts)
   },
 });
 
@@ -110,6 +111,7 @@ async function main(): Promise<void> {
       command,
       admission: values.admission ?? false,
       scrapeMs: Number(values['scrape-ms']),
+      bursts: values.bursts ?? false,
     });
   }
   if (values.mode !== 'virtual') throw new Error(`--mode ${values.mode}: "virtual" or "real"`);
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
       scrapeMs,
       admission: values.admission ?? false,
       capacityBaseline: values['capacity-baseline'],
+      bursts: values.bursts ?? false,
     })),
   );
   const jobs = Number(values.jobs ?? Math.max(1, cpus().length));
@@ -185,6 +188,7 @@ async function main(): Promise<void> {
     fleets: fleets.map((k) => describeFleet(k, 16)),
     strategies: strategies.join(', '),
     staleness: `every profile reads the same scrapes of the simulators (waiting, running, KV usage, KV block size and count: what the vLLM adapter scrapes; no batch limit) refreshed every ${scrapeMs} ms (staggered), plus its own in-flight requests at once; llm-d's every ${LLM_D_SCRAPE_MS} ms (its picker's refresh-metrics-interval default); the default is reported at the same ${scrapeMs} ms as the other baselines`,
+    arrivals: describeArrivals(!values.bursts),
     maxTokens: `the router sees a client cap, uniform over {${CLIENT_MAX_TOKEN_CAPS.join(', ')}} among caps ≥ the true length (traces' longest answers: 2,000 tokens); the simulator is told the true length directly (the router never reads it)`,
     slo: { ...SLO, attainment: SLO_ATTAINMENT },
     loads: `${loads.map((l) => `${Math.round(l * 100)}%`).join(', ')} of the capacity under the SLO: the highest rate at which ${values['capacity-baseline']} still has ≥ ${SLO_ATTAINMENT * 100}% of requests within the SLO on every seed (search: bracket from a mean-throughput estimate by ×2 steps, then 4 log-scale bisections; ≤ 10 probes). least-outstanding is the field's common default balancer and the reference of the 3× target; the stronger peers then run below their own capacity`,

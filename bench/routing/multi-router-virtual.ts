@@ -1,6 +1,6 @@
 /**
  * `node bench/routing/multi-router-virtual.ts [--trace FILE] [--requests 1000] [--sims 8]
- * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default] [--relay-ms 5]`
+ * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default] [--relay-ms 5] [--bursts]`
  *
  * Active-active routers on virtual time: the real scoring engine, one per router, in front of
  * simulated engines on one heap clock (as `virtual.ts`), the client sending request i to router
@@ -205,10 +205,12 @@ const { values } = parseArgs({
     'spread-k': { type: 'string' },
     /** Adds the `events relayed` setup (see `Setup.relayMs`) with this delay (ms). */
     'relay-ms': { type: 'string' },
+    /** Replays Mooncake's 3 s buckets as recorded: bursts of simultaneous requests (traces.ts). */
+    bursts: { type: 'boolean', default: false },
   },
 });
 
-const trace = loadTrace(values.trace);
+const trace = loadTrace(values.trace, { spreadBuckets: !values.bursts });
 const fleet = realFleet(Number(values.sims));
 const n = Number(values.routers);
 const setups: Setup[] = [

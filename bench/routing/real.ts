@@ -29,7 +29,14 @@ import { requestBodies, runLoad } from './real-load.ts';
 import { renderRealMarkdown, type RealRunRow } from './real-report.ts';
 import { toSummaryRecords } from './real-summary.ts';
 import { describeCode, snapshotCode } from './real-snapshot.ts';
-import { CLIENT_MAX_TOKEN_CAPS, loadTrace, sampleRequests, type Trace, type TraceRequest } from './traces.ts';
+import {
+  CLIENT_MAX_TOKEN_CAPS,
+  describeArrivals,
+  loadTrace,
+  sampleRequests,
+  type Trace,
+  type TraceRequest,
+} from './traces.ts';
 
 export interface RealOptions {
   traces: readonly string[];
@@ -53,6 +60,8 @@ export interface RealOptions {
   routers?: string;
   /** `--router-workers` as given: `router.workers` of each router process. */
   routerWorkers?: string;
+  /** `--bursts`: Mooncake's buckets as recorded (traces.ts). */
+  bursts: boolean;
   command: string;
 }
 
@@ -256,7 +265,13 @@ export async function runReal(o: RealOptions): Promise<void> {
   const hints = routerHintsWired(code.root);
   try {
     for (const file of o.traces) {
-      const traceRows = await runTrace(loadTrace(file), o, count, sims, code.root);
+      const traceRows = await runTrace(
+        loadTrace(file, { spreadBuckets: !o.bursts }),
+        o,
+        count,
+        sims,
+        code.root,
+      );
       rows.push(...traceRows);
       if (traceRows[0]) scales[traceRows[0].trace] = traceRows[0].timeScale;
     }
@@ -283,6 +298,7 @@ export async function runReal(o: RealOptions): Promise<void> {
       count >= 1000
         ? `${count} requests per run: p99 is the ${Math.ceil(count / 100)}th-largest TTFT, not the maximum`
         : `${count} requests per run: p99 is the ${count - Math.ceil(0.99 * count) + 1}th-largest TTFT (run without --quick for 1,000)`,
+    arrivals: describeArrivals(!o.bursts),
     maxTokens: `the router sees a client cap, uniform over {${CLIENT_MAX_TOKEN_CAPS.join(', ')}} among caps ≥ the true length, in max_tokens; the simulator gets the true length in its own sim_output_tokens field, which the router never reads`,
     repeatability:
       Number(o.repeat ?? 1) >= 2

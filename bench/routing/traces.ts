@@ -4,6 +4,14 @@
  * `hash_ids` of 512-token prefix blocks). Mooncake hash ids become synthetic prompts whose token
  * blocks repeat exactly when the ids repeat, so prefix caches (router and simulator) see the
  * trace's real reuse.
+ *
+ * Mooncake's timestamps are 3-second buckets (every one a multiple of ~3,000 ms, ~10 requests
+ * each): the requests of a bucket arrived somewhere within it, not at one instant. Replayed as
+ * recorded, each bucket is a burst of simultaneous requests, which one router decides one after
+ * the other but several routers split between them, each blind to the others' part (no sharing
+ * can see a decision made at the same instant). So by default a bucket's requests are spread
+ * over it in file order, evenly with a fixed jitter (`spreadBuckets`); `--bursts` replays the
+ * recorded instants.
  */
 import { readFileSync } from 'node:fs';
 import { createRng, mixSeed } from '../../src/sim/rng.ts';
@@ -29,10 +37,22 @@ export interface Trace {
   requests: TraceRequest[];
 }
 
+/** How a report describes the arrivals `loadTrace` replayed. */
+export function describeArrivals(spreadBuckets: boolean): string {
+  return spreadBuckets
+    ? "Mooncake's timestamps are 3 s buckets: each bucket's requests are spread over it in file order (traces.ts); Azure's as recorded"
+    : "as recorded (--bursts): each Mooncake 3 s bucket's requests arrive at one instant";
+}
+
 /** Tokens per Mooncake hash block. */
 export const MOONCAKE_BLOCK = 512;
 
-export function loadTrace(file: string): Trace {
+export interface LoadTraceOptions {
+  /** Spread requests that share a timestamp over the gap to the next one (default true). */
+  spreadBuckets?: boolean;
+}
+
+export function loadTrace(file: string, options: LoadTraceOptions = {}): Trace {
   const text = readFileSync(file, 'utf8');
   const base = file.split('/').pop() ?? file;
   if (file.endsWith('.jsonl')) {
@@ -54,6 +74,7 @@ export function loadTrace(file: string): Trace {
     }
     const t0 = requests[0]?.arrivalMs ?? 0;
     for (const r of requests) r.arrivalMs -= t0; // file order breaks timestamp ties
+    if (options.spreadBuckets ?? true) spreadBuckets(requests);
     return { name: `mooncake:${base}`, file, format: 'mooncake', requests };
   }
   const lines = text.split('\n').filter((l) => l.trim());
@@ -67,6 +88,27 @@ export function loadTrace(file: string): Trace {
     requests.push({ arrivalMs: ms - t0, inputTokens: Number(ctx), outputTokens: Math.max(1, Number(gen)) });
   }
   return { name: `azure:${base}`, file, format: 'azure', requests };
+}
+
+/**
+ * Spreads each run of equal timestamps over the gap to the next distinct one: the k requests of a
+ * bucket at t arrive at t + gap × (i + u) / k, i in file order, u uniform from a fixed seed (so every
+ * benchmark run replays the same arrivals). The last bucket takes the median gap.
+ */
+function spreadBuckets(requests: TraceRequest[]): void {
+  const rng = createRng(0x5b7ead);
+  const starts: number[] = [];
+  for (let i = 0; i < requests.length; i++)
+    if (i === 0 || requests[i]!.arrivalMs !== requests[i - 1]!.arrivalMs) starts.push(i);
+  const gaps = starts.slice(1).map((s, j) => requests[s]!.arrivalMs - requests[starts[j]!]!.arrivalMs);
+  const medianGap = [...gaps].sort((a, b) => a - b)[gaps.length >> 1] ?? 0;
+  starts.forEach((start, j) => {
+    const end = starts[j + 1] ?? requests.length;
+    const gap = gaps[j] ?? medianGap;
+    const t = requests[start]!.arrivalMs;
+    const k = end - start;
+    for (let i = 0; i < k; i++) requests[start + i]!.arrivalMs = t + (gap * (i + rng())) / k;
+  });
 }
 
 /** Mixes two 32-bit values into a token id. */

@@ -41,6 +41,8 @@ export interface UnitSpec {
   scrapeMs: number;
   admission: boolean;
   capacityBaseline: string;
+  /** Replay Mooncake's buckets as recorded (traces.ts). */
+  bursts: boolean;
 }
 
 export interface RunRow {
@@ -102,7 +104,7 @@ function percentile99(xs: number[]): number {
  * here, so phase 2 redraws exactly the requests phase 1 searched the capacity on.
  */
 function loadUnit(u: UnitSpec): { trace: Trace; fleet: EndpointSpec[]; count: number } {
-  const trace = loadTrace(u.traceFile);
+  const trace = loadTrace(u.traceFile, { spreadBuckets: !u.bursts });
   const fleet = makeFleet(u.fleet, u.endpoints);
   // Enough requests that a run at up to twice the mean-throughput estimate spans `minSpanS`: a short
   // burst fits in a GPU-sized fleet's batches whatever the rate, and would make any rate "meet" the SLO.
