@@ -19,6 +19,7 @@ import {
 import { listNodes, NODE_STATUSES, type ListNodesOptions } from './commands/list-nodes.ts';
 import { listMembers } from './commands/members.ts';
 import { registerApiKeyCommands } from './commands/apikey-command.ts';
+import { registerTopCommand } from './commands/top-command.ts';
 import { registerPkiCommands } from './commands/pki-command.ts';
 import { registerPolicyCommand } from './commands/policy-command.ts';
 import { registerQuarantineCommand } from './commands/quarantine-command.ts';
@@ -225,6 +226,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   registerQuotaCommand(program, run);
   registerPkiCommands(program, run);
   registerApiKeyCommands(program, run);
+  registerTopCommand(program, run);
 
   try {
     await program.parseAsync(args, { from: 'user' });
