@@ -65,6 +65,7 @@ export async function startGpuRole(
     logger: deps.logger.child({ component: 'scraper' }),
     // The same trust as the router's: a runtime scraped over https is one routed to over https.
     tls: runtimeTlsOf(config),
+    traceRounds: config.observability.tracing.scrapes,
   });
   const kvSources: KvEventSource[] = [
     ...config.gpu.runtimes.flatMap((r) =>

@@ -37,6 +37,7 @@ program
       node.routerUrl ? `  router (OpenAI API): ${node.routerUrl}/v1  (${workers})` : undefined,
       `  control API (gRPC + Connect JSON): ${node.apiUrl}`,
       `  metrics: ${node.metricsUrl}/metrics`,
+      `  dashboard: ${node.dashboardUrl}`,
       node.gossipAddress ? `  gossip (SWIM, UDP+TCP): ${node.gossipAddress}` : undefined,
       ...node.simulatorUrls.map((s) => `  simulator ${s.name}: ${s.url}`),
       `Ctrl-C drains it (requests in flight get up to ${config.router.drainTimeoutMs / 1000} s), then stops; a second Ctrl-C stops at once.`,

@@ -9,6 +9,9 @@ import type { Logger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
 import { exposition } from '../observability/exposition.ts';
 import { createMetricsServer } from '../observability/metrics-server.ts';
+import { startTracing } from '../observability/tracing/provider.ts';
+import { createTracingInterceptor } from '../observability/tracing/rpc-interceptor.ts';
+import { createDecisionRing } from '../observability/fleet-view/decision-ring.ts';
 import { processClockMs } from '../core/clock.ts';
 import { createScoringEngine } from '../scoring/engine.ts';
 import { createPrecisePrefixIndex } from '../scoring/precise-prefix-index.ts';
@@ -27,6 +30,7 @@ import { createAuthenticator } from '../security/auth/authenticator.ts';
 import { createAuthInterceptor } from '../security/auth/interceptor.ts';
 import { checkSecureStart } from '../security/auth/secure-start.ts';
 import { createApiServer } from './api-server.ts';
+import { startDashboard, type DashboardRole } from './dashboard-role.ts';
 import { startNodeTls } from './node-tls.ts';
 import { startGpuRole, type GpuRole } from './gpu-role.ts';
 import { startGpuTelemetryRole, type GpuTelemetryRole } from './gpu-telemetry-role.ts';
@@ -48,6 +52,8 @@ export interface RunningMeshd {
   routerUrl?: string;
   apiUrl: string;
   metricsUrl: string;
+  /** The live fleet dashboard (`/ui` on the metrics port). */
+  dashboardUrl: string;
   simulatorUrls: Array<{ name: string; url: string }>;
   store: StateStore;
   /** GPU states: this node's telemetry and what external reporters push. */
@@ -129,13 +135,21 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
   let router: RouterRole | undefined;
   let membership: MembershipRole | undefined;
   let view: MeshView | undefined;
+  let dashboard: DashboardRole | undefined;
+  // The router's decisions for the dashboard's explorer: recorded only while someone watches.
+  const decisions = createDecisionRing();
 
   try {
+    // First to start, last to stop: the spans of everything else's stop are flushed too (bounded).
+    const tracing = await startTracing(config.observability.tracing, { nodeId: config.node.id }, logger);
+    if (tracing) stops.push(() => tracing.shutdown());
     const metricsServer = await createMetricsServer({
       ...config.metrics,
       render: () => exposition(metrics.registry, async () => (router ? router.workerMetrics() : [])),
       notReadyReason: () => (draining ? 'draining' : ready ? undefined : 'starting'),
       readyDetail: () => view?.detail() ?? {},
+      // `/ui` answers once the node is wired (404 for the few ms before).
+      handle: (req, res) => dashboard?.handle(req, res) ?? false,
     });
     stops.push(() => metricsServer.close());
 
@@ -201,16 +215,32 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
         policy,
         liveRouters: liveRouterCount(() => membership),
         onQuotaExceeded: (tenant, model) => void record('quota_exceeded', { tenant, model }),
+        decisions,
       });
       stops.push(() => router!.stop());
     }
 
     const directory = createNodeDirectory(config, { router });
+    dashboard = startDashboard(config, {
+      store,
+      gpus,
+      metrics,
+      decisions,
+      directory,
+      records,
+      authenticator,
+      router,
+      quarantine: gpuTelemetry?.quarantine,
+      logger,
+    });
+    stops.push(async () => dashboard!.stop());
     const api = await createApiServer({
       ...config.api,
       logger: logger.child({ component: 'api' }),
       ...(linkTls ? { tls: linkTls } : {}),
       interceptors: [
+        // Outside authentication: refused calls are traced too.
+        createTracingInterceptor(),
         createAuthInterceptor({
           authenticator,
           logger,
@@ -294,6 +324,7 @@ export async function startMeshd(config: MeshConfig, logger: Logger): Promise<Ru
       gossipAddress: membership?.address,
       apiUrl: api.url,
       metricsUrl: metricsServer.url,
+      dashboardUrl: `${metricsServer.url}/ui`,
       simulatorUrls: gpu?.simulators ?? [],
       store,
       gpus,

@@ -29,6 +29,8 @@ import type { LinkTls } from '../security/pki/link-tls.ts';
 import { createPeerSet, type PeerCompanion, type PeerSet } from './peer-set.ts';
 import { apiKeyGateFor, applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
+import type { DecisionBatch } from './decision-relay.ts';
+import type { DecisionRecorder } from '../data/decision-recorder.ts';
 import { startRouterWorkers } from './router-workers.ts';
 import { runtimeTlsOf, startRouterTls } from './router-tls.ts';
 
@@ -42,6 +44,8 @@ export interface RouterRole {
   drain(timeoutMs: number): Promise<DrainReport>;
   /** The worker threads' metrics, for `/metrics` to sum with this thread's (none with one worker). */
   workerMetrics(): Promise<MetricsJson[]>;
+  /** Requests in flight per endpoint id (every router thread's). */
+  inFlight(): Map<string, number>;
   stop(): Promise<void>;
 }
 
@@ -77,6 +81,11 @@ export interface RouterRoleDeps {
   liveRouters?: () => number;
   /** A request was refused over a tenant's quota; called at most once per tenant+model per 10 s. */
   onQuotaExceeded?: (tenant: string, model: string) => void;
+  /**
+   * The node's decision ring (the dashboard's decision explorer): this thread records into it,
+   * worker threads read its `watchFlag` and post batches that `apply` takes (`decision-relay.ts`).
+   */
+  decisions?: DecisionRecorder & { watchFlag: SharedArrayBuffer; apply(batch: DecisionBatch): void };
 }
 
 export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps): Promise<RouterRole> {
@@ -111,6 +120,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     gpus: deps.gpus,
     quarantine: deps.quarantine,
     rules: policy,
+    decisions: deps.decisions,
   });
   deps.metrics.setInFlightSource(() => selector.inFlightByEndpoint());
 
@@ -126,6 +136,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
       policy,
       liveRouters,
       onQuotaExceeded,
+      decisions: deps.decisions,
       logger,
       ...(routerTls ? { tls: routerTls } : {}),
     }).catch(async (err: unknown) => {
@@ -139,6 +150,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
       peers,
       drain: (timeoutMs) => pool.drain(timeoutMs),
       workerMetrics: () => pool.metricsJson(),
+      inFlight: () => selector.inFlightByEndpoint(),
       async stop() {
         await pool.stop();
         selector.stop();
@@ -188,6 +200,7 @@ export async function startRouterRole(config: MeshConfig, deps: RouterRoleDeps):
     peers,
     drain: (timeoutMs) => server.drain(timeoutMs),
     workerMetrics: async () => [],
+    inFlight: () => selector.inFlightByEndpoint(),
     async stop() {
       await server.close();
       unfollow();

@@ -7,6 +7,7 @@
 import type { MeshConfig } from '../core/config.ts';
 import { createEndpointGate } from '../data/endpoint-gate.ts';
 import { createEndpointSelector, type EndpointSelector } from '../data/endpoint-selector.ts';
+import type { DecisionRecorder } from '../data/decision-recorder.ts';
 import type { RoutingRulesFeed } from '../data/routing-rules.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
 import { createEndpointGpuGate, type LocalQuarantine } from '../signal/gpu/quarantine/endpoint-gate.ts';
@@ -23,6 +24,8 @@ export function routerSelector(
     quarantine?: LocalQuarantine;
     /** The control plane's routing policy (drains, pins); absent: none. */
     rules?: RoutingRulesFeed;
+    /** Where watched decisions go (the dashboard); absent: none are recorded. */
+    decisions?: DecisionRecorder;
   },
 ): EndpointSelector & { stop(): void } {
   const endpointGate = createEndpointGate({
@@ -33,6 +36,7 @@ export function routerSelector(
     engine: deps.engine,
     admission: config.scoring.admission,
     endpointGate,
+    ...(deps.decisions ? { decisions: deps.decisions } : {}),
   });
   return { ...selector, stop: endpointGate.stop };
 }

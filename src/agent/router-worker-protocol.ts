@@ -12,6 +12,7 @@ import type { ErrorCode } from '../core/errors.ts';
 import type { DrainReport, RouterTls } from '../data/router-server.ts';
 import type { RuntimeTls } from '../data/upstreams.ts';
 import type { MetricsJson } from '../observability/exposition.ts';
+import type { DecisionBatch } from './decision-relay.ts';
 
 /** A worker's start-up data (`workerData`). */
 export interface RouterWorkerData {
@@ -36,6 +37,8 @@ export interface RouterWorkerData {
   tls?: RouterTls;
   /** TLS to https runtimes, as the main thread read it (`runtimeTlsOf`). */
   runtimeTls: RuntimeTls;
+  /** The node's decision watch switch (`decision-relay.ts`): record decisions while it is non-zero. */
+  decisionFlag?: SharedArrayBuffer;
 }
 
 /** Main thread → worker. `policy`: the routing policy changed; its quota buckets are in `quotaMemory`. */
@@ -54,4 +57,6 @@ export type RouterWorkerEvent =
   | { kind: 'metrics'; id: number; json: MetricsJson }
   | { kind: 'drained'; report: DrainReport }
   /** A request was refused over a tenant's quota (the worker sends at most one per key per interval). */
-  | { kind: 'quota-exceeded'; tenant: string; model: string };
+  | { kind: 'quota-exceeded'; tenant: string; model: string }
+  /** Decisions and outcomes recorded while someone watches (`decision-relay.ts`). */
+  | { kind: 'decisions'; batch: DecisionBatch };

@@ -20,11 +20,13 @@ import { createRouterServer, type RouterServer } from '../data/router-server.ts'
 import { createUpstreams } from '../data/upstreams.ts';
 import { createLogger } from '../observability/log.ts';
 import { createMeshMetrics } from '../observability/metrics.ts';
+import { startTracing, type Tracing } from '../observability/tracing/provider.ts';
 import { createScoringEngine } from '../scoring/engine.ts';
 import { engineOptionsFromConfig } from '../scoring/from-config.ts';
 import { attachSharedJournal, JOURNAL_FOLLOW_MS } from '../scoring/journal/shared-journal.ts';
 import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import { mirrorState } from '../signal/state/thread-feed.ts';
+import { workerDecisionRecorder } from './decision-relay.ts';
 import { apiKeyGateFor, applyRoutingPolicy, QUOTA_EVENT_INTERVAL_MS } from './router-policy.ts';
 import { routerSelector } from './router-selector.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
@@ -32,6 +34,7 @@ import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from '.
 const data = workerData as RouterWorkerData;
 const control = parentPort!;
 const send = (event: RouterWorkerEvent) => control.postMessage(event);
+let tracing: Tracing | undefined;
 
 async function start(): Promise<RouterServer> {
   const { config } = data;
@@ -41,6 +44,12 @@ async function start(): Promise<RouterServer> {
     component: 'router',
     worker: data.index,
   });
+  // Each worker thread traces and exports itself (the OpenTelemetry API's state is per thread).
+  tracing = await startTracing(
+    config.observability.tracing,
+    { nodeId: config.node.id, worker: data.index },
+    logger,
+  );
   const metrics = createMeshMetrics();
   const engine = createScoringEngine({
     ...engineOptionsFromConfig(config.scoring),
@@ -55,12 +64,17 @@ async function start(): Promise<RouterServer> {
   const policy = createPolicyFeed(data.policy);
   let quotaMemory = data.quotaMemory;
   const liveRouters = new Int32Array(data.liveRouters);
+  // Decisions are explained and posted only while the node's switch says someone watches.
+  const decisions =
+    data.decisionFlag &&
+    workerDecisionRecorder(data.index + 1, data.decisionFlag, (batch) => send({ kind: 'decisions', batch }));
   const selector = routerSelector(config, {
     engine,
     store: mirror.store,
     gpus: mirror.gpus,
     quarantine: { node: config.node.id, isQuarantined: (uuid) => mirror.isQuarantined(uuid) },
     rules: policy,
+    ...(decisions ? { decisions } : {}),
   });
   const attempts = createNodeAttempts();
   const quota = createQuotaLimiter({ liveRouters: () => Atomics.load(liveRouters, 0), now: processClockMs });
@@ -116,10 +130,13 @@ async function start(): Promise<RouterServer> {
       void server.drain(command.timeoutMs).then((report) => send({ kind: 'drained', report }));
     } else {
       clearInterval(follow);
-      void Promise.all([server.close(), upstreams.close()]).finally(() => {
-        data.feed.close();
-        control.close();
-      });
+      decisions?.stop();
+      void Promise.all([server.close(), upstreams.close()])
+        .then(() => tracing?.shutdown())
+        .finally(() => {
+          data.feed.close();
+          control.close();
+        });
     }
   });
   return server;

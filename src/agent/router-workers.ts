@@ -20,6 +20,7 @@ import type { Logger } from '../observability/log.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
 import { journalTail } from '../scoring/journal/shared-journal.ts';
 import { publishState, type FeedSource } from '../signal/state/thread-feed.ts';
+import type { DecisionBatch } from './decision-relay.ts';
 import { quotaTables } from './router-policy.ts';
 import type { RouterWorkerCommand, RouterWorkerData, RouterWorkerEvent } from './router-worker-protocol.ts';
 import { runtimeTlsOf, type RouterTlsSource } from './router-tls.ts';
@@ -49,6 +50,8 @@ export interface RouterWorkersOptions {
   logger: Logger;
   /** The router port's certificate: each worker serves https with it, and gets each new one. */
   tls?: RouterTlsSource;
+  /** The node's decision ring: workers read its switch and post what they record while it is on. */
+  decisions?: { watchFlag: SharedArrayBuffer; apply(batch: DecisionBatch): void };
 }
 
 /** A worker that died is started again after this long (a crash loop costs one start a second). */
@@ -114,6 +117,7 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
       liveRouters: liveRouters.buffer,
       ...(options.tls ? { tls: options.tls.current() } : {}),
       runtimeTls,
+      ...(options.decisions ? { decisionFlag: options.decisions.watchFlag } : {}),
     };
     const sent = latest;
     const worker = new Worker(WORKER_URL, {
@@ -134,6 +138,7 @@ export async function startRouterWorkers(options: RouterWorkersOptions): Promise
     }).finally(() => worker.removeAllListeners('message'));
     worker.on('message', (event: RouterWorkerEvent) => {
       if (event.kind === 'quota-exceeded') options.onQuotaExceeded?.(event.tenant, event.model);
+      else if (event.kind === 'decisions') options.decisions?.apply(event.batch);
     });
     // The policy changed while it started: it missed that post.
     if (latest !== sent) worker.postMessage({ kind: 'policy', ...latest } satisfies RouterWorkerCommand);

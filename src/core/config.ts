@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { apiKeysConfigSchema } from './config-api-keys.ts';
 import { authConfigSchema } from './config-auth.ts';
+import { observabilityConfigSchema } from './config-tracing.ts';
 import { tlsConfigSchema } from './config-tls.ts';
 import { MeshError } from './errors.ts';
 import { NODE_ROLES, RUNTIME_KINDS } from './types.ts';
@@ -334,6 +335,8 @@ export const configSchema = z
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
       })
       .prefault({}),
+    /** Traces over OTLP/HTTP (`observability.tracing`; the `OTEL_*` variables override it). */
+    observability: observabilityConfigSchema,
     router: z
       .strictObject({
         listen: listenSchema(8080),

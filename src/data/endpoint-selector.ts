@@ -12,6 +12,14 @@ import { syncEngineWithStore } from '../scoring/store-sync.ts';
 import type { StateStore } from '../signal/state/state-store.ts';
 import { admissionError, admit, DEFAULT_ADMISSION, type AdmissionPolicy } from '../scoring/admission.ts';
 import type { EndpointGate } from './endpoint-gate.ts';
+import {
+  describeDecision,
+  WATCHED_CANDIDATES,
+  watchedLease,
+  type DecisionRecorder,
+  type PickFacts,
+} from './decision-recorder.ts';
+import { startPickTrace, tracedPick, type PickTrace } from './pick-tracing.ts';
 import type { PickHints } from './request-hints.ts';
 import type { Route, RouteCandidate, RouteDecider, RouteLease } from './route-decider.ts';
 
@@ -53,6 +61,8 @@ export interface EndpointSelectorOptions {
    * they are left out before the engine decides (`endpoint-gate.ts`).
    */
   endpointGate?: EndpointGate;
+  /** Where watched decisions go, explained (`decision-recorder.ts`); absent: none are recorded. */
+  decisions?: DecisionRecorder;
 }
 
 /**
@@ -72,6 +82,14 @@ export function createEndpointSelector(
   const scoring = engine;
   const admission = opts.admission ?? DEFAULT_ADMISSION;
   const gate = opts.endpointGate;
+  const recorder = opts.decisions;
+  /** Records a watched pick (`decision-recorder.ts`); returns its id. */
+  const note = (facts: PickFacts): string => {
+    if (!recorder) return '';
+    const record = describeDecision(recorder, facts);
+    recorder.decided(record);
+    return record.id;
+  };
   // Endpoints the gate closes join the tried ones, so the engine never considers them. The gate
   // sees only the candidates this request may still use (its protocol, not yet tried): a `prefer`
   // pin then falls back to other nodes once its own endpoints failed this request.
@@ -108,12 +126,18 @@ export function createEndpointSelector(
     protocol: Protocol,
     hints: PickHints,
     accept: ((candidate: RouteCandidate) => boolean) | undefined,
+    traced?: PickTrace,
   ): Route {
     const req = { ...hints, model, protocol, exclude: withGated(model, protocol, exclude) };
+    // Explained only while someone watches: the hot path needs the pick, not the reasons.
+    const watched = recorder?.watching() === true;
+    const kind = accept ? 'hedge' : exclude && exclude.size > 0 ? 'retry' : 'primary';
     let decision;
     try {
-      decision = scoring.decide(req, undefined, false);
+      decision = scoring.decide(req, undefined, watched ? WATCHED_CANDIDATES : traced !== undefined);
     } catch (err) {
+      const code = MeshError.from(err).code;
+      if (watched && code !== 'model_not_found') note({ model, hints, kind, error: code });
       const views = scoring.fleet.forModel(model);
       if (
         err instanceof MeshError &&
@@ -128,6 +152,7 @@ export function createEndpointSelector(
       }
       throw err;
     }
+    traced?.decided(decision);
     const verdict = admit(
       {
         predictedWaitMs: decision.predictedWaitMs,
@@ -137,7 +162,11 @@ export function createEndpointSelector(
       },
       admission,
     );
-    if (!verdict.admitted) throw admissionError(verdict, model);
+    traced?.admitted(verdict, decision.predictedWaitMs);
+    if (!verdict.admitted) {
+      if (watched) note({ model, hints, kind, decision, admission: verdict, error: 'rate_limited' });
+      throw admissionError(verdict, model);
+    }
     const { target } = decision;
     const { endpointId, endpointUrl, node } = target.state;
     if (
@@ -148,16 +177,20 @@ export function createEndpointSelector(
         queueDepth: target.state.queueDepth ?? 0,
       })
     ) {
+      if (watched) note({ model, hints, kind, decision, admission: verdict, error: 'unavailable' });
       throw new MeshError('unavailable', `endpoint ${endpointId} was refused for this request`, {
         refused: true,
       });
     }
     const ticket = scoring.routed(target, req, decision.predictedWaitMs);
+    let lease = leaseOf(scoring, ticket);
+    if (watched)
+      lease = watchedLease(lease, note({ model, hints, kind, decision, admission: verdict }), recorder);
     return {
       endpointId,
       node,
       url: endpointUrl,
-      lease: leaseOf(scoring, ticket),
+      lease,
       ttftP95Ms: target.observedP95Ms,
       // The routed event set when its prefill should end: that is its predicted first token.
       predictedTtftMs: ticket.predictedDoneAt - ticket.sentAt,
@@ -167,8 +200,13 @@ export function createEndpointSelector(
 
   return {
     pick(model, exclude, protocol = 'openai', hints = {}, accept) {
+      // Tracing on and the request sampled: `router.choose` and `router.admission` spans.
+      const traced = startPickTrace(model, protocol, hints, exclude, accept !== undefined);
       // Decision and `routed` are one step: no other router thread decides in between.
-      return scoring.exclusive(() => pickNow(model, exclude, protocol, hints, accept));
+      if (!traced) return scoring.exclusive(() => pickNow(model, exclude, protocol, hints, accept));
+      return tracedPick(traced, () =>
+        scoring.exclusive(() => pickNow(model, exclude, protocol, hints, accept, traced)),
+      );
     },
     inFlight(endpointId) {
       scoring.sync();

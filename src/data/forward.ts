@@ -75,7 +75,7 @@ export async function forwardInference(
     }
     if (n > 0) deps.metrics.retried(request.model);
     exchange.closeConnection = deps.draining();
-    const { result, endpoints } = await raceOn(deps, request, route, exchange, tried);
+    const { result, endpoints } = await raceOn(deps, request, route, exchange, tried, n);
     if (result.committed) return;
     if (exchange.clientGone || exchange.stopped) throw result.error;
     lastError = result.error;

@@ -41,6 +41,8 @@ export async function raceOn(
   route: Route,
   exchange: ClientExchange,
   tried: ReadonlySet<string> | undefined,
+  /** Which pick of the request this is (0 first, n the n-th retry): marks its attempts' spans. */
+  attempt = 0,
 ): Promise<RaceResult> {
   const hedging = deps.hedging;
   const budgetMs = hedging?.budgetMs(route, {
@@ -51,7 +53,11 @@ export async function raceOn(
     policy: request.hedge,
   });
   if (!hedging || budgetMs === undefined) {
-    return { result: await attemptOn(deps, request, route, exchange), endpoints: [route.endpointId] };
+    const mark = attempt > 0 ? { attempt, hedge: false } : undefined;
+    return {
+      result: await attemptOn(deps, request, route, exchange, undefined, mark),
+      endpoints: [route.endpointId],
+    };
   }
   const runners: Runner[] = [];
   let winner: Runner | undefined;
@@ -66,24 +72,32 @@ export async function raceOn(
       done: Promise.resolve(null!),
     };
     runners.push(runner);
-    runner.done = attemptOn(deps, request, target, exchange, {
-      onStart(controller) {
-        runner.controller = controller;
-        if (runner.lost) controller.abort(lostRace());
+    const mark = { attempt, hedge, lost: () => runner.lost };
+    runner.done = attemptOn(
+      deps,
+      request,
+      target,
+      exchange,
+      {
+        onStart(controller) {
+          runner.controller = controller;
+          if (runner.lost) controller.abort(lostRace());
+        },
+        claim() {
+          if (winner) return false;
+          winner = runner;
+          decided?.();
+          for (const other of runners) {
+            if (other === runner || other.settled) continue;
+            other.lost = true;
+            other.route.lease.withdrawn();
+            other.controller?.abort(lostRace());
+          }
+          return true;
+        },
       },
-      claim() {
-        if (winner) return false;
-        winner = runner;
-        decided?.();
-        for (const other of runners) {
-          if (other === runner || other.settled) continue;
-          other.lost = true;
-          other.route.lease.withdrawn();
-          other.controller?.abort(lostRace());
-        }
-        return true;
-      },
-    }).then((result) => {
+      mark,
+    ).then((result) => {
       runner.settled = true;
       return result;
     });

@@ -6,11 +6,14 @@
 import { MeshError } from '../core/errors.ts';
 import type { ClientExchange } from './client-exchange.ts';
 import type { ForwardDeps, ForwardRequest } from './forward.ts';
+import { bothObservers, startUpstreamTrace, type AttemptMark } from './request-tracing.ts';
 import type { Route } from './route-decider.ts';
 import { attempt, type AttemptResult, type AttemptTarget } from './upstream-attempt.ts';
 
 /** What a hedge race adds to an attempt: it holds the controller and decides who may commit. */
 export type RaceHooks = Pick<AttemptTarget, 'onStart' | 'claim'>;
+
+const FIRST_ATTEMPT: AttemptMark = { attempt: 0, hedge: false };
 
 export async function attemptOn(
   deps: ForwardDeps,
@@ -18,22 +21,29 @@ export async function attemptOn(
   route: Route,
   exchange: ClientExchange,
   hooks?: RaceHooks,
+  mark: AttemptMark = FIRST_ATTEMPT,
 ): Promise<AttemptResult> {
   const metrics = deps.metrics.route(request.model, route.endpointId);
   const sentAt = performance.now();
+  const path = deps.upstreams.path(route.url, request.path);
+  // Tracing on: this attempt's span, whose context replaces the client's `traceparent` upstream.
+  const traced = startUpstreamTrace(request.headers, route, path, mark);
+  const { lease } = route;
+  const onData = bothObservers(lease.relayed && ((chunk) => lease.relayed?.(chunk)), traced?.onData);
   let unregister: (() => void) | undefined;
   let result: AttemptResult;
   try {
     result = await attempt(exchange, {
       endpointId: route.endpointId,
       pool: deps.upstreams.pool(route.url),
-      path: deps.upstreams.path(route.url, request.path),
-      headers: request.headers,
+      path,
+      headers: traced ? traced.headers : request.headers,
       body: request.body,
       protocol: request.protocol,
       stream: request.stream,
       onCommit(status, sse) {
         metrics.ttft.observe((performance.now() - request.startedAt) / 1000);
+        traced?.committed(status, sse, request.startedAt, sentAt);
         // A stream's first chunk follows the first token; a whole JSON answer says nothing of prefill.
         if (sse && status < 300) {
           route.lease.firstToken();
@@ -49,14 +59,19 @@ export async function attemptOn(
         hooks?.onStart?.(controller);
       },
       claim: hooks?.claim,
+      ...(onData ? { onData } : {}),
     });
   } catch (err) {
     // dispatch threw synchronously (a closed pool while stopping): nothing was sent.
     result = { committed: false, error: MeshError.from(err, 'upstream_error') };
   }
   unregister?.();
+  traced?.ended(result);
   // A hedge race's loser ends `ok: false` like a cancellation: no first token, its queue share returned.
-  route.lease.end(result.committed && result.error === undefined && result.status < 400);
+  route.lease.end(
+    result.committed && result.error === undefined && result.status < 400,
+    result.committed ? (result.error?.httpStatus ?? result.status) : result.error.httpStatus,
+  );
   if (result.committed) {
     const { error } = result;
     const seconds = (performance.now() - request.startedAt) / 1000;

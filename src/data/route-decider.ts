@@ -44,9 +44,15 @@ export interface RouteLease {
   /**
    * The request ended; `ok` false for failures and cancellations (a hedge race's loser). The
    * engine does not penalise an endpoint for `ok` false: an attempt that never produced a first
-   * token gives its predicted prefill back to the queue estimate. Idempotent.
+   * token gives its predicted prefill back to the queue estimate. Idempotent. `status`: the
+   * attempt's HTTP status, for a watched decision's outcome.
    */
-  end(ok: boolean): void;
+  end(ok: boolean, status?: number): void;
+  /**
+   * Present only on a watched decision's lease (`decision-recorder.ts`): the relay passes it each
+   * chunk of the answer it writes to the client, to count output tokens.
+   */
+  relayed?(chunk: Buffer): void;
 }
 
 export interface RouteDecider {

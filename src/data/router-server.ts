@@ -11,6 +11,7 @@ import { listen, type Listening } from '../core/listen.ts';
 import type { HedgingConfig } from '../core/config.ts';
 import { excerpt, MESH_ERROR_CODE_HEADER, MeshError } from '../core/errors.ts';
 import type { Logger } from '../observability/log.ts';
+import { runInSpan } from '../observability/tracing/tracer.ts';
 import type { MeshMetrics } from '../observability/metrics.ts';
 import { parseJsonObject, readBody, requireJsonContentType } from './body.ts';
 import { ClientExchange } from './client-exchange.ts';
@@ -23,6 +24,7 @@ import type { NodeAttempts } from './node-attempts.ts';
 import { TENANT_HEADER, type QuotaLimiter } from './quota/quota-limiter.ts';
 import { requestHints, SLO_CLASS_HEADER, TIMEOUT_HEADER, type PickHints } from './request-hints.ts';
 import { createRequestMetrics } from './request-metrics.ts';
+import { describeRequest, endRequestTrace, startRequestTrace, type RequestTrace } from './request-tracing.ts';
 import { createSloRouting, type SloRules } from './slo-rules.ts';
 import type { RouteDecider } from './route-decider.ts';
 import type { Upstreams } from './upstreams.ts';
@@ -122,12 +124,16 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
     if (route && req.method === 'POST') {
       const exchange = new ClientExchange(res, requestId);
       exchanges.add(exchange);
-      inference(req, exchange, path, q < 0 ? '' : rawUrl.slice(q + 1), protocol, route)
-        .catch((err: unknown) => fail(res, MeshError.from(err), requestId, protocol))
-        .finally(() => {
-          exchange.close();
-          exchanges.delete(exchange);
-        });
+      const search = q < 0 ? '' : rawUrl.slice(q + 1);
+      // Tracing on: the request runs inside its `router.request` span (picks, attempts, logs see it).
+      const traced = startRequestTrace(req, path, requestId, protocol.speaks, options.worker ?? 0);
+      if (!traced) void serve(req, exchange, path, search, protocol, route);
+      else
+        void runInSpan(
+          traced.span,
+          () => serve(req, exchange, path, search, protocol, route, traced),
+          traced.parent,
+        );
       return;
     }
     try {
@@ -136,6 +142,28 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
       fail(res, MeshError.from(err), requestId, protocol);
     }
   };
+
+  /** Answers one inference request, whatever happens, then lets go of its exchange (and span). */
+  function serve(
+    req: IncomingMessage,
+    exchange: ClientExchange,
+    path: string,
+    search: string,
+    protocol: ClientProtocol,
+    route: InferenceRoute,
+    traced?: RequestTrace,
+  ): Promise<void> {
+    let failure: MeshError | undefined;
+    return inference(req, exchange, path, search, protocol, route)
+      .catch((err: unknown) =>
+        fail(exchange.res, (failure = MeshError.from(err)), exchange.requestId, protocol),
+      )
+      .finally(() => {
+        exchange.close();
+        exchanges.delete(exchange);
+        if (traced) endRequestTrace(traced, exchange.res, failure);
+      });
+  }
 
   function other(
     req: IncomingMessage,
@@ -195,6 +223,8 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
           decider.blockTokens,
         ),
         stream,
+        // Joins a watched decision (the dashboard's decision explorer) to its request.
+        requestId: exchange.requestId,
       };
       const sloClass = slo.classOf(hints.sloClass, tenant);
       const settings = slo.settings(sloClass, model);
@@ -203,6 +233,7 @@ export async function createRouterServer(options: RouterServerOptions): Promise<
       hints.timeoutMs ??= settings.e2eMs;
       hints.maxWaitMs = settings.maxWaitMs;
       hints.weights = settings.weights;
+      describeRequest(model, hints, tenant);
       admitTenant(tenant, model, hints);
       const headers: Record<string, string> = {
         'x-request-id': exchange.requestId,

@@ -44,6 +44,8 @@ export interface AttemptTarget {
    * request (its hedge) committed first; this attempt is then aborted and resolves uncommitted.
    */
   claim?(): boolean;
+  /** Each chunk of the committed answer, as it is relayed (a watched decision counts tokens). */
+  onData?(chunk: Buffer): void;
 }
 
 /** Sends `target`'s request and relays its answer into `exchange`; never rejects. */
@@ -105,6 +107,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     }
     if (this.settled) return;
     if (!this.committed && !this.commit(controller)) return;
+    this.target.onData?.(chunk);
     // Paused until the client drains: ClientExchange's one `drain` listener resumes it.
     if (!this.exchange.res.write(chunk)) controller.pause();
   }

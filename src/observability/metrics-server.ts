@@ -1,8 +1,8 @@
 /**
- * The operator's HTTP port: Prometheus `/metrics`, liveness `/healthz` and readiness `/readyz`.
- * Kept off the data plane port so scrapes and probes never queue behind inference traffic.
+ * The operator's HTTP port: Prometheus `/metrics`, liveness `/healthz` and readiness `/readyz`, and
+ * the live dashboard `/ui` (`fleet-view/ui-server.ts`, through `handle`). Kept off the data plane port so scrapes and probes never queue behind inference traffic.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listen } from '../core/listen.ts';
 import { prometheusContentType } from 'prom-client';
 
@@ -24,6 +24,8 @@ export interface MetricsServerOptions {
    * members by state, followed peers), so a partition shows without failing readiness.
    */
   readyDetail?: () => Record<string, unknown>;
+  /** More routes (the dashboard's `/ui`): returns true when it answered the request. */
+  handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 export async function createMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
@@ -51,11 +53,11 @@ export async function createMetricsServer(options: MetricsServerOptions): Promis
           ...(detail ? { detail } : {}),
         }),
       );
-    } else {
+    } else if (!options.handle?.(req, res)) {
       reply(
         404,
         'application/json',
-        '{"error":{"code":"not_found","message":"try /metrics, /healthz or /readyz"}}',
+        '{"error":{"code":"not_found","message":"try /metrics, /healthz, /readyz or /ui"}}',
       );
     }
   });

@@ -290,7 +290,15 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
         : [],
       candidates: n,
       profile: profileName,
+      ...(explain ? { weights: weightsByName(p, weights) } : {}),
     };
+  }
+
+  /** The weights this decision used, by scorer name (an explanation's, so allocated only then). */
+  function weightsByName(p: CompiledProfile, weights: Float64Array): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (let s = 0; s < p.scorers.length; s++) out[p.scorers[s]!.name] = weights[s]!;
+    return out;
   }
 
   /** The best `count` candidates (the chosen one first) with each weighted scorer's score. */

@@ -205,4 +205,6 @@ export interface Decision {
   /** Candidates that passed the filters. */
   candidates: number;
   profile: string;
+  /** The scorer weights used, by scorer name (for this request's class); explained decisions only. */
+  weights?: Record<string, number>;
 }

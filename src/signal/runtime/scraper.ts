@@ -21,6 +21,7 @@ import { createRuntimeAdapter } from './adapters.ts';
 import { createGetText } from './http.ts';
 import { removeModelGauges, setModelGauges } from './model-gauges.ts';
 import { ScrapeError } from './scrape-error.ts';
+import { endEndpointScrape, startEndpointScrape, tracedRound } from './scrape-tracing.ts';
 import { createSendRequest } from './control-http.ts';
 import type {
   EndpointStatus,
@@ -50,6 +51,8 @@ export interface RuntimeScraperOptions {
   controlTimeoutMs?: number;
   /** TLS to runtimes with https URLs (the router's own: public roots plus the mesh bundle). */
   tls?: { ca?: string[]; rejectUnauthorized: boolean };
+  /** Trace each round while tracing is on (`observability.tracing.scrapes`; default true). */
+  traceRounds?: boolean;
 }
 
 export interface RuntimeScraper {
@@ -230,11 +233,15 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
       timeoutMs,
     );
     const at = clock();
+    const span = startEndpointScrape(ep.status);
     try {
       const states = await adapter.scrape({ signal: controller.signal, now: at });
       if (!stopped) onSuccess(ep, states, at);
+      if (span) endEndpointScrape(span, { models: states.length });
     } catch (err) {
-      if (!stopped) onFailure(ep, ScrapeError.from(err), at);
+      const error = ScrapeError.from(err);
+      if (!stopped) onFailure(ep, error, at);
+      if (span) endEndpointScrape(span, error);
     } finally {
       clearTimeout(timeout);
       ep.controller = undefined;
@@ -251,9 +258,10 @@ export function createRuntimeScraper(options: RuntimeScraperOptions): RuntimeScr
     return ep.inFlight;
   };
 
-  const scrapeOnce = async () => {
-    await Promise.all([...endpoints.values()].map(scrapeEndpoint));
-  };
+  const scrapeOnce = () =>
+    tracedRound(options.traceRounds ?? true, endpoints.size, async () => {
+      await Promise.all([...endpoints.values()].map(scrapeEndpoint));
+    });
 
   return {
     start() {
