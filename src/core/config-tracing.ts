@@ -1,5 +1,5 @@
 /**
- * `observability.tracing`: OpenTelemetry traces exported over OTLP/HTTP (docs/TRACING-DRAFT.md).
+ * `observability.tracing`: OpenTelemetry traces exported over OTLP/HTTP (docs/OBSERVABILITY.md).
  * Off by default. The standard `OTEL_*` environment variables override these keys, as the
  * OpenTelemetry SDK configuration says ("values set with environment variables override
  * equivalent configuration in code"); `src/observability/tracing/settings.ts` resolves the two.

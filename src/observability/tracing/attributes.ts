@@ -1,6 +1,6 @@
 /**
  * Every span name and attribute key the mesh writes, in one module (as metric names are in
- * `metrics.ts`): docs/TRACING-DRAFT.md lists them, and a test checks the two agree. Where an
+ * `metrics.ts`): docs/OBSERVABILITY.md ("Traces") lists them, and a test checks the two agree. Where an
  * OpenTelemetry semantic convention exists (HTTP, RPC, GenAI) its key is used; the rest live under
  * `infermesh.`.
  */
