@@ -75,7 +75,7 @@ test('mesh top --once prints the four endpoints and their GPUs with numbers', as
     assert.match(row ?? '', /sim-llama-3-8b\s+vllm\s+healthy\s+\d+\s+\d+\s+\d+%\s+\S+/, `row of ${ep}`);
     const gpu = lines.find((l) => l.includes(simGpuUuid(NODE, ep)));
     // UTIL MEMORY TEMP POWER ...: percentages, GB used/total, degrees and watts.
-    assert.match(gpu ?? '', /\d+%\s+\d+\.\d\/\d+\.\dG\s+\d+C\s+\d+(\/\d+)?W.*\bok$/, `GPU of ${ep}`);
+    assert.match(gpu ?? '', /\d+%\s+\d+\.\d\/\d+\.\dGi\s+\d+C\s+\d+(\/\d+)?W.*\bok$/, `GPU of ${ep}`);
   }
   assert.ok(
     narrow.stdout.split('\n').every((l) => l.length <= 72),

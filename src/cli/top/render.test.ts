@@ -90,10 +90,10 @@ test('a wide frame shows every table sorted by identity, with units and dashes f
       ['gpu-b', '0'],
     ],
   );
-  assert.match(gpus[0] ?? '', /\s-\s+61\.2G\s+64C\s+413W\s+1980MHz\s+0\s+-\s+ok$/);
+  assert.match(gpus[0] ?? '', /\s-\s+57\.0Gi\s+64C\s+413W\s+1980MHz\s+0\s+-\s+ok$/);
   assert.match(
     gpus[1] ?? '',
-    /88%\s+61\.2\/85\.5G\s+64C\s+413\/700W.*quarantined \(temperature: temperature 97 C >= 90 C\)$/,
+    /88%\s+57\.0\/79\.6Gi\s+64C\s+413\/700W.*quarantined \(temperature: temperature 97 C >= 90 C\)$/,
   );
   const eps = rowsAfter(lines, 'ENDPOINTS');
   assert.deepEqual(

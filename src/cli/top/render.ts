@@ -25,7 +25,8 @@ const num = (v: number | null, fmt: (v: number) => string): Cell => (v === null 
 const pct = (v: number | null) => num(v, (x) => `${Math.round(x * 100)}%`);
 const ms = (v: number | null) =>
   num(v, (x) => (x >= 10_000 ? `${(x / 1000).toFixed(1)}s` : `${Math.round(x)}ms`));
-const gb = (bytes: number) => (bytes / 1e9).toFixed(1);
+/** GiB, as nvidia-smi and NVML report GPU memory. */
+const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** Nodes by id. */
@@ -91,8 +92,8 @@ const gpuRow = (g: TopGpu): Cell[] => [
   g.name ? cell(g.name) : NONE,
   pct(g.utilization),
   g.memoryUsedBytes === null || g.memoryTotalBytes === null
-    ? num(g.memoryUsedBytes, (u) => `${gb(u)}G`)
-    : cell(`${gb(g.memoryUsedBytes)}/${gb(g.memoryTotalBytes)}G`),
+    ? num(g.memoryUsedBytes, (u) => `${gib(u)}Gi`)
+    : cell(`${gib(g.memoryUsedBytes)}/${gib(g.memoryTotalBytes)}Gi`),
   num(g.temperatureC, (t) => `${Math.round(t)}C`),
   g.powerWatts === null || g.powerLimitWatts === null
     ? num(g.powerWatts, (p) => `${Math.round(p)}W`)
