@@ -23,6 +23,7 @@ import { sloCapacity, traceRps } from './capacity-slo.ts';
 import { createHeapClock } from './heap-clock.ts';
 import { createVirtualFleet } from './virtual.ts';
 import { quantile } from './metrics.ts';
+import { pairedRatio, type Interval } from '../lib/stats.ts';
 import { realFleet } from './real.ts';
 import { loadTrace, promptTokenIds, sampleRequests, type TraceRequest } from './traces.ts';
 import type { EndpointSpec } from './capacity.ts';
@@ -222,6 +223,8 @@ const setups: Setup[] = [
     : []),
 ];
 const scrapeIntervalMs = Number(values['scrape-ms']);
+/** p50 and p99 per (load, strategy, setup), one entry per seed, for the summary. */
+const bySetup = new Map<string, { p50: number[]; p99: number[] }>();
 console.log(
   `| seed | load | strategy | setup | TTFT p50 ms | TTFT p99 ms | p50 ÷ 1 router | p99 ÷ 1 router | prefix hit % | to H100 % |\n|---|---|---|---|---|---|---|---|---|---|`,
 );
@@ -245,10 +248,28 @@ for (const seed of values.seeds.split(',').map(Number)) {
         const t = r.ttfts;
         const s = { p50: quantile(t, 0.5), p99: quantile(t, 0.99) };
         if (setup.routers === 1) one = s;
+        const key = `${load} | ${profile} | ${setup.label}`;
+        const acc = bySetup.get(key) ?? { p50: [], p99: [] };
+        acc.p50.push(s.p50);
+        acc.p99.push(s.p99);
+        bySetup.set(key, acc);
         console.log(
           `| ${seed} | ${load} (${(load * cap.rps).toFixed(2)} rps) | ${profile} | ${setup.label} | ${s.p50.toFixed(0)} | ${s.p99.toFixed(0)} | ${(s.p50 / one.p50).toFixed(2)} | ${(s.p99 / one.p99).toFixed(2)} | ${(100 * r.prefixHitRate).toFixed(1)} | ${(100 * r.toH100).toFixed(1)} |`,
         );
       }
     }
   }
+}
+
+// Over seeds: each setup's TTFT ÷ one router's, paired by seed (geometric mean, 95% t-interval).
+console.log(
+  `\n| load | strategy | setup | seeds | TTFT p50 ÷ 1 router [95% CI] | TTFT p99 ÷ 1 router [95% CI] |\n|---|---|---|---|---|---|`,
+);
+const fmt = (i: Interval) => `${i.mean.toFixed(2)} [${i.lo.toFixed(2)}, ${i.hi.toFixed(2)}]`;
+for (const [key, acc] of bySetup) {
+  const one = bySetup.get(key.replace(/[^|]*$/, ' 1 router'));
+  if (!one || one === acc) continue;
+  console.log(
+    `| ${key} | ${acc.p50.length} | ${fmt(pairedRatio(acc.p50, one.p50))} | ${fmt(pairedRatio(acc.p99, one.p99))} |`,
+  );
 }
