@@ -104,6 +104,13 @@ export async function startGpuTelemetryRole(
     set(metrics.gpuMemoryTotal, s.memoryTotalBytes);
     set(metrics.gpuTemperature, s.temperatureC);
     set(metrics.gpuPower, s.powerWatts);
+    set(metrics.gpuSmClock, s.smClockMHz === undefined ? undefined : s.smClockMHz * 1e6);
+    set(metrics.gpuXidLast, s.xidLast ?? 0);
+    const ecc = (type: 'corrected' | 'uncorrected', v: number | undefined) => {
+      if (v !== undefined) metrics.gpuEccVolatile.set({ ...labels, type }, v);
+    };
+    ecc('corrected', s.eccVolatileCorrected);
+    ecc('uncorrected', s.eccVolatileUncorrected);
   };
 
   let running: Promise<void> | undefined;

@@ -169,6 +169,24 @@ export function createMeshMetrics(options: { defaultMetrics?: boolean } = {}) {
       labelNames: ['node', 'gpu_uuid'] as const,
       registers,
     }),
+    gpuSmClock: new Gauge({
+      name: 'infermesh_gpu_sm_clock_hertz',
+      help: 'GPU SM clock in hertz, as the telemetry source last read it.',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
+    gpuEccVolatile: new Gauge({
+      name: 'infermesh_gpu_ecc_volatile_errors',
+      help: 'ECC errors since the driver loaded (volatile counts), by type: corrected, uncorrected.',
+      labelNames: ['node', 'gpu_uuid', 'type'] as const,
+      registers,
+    }),
+    gpuXidLast: new Gauge({
+      name: 'infermesh_gpu_xid_last',
+      help: 'The last XID error code the GPU reported (0: none seen).',
+      labelNames: ['node', 'gpu_uuid'] as const,
+      registers,
+    }),
     gpuQuarantined: new Gauge({
       name: 'infermesh_gpu_quarantined',
       help: '1 while the GPU is quarantined, with the reason; the series is removed on release.',
