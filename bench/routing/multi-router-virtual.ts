@@ -1,20 +1,19 @@
 /**
  * `node bench/routing/multi-router-virtual.ts [--trace FILE] [--requests 1000] [--sims 8]
- * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default] [--relay-ms 5] [--bursts]`
+ * [--routers 3] [--loads 0.8] [--seeds 1,2,3] [--share-ms 20] [--strategies default] [--bursts]`
  *
  * Active-active routers on virtual time: the real scoring engine, one per router, in front of
  * simulated engines on one heap clock (as `virtual.ts`), the client sending request i to router
- * i mod N. Three setups per (load, seed, strategy): one router; N routers sharing their in-flight
- * work (each router's `createPeerLoadTracker` gets the others' reports every `--share-ms`, the
- * interval of `router.shareInFlight`'s reporter, plus one hop); N routers not sharing. Prints TTFT
- * p50/p99, N ÷ 1 ratios, the engines' prefix hit rate and the share sent to H100s. `--relay-ms`
- * adds a fourth setup, an experiment (`Setup.relayMs`). No sockets and no CPU in the latencies: a check of the sharing design
+ * i mod N. Three setups per (load, seed, strategy): one router; N routers relaying their routing
+ * (each router's `createRouteRelay` hands its events to the others every `--share-ms`, the
+ * interval of `router.shareInFlight`'s link, plus one hop); N routers not sharing. Prints TTFT
+ * p50/p99, N ÷ 1 ratios, the engines' prefix hit rate, the share sent to H100s, and a summary
+ * over seeds. No sockets and no CPU in the latencies: a check of the sharing design
  * itself, which `--mode real --routers N` then measures through real processes.
  */
 import { parseArgs } from 'node:util';
 import { createScoringEngine, type ScoringEngine } from '../../src/scoring/engine.ts';
-import type { RouteTicket } from '../../src/scoring/outcomes.ts';
-import { createPeerLoadTracker, type PeerLoadTracker } from '../../src/scoring/peer-load.ts';
+import { createRouteRelay } from '../../src/scoring/route-relay.ts';
 import { prefixBlockHashes } from '../../src/scoring/prefix-index.ts';
 import { BUILTIN_PROFILES, PRECISE_PROFILES } from '../../src/scoring/profiles.ts';
 import { createRng } from '../../src/sim/rng.ts';
@@ -34,14 +33,11 @@ const NODE = 'sim';
 interface Setup {
   label: string;
   routers: number;
-  /** In-flight sharing (`router.shareInFlight`): each router's report reaches the others this often. */
-  shareMs?: number;
   /**
-   * An experiment, not what meshd does: each router's routed and finished events (with the
-   * prompt's block hashes) reach the others this much later, applied as their own; first tokens
-   * are not relayed. What a relay of the journal itself through the gpu node would give.
+   * `router.shareInFlight`: each router's route relay (src/scoring/route-relay.ts) hands its new
+   * events to the others this often, plus a millisecond for the gpu node's hop.
    */
-  relayMs?: number;
+  shareMs?: number;
 }
 
 function run(o: {
@@ -74,11 +70,6 @@ function run(o: {
         : {}),
     }),
   );
-  const relay = (from: ScoringEngine, fn: (r: ScoringEngine) => void) => {
-    if (o.setup.relayMs === undefined) return;
-    const others = routers.filter((r) => r !== from);
-    clock.setTimer(o.setup.relayMs, () => others.forEach(fn));
-  };
   // Precise profiles: every router's precise index follows the engines' KV events (10 ms later).
   const precise = o.profile in PRECISE_PROFILES;
   const engines = createVirtualFleet({
@@ -119,11 +110,14 @@ function run(o: {
   );
   if (o.setup.shareMs !== undefined && routers.length > 1) {
     const shareMs = o.setup.shareMs;
-    const trackers: PeerLoadTracker[] = routers.map((r, k) => createPeerLoadTracker(r, `router-${k}`));
+    const relays = routers.map((r) => createRouteRelay(r, NODE));
     const share = () => {
-      const reports = trackers.map((t, k) => ({ routerId: `router-${k}`, endpoints: t.ownReport(NODE) }));
-      // The relay hop (gpu node, stream): a millisecond later.
-      clock.setTimer(1, () => trackers.forEach((t) => t.apply(reports)));
+      relays.forEach((from, k) => {
+        const events = from.take();
+        if (events.length === 0) return;
+        // The relay hop (gpu node, stream): a millisecond later.
+        clock.setTimer(1, () => relays.forEach((to) => to !== from && to.apply(`router-${k}`, events)));
+      });
       if (outstanding > 0) clock.setTimer(shareMs, share);
     };
     share();
@@ -146,11 +140,6 @@ function run(o: {
     if (o.fleet[indexOf.get(d.target.endpointId)!]!.gpu === 'h100') toH100++;
     const start = clock.now();
     const ticket = scoring.routed(d.target, req, d.predictedWaitMs);
-    const relayed = new Map<ScoringEngine, RouteTicket>();
-    relay(scoring, (r) => {
-      const view = r.fleet.get(d.target.endpointId, MODEL);
-      if (view) relayed.set(r, r.routed(view, { ...req, stream: false }, d.predictedWaitMs));
-    });
     let first = NaN;
     engines[indexOf.get(d.target.endpointId)!]!.submit({
       promptTokenIds: ids,
@@ -164,10 +153,6 @@ function run(o: {
       },
       onFinish: () => {
         scoring.finished(ticket, { ok: true, e2eMs: clock.now() - start, ttftMs: first });
-        relay(scoring, (r) => {
-          const t = relayed.get(r);
-          if (t) r.finished(t, { ok: true, ttftMs: first });
-        });
         ttfts.push(first);
         outstanding--;
       },
@@ -204,8 +189,6 @@ const { values } = parseArgs({
     /** Capacity (req/s) to take loads of, instead of searching it (the search takes minutes). */
     capacity: { type: 'string' },
     'spread-k': { type: 'string' },
-    /** Adds the `events relayed` setup (see `Setup.relayMs`) with this delay (ms). */
-    'relay-ms': { type: 'string' },
     /** Replays Mooncake's 3 s buckets as recorded: bursts of simultaneous requests (traces.ts). */
     bursts: { type: 'boolean', default: false },
   },
@@ -218,9 +201,6 @@ const setups: Setup[] = [
   { label: '1 router', routers: 1 },
   { label: `${n} routers, shared`, routers: n, shareMs: Number(values['share-ms']) },
   { label: `${n} routers, not shared`, routers: n },
-  ...(values['relay-ms']
-    ? [{ label: `${n} routers, events relayed`, routers: n, relayMs: Number(values['relay-ms']) }]
-    : []),
 ];
 const scrapeIntervalMs = Number(values['scrape-ms']);
 /** p50 and p99 per (load, strategy, setup), one entry per seed, for the summary. */

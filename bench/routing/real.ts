@@ -12,7 +12,7 @@
  *
  * `--routers N`: active-active routers. The fleet is then one meshd with role gpu and separate
  * router processes following it, the client spreading requests round robin over them, and every
- * (load, strategy) runs three setups: 1 router, N routers sharing their in-flight work through the
+ * (load, strategy) runs three setups: 1 router, N routers relaying their routing through the
  * gpu node (`router.shareInFlight`, the default) and N routers not sharing it. The report adds a
  * table of TTFT p50/p99 per setup and the N-router ÷ 1-router ratios (target: p99 within 10%).
  * Results: bench/results/routing-real-routers{-quick}.{json,md}.
@@ -308,7 +308,7 @@ export async function runReal(o: RealOptions): Promise<void> {
     admission: o.admission,
     ...(o.routers
       ? {
-          routers: `--routers ${o.routers}: one meshd with role gpu scrapes the simulators; each setup starts its own router processes (role router, router.workers ${o.routerWorkers ?? `${defaultRouterWorkers(Number(o.routers))} = cores ÷ (routers + 1)`}) that follow it over StatePlane; the client sends request i to router i mod N. "shared": router.shareInFlight true (each router reports its in-flight work every 20 wall ms when it changed, the gpu node relays the others' to each); "not shared": false. 1 router runs the same split topology`,
+          routers: `--routers ${o.routers}: one meshd with role gpu scrapes the simulators; each setup starts its own router processes (role router, router.workers ${o.routerWorkers ?? `${defaultRouterWorkers(Number(o.routers))} = cores ÷ (routers + 1)`}) that follow it over StatePlane; the client sends request i to router i mod N. "shared": router.shareInFlight true (each router relays its routing events — requests sent, first tokens, ends — every 20 wall ms through the gpu node, and counts the others' as its own: src/scoring/route-relay.ts); "not shared": false. 1 router runs the same split topology`,
         }
       : {}),
     routerRequestHints: hints

@@ -1,11 +1,11 @@
 /**
- * A router's link to one GPU node for sharing in-flight work (`StatePlane.ShareInFlight`): every
- * `intervalMs` it reads this router's load on that node's endpoints from the engine and, when it
- * changed (or `heartbeatMs` passed, so the node's TTL does not expire it), streams it to the node;
- * every share the node streams back (the other routers' reports) goes into the engine through the
- * peer-load tracker (src/scoring/peer-load.ts says what is shared and why). The link reconnects
- * with backoff; while it is down the others' levels are forgotten (their queued work drains by
- * itself). Started next to each peer's state subscriber (`router.shareInFlight`).
+ * A router's link to one GPU node for sharing its routing (`StatePlane.ShareInFlight`): every
+ * `intervalMs` it sends the node this router's routing events on that node's endpoints since the
+ * last report (requests sent, requests ended; at least one report every `heartbeatMs`, so the
+ * node's TTL does not drop it), and counts the other routers' events the node relays back
+ * (src/scoring/route-relay.ts says what is relayed and why). The link reconnects with backoff;
+ * while it is down the others' open requests are ended (the scrape covers them). Started next to
+ * each peer's state subscriber (`router.shareInFlight`).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { create } from '@bufbuild/protobuf';
@@ -13,11 +13,17 @@ import { createClient } from '@connectrpc/connect';
 import type { SecureClientSessionOptions } from 'node:http2';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import type { LinkTls } from '../security/pki/link-tls.ts';
-import { InFlightReportSchema, StatePlane, type InFlightReport } from '../gen/infermesh/state/v1/state_pb.js';
+import {
+  InFlightReportSchema,
+  RouteEvent_Kind,
+  StatePlane,
+  type InFlightReport,
+  type RouteEvent,
+} from '../gen/infermesh/state/v1/state_pb.js';
 import type { MeshConfig } from '../core/config.ts';
 import type { Logger } from '../observability/log.ts';
 import type { ScoringEngine } from '../scoring/engine.ts';
-import { createPeerLoadTracker, type EndpointLoadReport } from '../scoring/peer-load.ts';
+import { createRouteRelay, type RelayedEvent, type RouteRelay } from '../scoring/route-relay.ts';
 import type { PeerCompanion } from './peer-set.ts';
 
 export interface InFlightShareDeps {
@@ -26,9 +32,9 @@ export interface InFlightShareDeps {
   /** This router's node id (`node.id`), unique among the routers. */
   routerId: string;
   logger?: Logger;
-  /** How often our load is read and, when changed, sent. Default 20 ms. */
+  /** How often our new events are sent. Default 20 ms. */
   intervalMs?: number;
-  /** Longest time between two reports, changed or not. Default 1000 ms. */
+  /** Longest time between two reports, events or not. Default 1000 ms. */
   heartbeatMs?: number;
   /** First reconnect delay, doubled per failure up to 5 s. Default 250 ms. */
   reconnectMs?: number;
@@ -42,15 +48,13 @@ export interface InFlightShare {
   stop(): Promise<void>;
 }
 
-/** A queue of reports as the request stream of one call. */
+/** A queue of reports as the request stream of one call (every report, in order: each carries new events). */
 function reportQueue(signal: AbortSignal) {
   const items: InFlightReport[] = [];
   let wake: (() => void) | undefined;
   signal.addEventListener('abort', () => wake?.(), { once: true });
   return {
     push(r: InFlightReport) {
-      // Only the newest matters: a report replaces the router's previous one.
-      items.length = 0;
       items.push(r);
       wake?.();
     },
@@ -68,19 +72,39 @@ function reportQueue(signal: AbortSignal) {
   };
 }
 
-const sameReport = (a: readonly EndpointLoadReport[], b: readonly EndpointLoadReport[]) =>
-  a.length === b.length &&
-  a.every((x, i) => {
-    const y = b[i]!;
-    return (
-      x.endpointId === y.endpointId &&
-      x.model === y.model &&
-      x.inFlight === y.inFlight &&
-      x.inFlightTokens === y.inFlightTokens &&
-      x.sentRequests === y.sentRequests &&
-      x.sentWork === y.sentWork
-    );
-  });
+function toProto(e: RelayedEvent) {
+  const head = { request: BigInt(e.request), endpointId: e.endpointId, model: e.model };
+  if (e.kind === 'routed')
+    return {
+      ...head,
+      kind: RouteEvent_Kind.ROUTED,
+      promptTokens: e.promptTokens,
+      maxTokens: e.maxTokens,
+      blockHashes: Array.from(e.blockHashes),
+    };
+  if (e.kind === 'first') return { ...head, kind: RouteEvent_Kind.FIRST, ttftMs: e.ttftMs };
+  return { ...head, kind: RouteEvent_Kind.FINISHED, ok: e.ok };
+}
+
+function fromProto(e: RouteEvent): RelayedEvent | undefined {
+  const head = { request: Number(e.request), endpointId: e.endpointId, model: e.model };
+  switch (e.kind) {
+    case RouteEvent_Kind.ROUTED:
+      return {
+        ...head,
+        kind: 'routed',
+        promptTokens: e.promptTokens,
+        maxTokens: e.maxTokens,
+        blockHashes: e.blockHashes,
+      };
+    case RouteEvent_Kind.FIRST:
+      return { ...head, kind: 'first', ttftMs: e.ttftMs };
+    case RouteEvent_Kind.FINISHED:
+      return { ...head, kind: 'finished', ok: e.ok };
+    default:
+      return undefined; // a kind from a newer router: skipped
+  }
+}
 
 /** Starts sharing with the GPU node whose API is at `peerUrl`; runs until `stop()`. */
 export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): InFlightShare {
@@ -97,7 +121,6 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
     StatePlane,
     createGrpcTransport({ baseUrl: peerUrl, sessionManager: sessions }),
   );
-  const tracker = createPeerLoadTracker(engine, routerId);
   const stopping = new AbortController();
   let isConnected = false;
 
@@ -106,27 +129,31 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
     const onStop = () => call.abort();
     stopping.signal.addEventListener('abort', onStop, { once: true });
     const queue = reportQueue(call.signal);
-    let nodeId = '';
-    let last: EndpointLoadReport[] = [];
+    let relay: RouteRelay | undefined;
     let lastAt = 0;
-    const send = (endpoints: EndpointLoadReport[]) => {
-      last = endpoints;
+    const send = (events: RelayedEvent[]) => {
       lastAt = performance.now();
-      queue.push(create(InFlightReportSchema, { routerId, endpoints }));
+      queue.push(create(InFlightReportSchema, { routerId, events: events.map(toProto) }));
     };
     send([]); // announces us; the node's first answer names it
     const timer = setInterval(() => {
-      if (!nodeId) return;
-      const now = tracker.ownReport(nodeId);
-      if (!sameReport(now, last) || performance.now() - lastAt >= heartbeatMs) send(now);
+      if (!relay) return;
+      const events = relay.take();
+      if (events.length > 0 || performance.now() - lastAt >= heartbeatMs) send(events);
     }, intervalMs);
     let answered = false;
     try {
       for await (const share of client.shareInFlight(queue.stream(), { signal: call.signal })) {
         if (!answered) logger?.info({ url: peerUrl, node: share.nodeId }, 'sharing in-flight work');
         answered = isConnected = true;
-        nodeId = share.nodeId || nodeId;
-        tracker.apply(share.routers);
+        // Our events are the ones on this node's endpoints: known once the node has named itself.
+        relay ??= createRouteRelay(engine, share.nodeId);
+        for (const r of share.routers)
+          relay.apply(
+            r.routerId,
+            r.events.map(fromProto).filter((e) => e !== undefined),
+          );
+        relay.live(share.liveRouters);
       }
     } catch (err) {
       if (!stopping.signal.aborted)
@@ -136,7 +163,7 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
       call.abort();
       stopping.signal.removeEventListener('abort', onStop);
       isConnected = false;
-      tracker.clear();
+      relay?.close();
     }
     return answered;
   }

@@ -370,9 +370,9 @@ export const configSchema = z
         drainTimeoutMs: z.number().int().min(0).default(30_000),
         hedging: hedgingSchema,
         /**
-         * Share this router's in-flight work per endpoint with the other routers through each GPU
-         * node it follows (`StatePlane.ShareInFlight`), and count theirs in its decisions, so
-         * active-active routers do not pile onto the endpoint that looked idle at the last scrape.
+         * Relay this router's routing (requests sent, first tokens, ends) to the other routers
+         * through each GPU node it follows (`StatePlane.ShareInFlight`), and count theirs as its own,
+         * so active-active routers decide as one would (src/scoring/route-relay.ts).
          */
         shareInFlight: z.boolean().default(true),
       })

@@ -15,13 +15,13 @@ import { pluginTimings, type PluginTiming } from './plugin-timings.ts';
 import { selectTop } from './select-top.ts';
 import { createServiceRates } from './service-rates.ts';
 import { createLocalJournal, type Journal } from './journal/journal.ts';
-import { createOutcomeTracker, type PeerLoad, type RouteTicket } from './outcomes.ts';
-import { viewKey } from './journal/events.ts';
+import { createOutcomeTracker, type RouteTicket } from './outcomes.ts';
+import type { RoutingEvent } from './journal/events.ts';
 import { predictWaitMs } from './wait-model.ts';
 import { createZoneTable, type ZoneLink } from './zones.ts';
 import type { Decision, EndpointView, ExplainedTarget, ScoringContext, ScoringRequest } from './types.ts';
 
-export type { PeerLoad, RouteTicket } from './outcomes.ts';
+export type { RouteTicket } from './outcomes.ts';
 
 export interface ScoringEngineOptions {
   /** Profiles by name, over the built-ins. */
@@ -77,8 +77,16 @@ export interface ScoringEngine {
    * best (the Scoring RPC's `topK`); true, `explainTop`.
    */
   decide(req: ScoringRequest, profile?: string, explain?: boolean | number): Decision;
-  /** The router sent `req` to `target`: counts it at once (in-flight, KV, prefix index, queue). */
-  routed(target: EndpointView, req: ScoringRequest, predictedWaitMs?: number): RouteTicket;
+  /**
+   * The router sent `req` to `target`: counts it at once (in-flight, KV, prefix index, queue).
+   * `relayed`: another router sent it and said so (route-relay.ts); counted alike, never told on.
+   */
+  routed(
+    target: EndpointView,
+    req: ScoringRequest,
+    predictedWaitMs?: number,
+    options?: { relayed?: boolean },
+  ): RouteTicket;
   /** First token arrived `ttftMs` after sending: learns the service rate, corrects the queue estimate. */
   firstToken(ticket: RouteTicket, ttftMs: number): void;
   /** Withdrawn `elapsedMs` after sending, no first token yet (a hedge race's loser): see `OutcomeTracker.withdrawn`. */
@@ -86,11 +94,10 @@ export interface ScoringEngine {
   /** The request ended (any outcome); idempotent. */
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
   /**
-   * Other routers' load on (endpointId, model), through the journal so every replica counts it:
-   * their in-flight requests and tokens (levels) and the requests and prefill work they sent since
-   * the last call (increments, queued at the endpoint as this router's own). src/scoring/peer-load.ts.
+   * Calls `listener` with the events of this router's own requests (every thread's, as this
+   * replica applies them): what route-relay.ts tells the other routers.
    */
-  peerLoad(endpointId: string, model: string, load: PeerLoad): void;
+  tapRouting(listener: (event: RoutingEvent) => void): () => void;
   predictWaitMs(view: EndpointView): number;
   /** One line per top candidate: `id total = scorer score×weight …`, for logs and `reason`. */
   explain(decision: Decision): string;
@@ -337,15 +344,15 @@ export function createScoringEngine(options: ScoringEngineOptions = {}): Scoring
     blockTokens,
     precisePrefix,
     decide,
-    routed(target, req, wait) {
+    routed(target, req, wait, options) {
       if (predictRoutes && req.tokenIds && req.tokenIds.length > 0)
         precisePrefix.predict(target.endpointId, req.tokenIds, now());
-      return outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx));
+      return outcomes.routed(target, req, wait ?? predictWaitMs(target, ctx), options?.relayed);
     },
     firstToken: (ticket, ttftMs) => outcomes.firstToken(ticket, ttftMs),
     withdrawn: (ticket, elapsedMs) => outcomes.withdrawn(ticket, elapsedMs),
     finished: (ticket, outcome) => outcomes.finished(ticket, outcome),
-    peerLoad: (endpointId, model, load) => outcomes.peerLoad(viewKey(endpointId, model), load),
+    tapRouting: (listener) => outcomes.tap(listener),
     predictWaitMs: (v) => predictWaitMs(v, ctx),
     explain(decision) {
       const p = profiles.get(decision.profile);

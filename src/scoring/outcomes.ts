@@ -35,6 +35,8 @@ export interface RouteTicket {
   readonly queued: boolean;
   /** The answer streams: its first token will be reported. */
   readonly streamed: boolean;
+  /** Another router's request, counted as it told (route-relay.ts): not relayed on. */
+  readonly relayed: boolean;
   /** Predicted time the request's prefill completes (engine clock ms); set when its event applies. */
   predictedDoneAt: number;
   firstTokenSeen: boolean;
@@ -42,7 +44,7 @@ export interface RouteTicket {
 }
 
 export interface OutcomeTracker {
-  routed(view: EndpointView, req: ScoringRequest, predictedWaitMs: number): RouteTicket;
+  routed(view: EndpointView, req: ScoringRequest, predictedWaitMs: number, relayed?: boolean): RouteTicket;
   firstToken(ticket: RouteTicket, ttftMs: number): void;
   /**
    * The request is being withdrawn `elapsedMs` after it was sent, with no first token (a hedge race's
@@ -52,22 +54,15 @@ export interface OutcomeTracker {
    */
   withdrawn(ticket: RouteTicket, elapsedMs: number): void;
   finished(ticket: RouteTicket, outcome: { ok: boolean; e2eMs?: number; ttftMs?: number }): void;
-  /** Journals other routers' load on `key` (see `PeerLoadEvent`). */
-  peerLoad(key: ViewKey, load: PeerLoad): void;
   apply(event: RoutingEvent): void;
+  /**
+   * Calls `listener` with every event of this router's own requests as this replica applies it
+   * (not the relayed ones): what route-relay.ts tells the other routers.
+   */
+  tap(listener: (event: RoutingEvent) => void): () => void;
   reset(): void;
   /** Ends, as failures, the open requests of a participant that went away (`trackOpen` only). */
   abandon(origin: number): void;
-}
-
-/** Other routers' load on one endpoint view, as `ScoringEngine.peerLoad` takes it. */
-export interface PeerLoad {
-  /** Their requests in flight there now, and those requests' tokens (levels). */
-  inFlight: number;
-  tokens: number;
-  /** Requests they sent there since the last call for this view, and that prefill work (increments). */
-  requests: number;
-  work: number;
 }
 
 /** Streaming p95: moves up by 0.95·step on a sample above, down by 0.05·step below. */
@@ -97,14 +92,14 @@ export function runtimeRateOf(state: ModelState & { prefillRateFloor?: number })
 
 /** Whether a request sent now to `v` would wait for a batch slot or KV space behind the router's own requests. */
 function sendsIntoFullEndpoint(v: EndpointView, tokens: number): boolean {
-  if (v.maxBatch > 0 && v.inFlight + v.peerInFlight >= v.maxBatch) return true;
-  return v.kvTokens > 0 && v.inFlightTokens + v.peerInFlightTokens + tokens > v.kvTokens;
+  if (v.maxBatch > 0 && v.inFlight >= v.maxBatch) return true;
+  return v.kvTokens > 0 && v.inFlightTokens + tokens > v.kvTokens;
 }
 
 /** What `abandon` needs to end another participant's request. */
 type OpenRequest = Pick<
   FinishedEvent,
-  'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen' | 'streamed'
+  'key' | 'tokens' | 'work' | 'predictedDoneAt' | 'firstTokenSeen' | 'streamed' | 'relayed'
 >;
 
 export interface OutcomeDeps {
@@ -126,10 +121,12 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
   const open = deps.trackOpen ? new Map<number, Map<number, OpenRequest>>() : undefined;
   /** Per endpoint view: engine-clock time of the latest first token applied (−∞ before any). */
   const lastFirstAt = new Map<ViewKey, number>();
+  const taps = new Set<(event: RoutingEvent) => void>();
   let nextId = 1;
 
   function apply(e: RoutingEvent): void {
     const v = fleet.getByKey(e.key);
+    if (!e.relayed) for (const t of taps) t(e);
     if (e.kind === 'routed') {
       const own = e.origin === journal.origin ? ownPending.get(e.ticket) : undefined;
       ownPending.delete(e.ticket);
@@ -139,8 +136,6 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       }
       v.inFlight++;
       v.inFlightTokens += e.tokens;
-      v.sentRequests++;
-      v.sentWork += e.work;
       if (e.streamed) v.awaitingFirst++;
       v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + prefillMs(v, e.work);
       if (e.hashes.length > 0) prefixIndex.record(v, e.hashes);
@@ -152,19 +147,8 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         predictedDoneAt: v.busyUntilMs,
         firstTokenSeen: false,
         streamed: e.streamed,
+        relayed: e.relayed,
       });
-      return;
-    }
-    if (e.kind === 'peer') {
-      if (!v) return;
-      v.peerInFlight = e.inFlight;
-      v.peerInFlightTokens = e.tokens;
-      // Their new prefills join the one queue the endpoint drains, as this router's own would.
-      if (e.requests > 0 || e.work > 0) {
-        const ms = (e.work * 1000) / ctx.serviceRate(v) + e.requests * prefillOverheadMs(v);
-        v.busyUntilMs = Math.max(e.at, v.busyUntilMs) + ms;
-        v.peerQueuedUntilMs = v.busyUntilMs;
-      }
       return;
     }
     if (e.kind === 'first' && e.censored) {
@@ -244,6 +228,7 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       predictedDoneAt: r.predictedDoneAt,
       firstTokenSeen: r.firstTokenSeen,
       streamed: r.streamed,
+      relayed: r.relayed,
       ok: outcome.ok,
       e2eMs: outcome.e2eMs ?? Number.NaN,
     };
@@ -265,11 +250,12 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       runtimeRate: runtimeRateOf(t.view.state),
       censored,
       streamed: t.streamed,
+      relayed: t.relayed,
     };
   }
 
   const tracker: OutcomeTracker = {
-    routed(view, req, predictedWaitMs) {
+    routed(view, req, predictedWaitMs, relayed = false) {
       const at = ctx.now();
       const prompt = req.promptTokens ?? 0;
       const uncached = uncachedTokens(view, prompt, ctx);
@@ -284,9 +270,9 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         work: prefillWork(uncached, prompt, ctx.attentionKneeTokens),
         sentAt: at,
         predictedWaitMs,
-        // Behind other routers' prefills its TTFT measures their work too: no rate is learnt from it.
-        queued: sendsIntoFullEndpoint(view, tokens) || view.peerQueuedUntilMs > at,
+        queued: sendsIntoFullEndpoint(view, tokens),
         streamed: req.stream === true,
+        relayed,
         predictedDoneAt: at,
         firstTokenSeen: false,
         done: false,
@@ -299,9 +285,11 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
         key: ticket.key,
         at,
         tokens: ticket.tokens,
+        promptTokens: prompt,
         work: ticket.work,
         hashes: req.blockHashes ?? [],
         streamed: ticket.streamed,
+        relayed,
       });
       return ticket;
     },
@@ -321,21 +309,11 @@ export function createOutcomeTracker(deps: OutcomeDeps): OutcomeTracker {
       t.done = true;
       journal.append(finishedEvent(t.origin, t.id, t, outcome));
     },
-    peerLoad(key, load) {
-      journal.append({
-        kind: 'peer',
-        origin: journal.origin,
-        ticket: 0,
-        key,
-        at: ctx.now(),
-        inFlight: load.inFlight,
-        tokens: load.tokens,
-        requests: load.requests,
-        work: load.work,
-        streamed: false,
-      });
-    },
     apply,
+    tap(listener) {
+      taps.add(listener);
+      return () => taps.delete(listener);
+    },
     reset() {
       for (const v of fleet.all()) {
         v.inFlight = 0;

@@ -70,28 +70,14 @@ export interface EndpointView {
   gpu?: GpuState;
   /** Zone of the endpoint's node ('' when unknown). */
   zone: string;
-  /** Requests the router sent and that have not finished. */
+  /**
+   * Requests the router sent and that have not finished, and, with active-active routers, those
+   * the others told it of (src/scoring/route-relay.ts).
+   */
   inFlight: number;
   /** Prompt + expected output tokens of those requests (KV the router expects them to hold). */
   inFlightTokens: number;
-  /** Requests this router (all its threads) sent here since the view was made: a counter it shares. */
-  sentRequests: number;
-  /** Their prefill work in linear tokens (`prefillWork`), summed: a counter it shares. */
-  sentWork: number;
-  /**
-   * Requests other routers have in flight here and their tokens, as they last shared them
-   * (`peer` journal events, src/scoring/peer-load.ts); 0 with one router. Their prefill work goes
-   * into `busyUntilMs` itself, as this router's own does.
-   */
-  peerInFlight: number;
-  peerInFlightTokens: number;
-  /**
-   * Engine ms until which prefill work other routers shared is predicted to be ahead in the queue: a
-   * request sent before then waits behind work whose first tokens this router never sees, so its own
-   * TTFT does not measure the GPU's speed (it teaches no rate).
-   */
-  peerQueuedUntilMs: number;
-  /** Sim/real ms at which the prefill work the router sent (and other routers shared) is predicted to drain. */
+  /** Sim/real ms at which the prefill work of those requests is predicted to drain. */
   busyUntilMs: number;
   /**
    * Streamed requests the router sent that have neither a first token nor an end yet. With some

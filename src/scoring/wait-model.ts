@@ -7,7 +7,7 @@
  *          or, once that has passed with streamed requests still awaiting their first token,
  *          now − busyUntil − TTFT p95                      as far behind again as it already is
  *        + max(0, inFlight − maxBatch + 1) / maxBatch × e2e  requests beyond the batch wait for slots
- *                                                       (inFlight: this router's and the others' shared)
+ *                                                       (inFlight: this router's and the others' relayed)
  *   and at least  reportedWaiting × 1000 tokens / rate     the runtime's own queue (others' traffic),
  *                 − time since that report arrived          less what it has served since
  *   + overhead                                             the GPU type's fixed time per prefill
@@ -28,7 +28,7 @@ export function predictWaitMs(v: EndpointView, ctx: ScoringContext): number {
   const grace = Number.isFinite(v.observedP95Ms) ? v.observedP95Ms : 0;
   const busy = ahead > 0 ? ahead : v.awaitingFirst > 0 ? Math.max(0, -ahead - grace) : 0;
   let overflow = 0;
-  const inFlight = v.inFlight + v.peerInFlight;
+  const inFlight = v.inFlight;
   if (v.maxBatch > 0 && inFlight >= v.maxBatch) {
     const slotMs = Number.isFinite(v.e2eMs) ? v.e2eMs : DEFAULT_SLOT_MS;
     overflow = ((inFlight - v.maxBatch + 1) / v.maxBatch) * slotMs;

@@ -3,20 +3,21 @@
  * written into a reusable scratch buffer (no allocation per event) and read back the same way.
  *
  *   0 u32 commit tag (written last, atomically, by the journal)   4 u32 slots
- *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued, 8 censored, 16 streamed)  12 u32 origin  16 u32 ticket
- *  20 u32 key bytes  24 u32 hash count  32..88 f64 × 7 (per kind, below)  88 key (UTF-8), hashes (u32)
- *  (kinds: 1 routed, 2 first, 3 finished, 4 peer: in-flight, tokens, requests, work)
+ *   8 u8 kind  9 u8 flags (1 ok, 2 firstTokenSeen, 4 queued, 8 censored, 16 streamed, 32 relayed)
+ *  12 u32 origin  16 u32 ticket  20 u32 key bytes  24 u32 hash count  32..88 f64 × 7 (per kind, below)
+ *  88 key (UTF-8), hashes (u32)   (kinds: 1 routed, 2 first, 3 finished)
  */
-import type { FinishedEvent, FirstTokenEvent, PeerLoadEvent, RoutedEvent, RoutingEvent } from './events.ts';
+import type { FinishedEvent, FirstTokenEvent, RoutedEvent, RoutingEvent } from './events.ts';
 
 export const SLOT_BYTES = 64;
 const HEADER = 88;
-const KIND = { routed: 1, first: 2, finished: 3, peer: 4 } as const;
+const KIND = { routed: 1, first: 2, finished: 3 } as const;
 const OK = 1;
 const FIRST_TOKEN_SEEN = 2;
 const QUEUED = 4;
 const CENSORED = 8;
 const STREAMED = 16;
+const RELAYED = 32;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -100,10 +101,11 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
   view.setUint32(20, keyBytes, true);
   view.setUint32(24, hashes.length, true);
   view.setFloat64(32, event.at, true);
-  let flags = event.streamed ? STREAMED : 0;
+  let flags = (event.streamed ? STREAMED : 0) | (event.relayed ? RELAYED : 0);
   if (event.kind === 'routed') {
     view.setFloat64(40, event.tokens, true);
     view.setFloat64(48, event.work, true);
+    view.setFloat64(56, event.promptTokens, true);
   } else if (event.kind === 'first') {
     view.setFloat64(40, event.work, true);
     view.setFloat64(48, event.sentAt, true);
@@ -112,11 +114,6 @@ export function encodeEvent(event: RoutingEvent, buf: RecordBuffer): number {
     view.setFloat64(72, event.ttftMs, true);
     view.setFloat64(80, event.runtimeRate, true);
     flags |= (event.queued ? QUEUED : 0) | (event.censored ? CENSORED : 0);
-  } else if (event.kind === 'peer') {
-    view.setFloat64(40, event.inFlight, true);
-    view.setFloat64(48, event.tokens, true);
-    view.setFloat64(56, event.requests, true);
-    view.setFloat64(64, event.work, true);
   } else {
     view.setFloat64(40, event.tokens, true);
     view.setFloat64(48, event.work, true);
@@ -154,8 +151,10 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
       at,
       tokens: f(40),
       work: f(48),
+      promptTokens: f(56),
       hashes,
       streamed: (flags & STREAMED) !== 0,
+      relayed: (flags & RELAYED) !== 0,
     } satisfies RoutedEvent;
   }
   if (kind === KIND.first) {
@@ -174,21 +173,8 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
       runtimeRate: f(80),
       censored: (flags & CENSORED) !== 0,
       streamed: (flags & STREAMED) !== 0,
+      relayed: (flags & RELAYED) !== 0,
     } satisfies FirstTokenEvent;
-  }
-  if (kind === KIND.peer) {
-    return {
-      kind: 'peer',
-      origin,
-      ticket,
-      key,
-      at,
-      inFlight: f(40),
-      tokens: f(48),
-      requests: f(56),
-      work: f(64),
-      streamed: (flags & STREAMED) !== 0,
-    } satisfies PeerLoadEvent;
   }
   return {
     kind: 'finished',
@@ -203,5 +189,6 @@ export function decodeEvent(buf: RecordBuffer, keys?: KeyTable): RoutingEvent {
     ok: (flags & OK) !== 0,
     firstTokenSeen: (flags & FIRST_TOKEN_SEEN) !== 0,
     streamed: (flags & STREAMED) !== 0,
+    relayed: (flags & RELAYED) !== 0,
   } satisfies FinishedEvent;
 }

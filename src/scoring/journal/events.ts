@@ -17,6 +17,11 @@ export interface EventOrigin {
   origin: number;
   /** The request, unique per origin. */
   ticket: number;
+  /**
+   * Another router's request, counted here as it told (src/scoring/route-relay.ts): this router
+   * applies it like its own but does not relay it on.
+   */
+  relayed: boolean;
 }
 
 /** A request was sent to `key`: it holds its tokens and its prefill is queued there. */
@@ -27,6 +32,8 @@ export interface RoutedEvent extends EventOrigin {
   at: number;
   /** Prompt + expected output tokens. */
   tokens: number;
+  /** The prompt's tokens (the rest of `tokens` is the expected output). */
+  promptTokens: number;
   /** Prefill work in linear tokens (`prefillWork`). */
   work: number;
   /** Prompt block hashes sent (the prefix index records them). */
@@ -76,23 +83,4 @@ export interface FinishedEvent extends EventOrigin {
   streamed: boolean;
 }
 
-/**
- * Other routers' in-flight work on `key`, as the GPU node last relayed it (src/scoring/peer-load.ts):
- * their outstanding requests and tokens (levels, replacing the last), and the requests and prefill
- * work they sent since the previous `peer` event (increments, queued like a `routed` one's).
- * `origin` is the participant that appended it; `ticket` is 0.
- */
-export interface PeerLoadEvent extends EventOrigin {
-  kind: 'peer';
-  key: ViewKey;
-  at: number;
-  inFlight: number;
-  tokens: number;
-  /** Requests sent since the last `peer` event of this key. */
-  requests: number;
-  /** Their prefill work in linear tokens. */
-  work: number;
-  streamed: boolean;
-}
-
-export type RoutingEvent = RoutedEvent | FirstTokenEvent | FinishedEvent | PeerLoadEvent;
+export type RoutingEvent = RoutedEvent | FirstTokenEvent | FinishedEvent;

@@ -14,12 +14,14 @@ const common = {
   key: fc.string({ maxLength: 40, unit: 'grapheme' }),
   at: finite,
   streamed: fc.boolean(),
+  relayed: fc.boolean(),
 };
 const eventArb: fc.Arbitrary<RoutingEvent> = fc.oneof(
   fc.record({
     kind: fc.constant('routed' as const),
     ...common,
     tokens: finite,
+    promptTokens: finite,
     work: finite,
     hashes: fc.array(fc.nat({ max: 2 ** 32 - 1 }), { maxLength: 300 }),
   }),

@@ -1,123 +1,147 @@
 /**
- * The GPU node's side of `StatePlane.ShareInFlight`: the latest in-flight report of every router
- * that sends traffic to this node's endpoints, and one stream per router that answers with the
- * others' reports whenever one changes. A report is dropped when its stream ends or when it is not
- * renewed within the TTL (a router that stopped without closing its stream, a half-open
- * connection). The node does not interpret the numbers: routers sum them (`src/scoring/peer-load.ts`).
+ * The GPU node's side of `StatePlane.ShareInFlight`: a relay of routing events between the routers
+ * that send traffic to this node's endpoints. Each router's stream brings its events (requests it
+ * sent here and their ends); the node hands them, in the order received, to every other router's
+ * stream, with the list of routers it hears from. A router is dropped when its stream ends or when
+ * it does not report within the TTL (a router that stopped without closing its stream, a half-open
+ * connection); the others then end its open requests. The node does not interpret the events:
+ * routers count them (`src/scoring/route-relay.ts`).
  */
 import { create } from '@bufbuild/protobuf';
 import type { HandlerContext } from '@connectrpc/connect';
 import {
   InFlightShareSchema,
+  RouterEventsSchema,
   type InFlightReport,
   type InFlightShare,
+  type RouteEvent,
+  type RouterEvents,
 } from '../../gen/infermesh/state/v1/state_pb.js';
 import type { Logger } from '../../observability/log.ts';
 
-/** One router's in-flight work on one (endpoint, model), as reported. */
-export interface EndpointInFlight {
-  endpointId: string;
-  model: string;
-  inFlight: number;
-  inFlightTokens: number;
-  /** Counter: requests sent since the router started. */
-  sentRequests: number;
-  /** Counter: their prefill work in linear tokens. */
-  sentWork: number;
-}
-
-/** A router's report as the registry holds it. */
-export interface RouterReport {
-  routerId: string;
-  endpoints: EndpointInFlight[];
-  /** Registry clock (ms) of the report. */
-  at: number;
-}
-
 export interface InFlightRegistryOptions {
-  /** Reports not renewed within this are dropped (ms). Default 3000 (reporters renew every second). */
+  /** Routers that do not report within this are dropped (ms). Default 3000 (reporters send every second). */
   ttlMs?: number;
   /** Clock in ms. Default `Date.now`. */
   now?: () => number;
 }
 
+/** One router stream's view of the relay. */
+export interface RelayMember {
+  /** This router's events, handed to every other member; also renews it (rejoins it, expired). */
+  report(events: RouteEvent[]): void;
+  /** Events of the other routers since the last call, in the order the node received them. */
+  take(): RouterEvents[];
+  /** Every other router the node hears from now. */
+  others(): string[];
+  /** Called after every change that concerns this member (events for it, a router joined or left). */
+  onChange(listener: () => void): void;
+  /** Leaves the relay (the stream ended). */
+  leave(): void;
+}
+
 export interface InFlightRegistry {
   readonly ttlMs: number;
-  /** Replaces `routerId`'s report. */
-  report(routerId: string, endpoints: EndpointInFlight[]): void;
-  /** Drops `routerId`'s report (its stream ended). */
-  drop(routerId: string): void;
-  /** Live reports, every router but `except`, oldest expired first. */
-  reports(except?: string): RouterReport[];
-  /** Calls `listener` after every change (a report, a drop, an expiry); returns the unsubscribe. */
-  watch(listener: () => void): () => void;
-  /** Drops expired reports now (also done by `reports`); returns whether any was. */
+  /** Joins `routerId`'s stream to the relay (a second stream of the same router replaces the first). */
+  join(routerId: string): RelayMember;
+  /** Routers heard from within the TTL. */
+  live(): string[];
+  /** Drops routers not heard from within the TTL (also done on a timer); returns whether any was. */
   expire(): boolean;
   /** Stops the expiry timer. */
   close(): void;
 }
 
+interface Member {
+  routerId: string;
+  heardAt: number;
+  inbox: RouterEvents[];
+  listener: (() => void) | undefined;
+  /** Left, or replaced by a newer stream of the same router: its reports are ignored. */
+  gone: boolean;
+}
+
+/** Batches waiting per member at most (a stalled reader loses the oldest, not the node's memory). */
+const MAX_INBOX = 10_000;
+
 export function createInFlightRegistry(options: InFlightRegistryOptions = {}): InFlightRegistry {
   const ttlMs = options.ttlMs ?? 3000;
   const now = options.now ?? Date.now;
-  const byRouter = new Map<string, RouterReport>();
-  const listeners = new Set<() => void>();
-  const notify = () => {
-    for (const l of listeners) l();
+  const members = new Map<string, Member>();
+  const notifyAll = () => {
+    for (const m of members.values()) m.listener?.();
   };
   const expire = () => {
     const cutoff = now() - ttlMs;
     let dropped = false;
-    for (const [id, r] of byRouter)
-      if (r.at < cutoff) {
-        byRouter.delete(id);
+    for (const [id, m] of members)
+      if (m.heardAt < cutoff) {
+        members.delete(id);
         dropped = true;
       }
+    if (dropped) notifyAll();
     return dropped;
   };
   // Expiry must reach routers that stopped reporting even when nothing else changes.
-  const timer = setInterval(
-    () => {
-      if (expire()) notify();
-    },
-    Math.max(50, Math.round(ttlMs / 4)),
-  ).unref();
+  const timer = setInterval(expire, Math.max(50, Math.round(ttlMs / 4))).unref();
+
   return {
     ttlMs,
-    report(routerId, endpoints) {
-      byRouter.set(routerId, { routerId, endpoints, at: now() });
-      notify();
+    join(routerId) {
+      const member: Member = { routerId, heardAt: now(), inbox: [], listener: undefined, gone: false };
+      const previous = members.get(routerId);
+      if (previous) previous.gone = true;
+      members.set(routerId, member);
+      notifyAll();
+      return {
+        report(events) {
+          if (member.gone) return;
+          const expired = members.get(routerId) !== member;
+          member.heardAt = now();
+          if (expired) {
+            members.set(routerId, member);
+            notifyAll();
+          }
+          if (events.length === 0) return;
+          const batch = create(RouterEventsSchema, { routerId, events });
+          for (const m of members.values()) {
+            if (m === member) continue;
+            m.inbox.push(batch);
+            if (m.inbox.length > MAX_INBOX) m.inbox.shift();
+            m.listener?.();
+          }
+        },
+        take() {
+          const out = member.inbox;
+          member.inbox = [];
+          return out;
+        },
+        others: () => [...members.keys()].filter((id) => id !== routerId),
+        onChange(listener) {
+          member.listener = listener;
+        },
+        leave() {
+          member.gone = true;
+          if (members.get(routerId) !== member) return;
+          members.delete(routerId);
+          notifyAll();
+        },
+      };
     },
-    drop(routerId) {
-      if (byRouter.delete(routerId)) notify();
-    },
-    reports(except) {
+    live() {
       expire();
-      return [...byRouter.values()].filter((r) => r.routerId !== except);
-    },
-    watch(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return [...members.keys()];
     },
     expire,
     close: () => clearInterval(timer),
   };
 }
 
-const fromProto = (r: InFlightReport): EndpointInFlight[] =>
-  r.endpoints.map((e) => ({
-    endpointId: e.endpointId,
-    model: e.model,
-    inFlight: e.inFlight,
-    inFlightTokens: e.inFlightTokens,
-    sentRequests: e.sentRequests,
-    sentWork: e.sentWork,
-  }));
-
 /**
- * Serves one `ShareInFlight` stream: reads the router's reports in the background and yields the
- * other routers' reports on every change (coalesced: a burst of changes while the client is slow
- * costs one message). The router's report is dropped when its stream ends.
+ * Serves one `ShareInFlight` stream: reads the router's reports in the background, relaying their
+ * events, and yields the other routers' events and the live routers whenever they change
+ * (coalesced: a burst while the client is slow costs one message). The router leaves the relay
+ * when its stream ends.
  */
 export async function* shareInFlightStream(
   registry: InFlightRegistry,
@@ -125,24 +149,29 @@ export async function* shareInFlightStream(
   ctx: HandlerContext,
   options: { nodeId: string; logger?: Logger },
 ): AsyncGenerator<InFlightShare> {
+  let member: RelayMember | undefined;
   let routerId: string | undefined;
-  let dirty = true;
+  let dirty = false;
   let ended = false;
   let wake: (() => void) | undefined;
   const poke = () => {
     dirty = true;
     wake?.();
   };
-  const unwatch = registry.watch(poke);
   const onAbort = () => wake?.();
   ctx.signal.addEventListener('abort', onAbort);
   const reading = (async () => {
     try {
       for await (const r of reports) {
         if (!r.routerId) continue;
-        if (routerId !== undefined && r.routerId !== routerId) registry.drop(routerId);
-        routerId = r.routerId;
-        registry.report(routerId, fromProto(r));
+        if (!member || r.routerId !== routerId) {
+          member?.leave();
+          routerId = r.routerId;
+          member = registry.join(routerId);
+          member.onChange(poke);
+          poke(); // the first answer names the node
+        }
+        member.report(r.events);
       }
     } catch (err) {
       if (!ctx.signal.aborted) options.logger?.debug({ err }, 'in-flight report stream failed');
@@ -153,22 +182,23 @@ export async function* shareInFlightStream(
   })();
   try {
     while (!ctx.signal.aborted && !ended) {
-      if (!dirty) {
+      if (!dirty || !member) {
         await new Promise<void>((resolve) => (wake = resolve));
         wake = undefined;
         continue;
       }
       dirty = false;
+      registry.expire();
       yield create(InFlightShareSchema, {
         nodeId: options.nodeId,
         ttlMs: registry.ttlMs,
-        routers: registry.reports(routerId).map((r) => ({ routerId: r.routerId, endpoints: r.endpoints })),
+        routers: member.take(),
+        liveRouters: member.others(),
       });
     }
   } finally {
-    unwatch();
     ctx.signal.removeEventListener('abort', onAbort);
-    if (routerId !== undefined) registry.drop(routerId);
+    member?.leave();
     void reading; // ends with the request stream, which ends with this call
   }
 }

@@ -1171,56 +1171,107 @@ export declare type GpuStateEvent = Message<'infermesh.state.v1.GpuStateEvent'> 
 export declare const GpuStateEventSchema: GenMessage<GpuStateEvent>;
 
 /**
- * One router's in-flight work on one (endpoint, model) of the node.
+ * One routing event of a router on one (endpoint, model) of the node: a request it sent there, its
+ * first token, or its end. Receivers count it as their own (src/scoring/route-relay.ts).
  *
- * @generated from message infermesh.state.v1.EndpointInFlight
+ * @generated from message infermesh.state.v1.RouteEvent
  */
-export declare type EndpointInFlight = Message<'infermesh.state.v1.EndpointInFlight'> & {
+export declare type RouteEvent = Message<'infermesh.state.v1.RouteEvent'> & {
   /**
-   * @generated from field: string endpoint_id = 1;
+   * @generated from field: infermesh.state.v1.RouteEvent.Kind kind = 1;
+   */
+  kind: RouteEvent_Kind;
+
+  /**
+   * The request, unique among the router's requests while it runs.
+   *
+   * @generated from field: uint64 request = 2;
+   */
+  request: bigint;
+
+  /**
+   * @generated from field: string endpoint_id = 3;
    */
   endpointId: string;
 
   /**
-   * @generated from field: string model = 2;
+   * @generated from field: string model = 4;
    */
   model: string;
 
   /**
-   * Requests the router sent there that have not ended.
+   * ROUTED: the prompt's tokens, the client's max_tokens, and the prompt's prefix block hashes.
    *
-   * @generated from field: uint32 in_flight = 3;
+   * @generated from field: uint32 prompt_tokens = 5;
    */
-  inFlight: number;
+  promptTokens: number;
 
   /**
-   * Their prompt + expected output tokens (the KV they will hold).
-   *
-   * @generated from field: double in_flight_tokens = 4;
+   * @generated from field: uint32 max_tokens = 6;
    */
-  inFlightTokens: number;
+  maxTokens: number;
 
   /**
-   * Requests the router sent there since it started (a counter: receivers take differences).
-   *
-   * @generated from field: double sent_requests = 5;
+   * @generated from field: repeated uint32 block_hashes = 7;
    */
-  sentRequests: number;
+  blockHashes: number[];
 
   /**
-   * Their prefill work in linear tokens (`prefillWork`, after the sender's prefix match), summed
-   * since the router started (a counter).
+   * FINISHED: whether it was answered.
    *
-   * @generated from field: double sent_work = 6;
+   * @generated from field: bool ok = 8;
    */
-  sentWork: number;
+  ok: boolean;
+
+  /**
+   * FIRST: its time to first token at the sender (ms).
+   *
+   * @generated from field: double ttft_ms = 9;
+   */
+  ttftMs: number;
 };
 
 /**
- * Describes the message infermesh.state.v1.EndpointInFlight.
- * Use `create(EndpointInFlightSchema)` to create a new message.
+ * Describes the message infermesh.state.v1.RouteEvent.
+ * Use `create(RouteEventSchema)` to create a new message.
  */
-export declare const EndpointInFlightSchema: GenMessage<EndpointInFlight>;
+export declare const RouteEventSchema: GenMessage<RouteEvent>;
+
+/**
+ * @generated from enum infermesh.state.v1.RouteEvent.Kind
+ */
+export enum RouteEvent_Kind {
+  /**
+   * @generated from enum value: KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The router sent a request there.
+   *
+   * @generated from enum value: KIND_ROUTED = 1;
+   */
+  ROUTED = 1,
+
+  /**
+   * That request ended (answered, failed or cancelled).
+   *
+   * @generated from enum value: KIND_FINISHED = 2;
+   */
+  FINISHED = 2,
+
+  /**
+   * That request's first token arrived.
+   *
+   * @generated from enum value: KIND_FIRST = 3;
+   */
+  FIRST = 3,
+}
+
+/**
+ * Describes the enum infermesh.state.v1.RouteEvent.Kind.
+ */
+export declare const RouteEvent_KindSchema: GenEnum<RouteEvent_Kind>;
 
 /**
  * @generated from message infermesh.state.v1.InFlightReport
@@ -1234,11 +1285,11 @@ export declare type InFlightReport = Message<'infermesh.state.v1.InFlightReport'
   routerId: string;
 
   /**
-   * Every endpoint of this node the router has in flight or has sent to; replaces its last report.
+   * Its routing events on this node's endpoints since its last report, in order.
    *
-   * @generated from field: repeated infermesh.state.v1.EndpointInFlight endpoints = 2;
+   * @generated from field: repeated infermesh.state.v1.RouteEvent events = 2;
    */
-  endpoints: EndpointInFlight[];
+  events: RouteEvent[];
 };
 
 /**
@@ -1248,25 +1299,25 @@ export declare type InFlightReport = Message<'infermesh.state.v1.InFlightReport'
 export declare const InFlightReportSchema: GenMessage<InFlightReport>;
 
 /**
- * @generated from message infermesh.state.v1.RouterInFlight
+ * @generated from message infermesh.state.v1.RouterEvents
  */
-export declare type RouterInFlight = Message<'infermesh.state.v1.RouterInFlight'> & {
+export declare type RouterEvents = Message<'infermesh.state.v1.RouterEvents'> & {
   /**
    * @generated from field: string router_id = 1;
    */
   routerId: string;
 
   /**
-   * @generated from field: repeated infermesh.state.v1.EndpointInFlight endpoints = 2;
+   * @generated from field: repeated infermesh.state.v1.RouteEvent events = 2;
    */
-  endpoints: EndpointInFlight[];
+  events: RouteEvent[];
 };
 
 /**
- * Describes the message infermesh.state.v1.RouterInFlight.
- * Use `create(RouterInFlightSchema)` to create a new message.
+ * Describes the message infermesh.state.v1.RouterEvents.
+ * Use `create(RouterEventsSchema)` to create a new message.
  */
-export declare const RouterInFlightSchema: GenMessage<RouterInFlight>;
+export declare const RouterEventsSchema: GenMessage<RouterEvents>;
 
 /**
  * @generated from message infermesh.state.v1.InFlightShare
@@ -1280,18 +1331,25 @@ export declare type InFlightShare = Message<'infermesh.state.v1.InFlightShare'> 
   nodeId: string;
 
   /**
-   * The latest report of every other live router (never the receiving stream's own).
+   * Other routers' events since the last share, in the order the node received them.
    *
-   * @generated from field: repeated infermesh.state.v1.RouterInFlight routers = 2;
+   * @generated from field: repeated infermesh.state.v1.RouterEvents routers = 2;
    */
-  routers: RouterInFlight[];
+  routers: RouterEvents[];
 
   /**
-   * How long the node keeps a report that is not renewed.
+   * How long the node keeps a router that does not report.
    *
    * @generated from field: uint32 ttl_ms = 3;
    */
   ttlMs: number;
+
+  /**
+   * Every other router the node hears from now: a receiver ends the open requests of any other.
+   *
+   * @generated from field: repeated string live_routers = 4;
+   */
+  liveRouters: string[];
 };
 
 /**
@@ -1526,10 +1584,11 @@ export declare const StatePlane: GenService<{
     output: typeof GpuStateEventSchema;
   };
   /**
-   * Routers share their in-flight work on this node's endpoints. Each router streams its own
-   * counts (`InFlightReport`, the whole picture each time, sent when it changes and at least every
-   * second); the node answers, on every change, with the other routers' latest reports
-   * (`InFlightShare`). A router's report is dropped when its stream ends or after `ttl_ms` without one.
+   * Routers share their routing on this node's endpoints. Each router streams its own routing
+   * events (`InFlightReport`: requests it sent here and their ends, batched, at least one report a
+   * second); the node relays every router's events to the others as they come (`InFlightShare`),
+   * with the routers it hears from. A router is gone when its stream ends or after `ttl_ms`
+   * without a report; the others then end its open requests.
    *
    * @generated from rpc infermesh.state.v1.StatePlane.ShareInFlight
    */

@@ -1,6 +1,6 @@
 /**
- * Requests (or tokens) in flight at each endpoint: the router's own, updated at send time, plus
- * what other routers shared (`peerInFlight`, 0 with one router).
+ * Requests (or tokens) in flight at each endpoint: the router's own, updated at send time, and
+ * the other routers' it was told of (route-relay.ts).
  */
 import type { Scorer, ScorerFactory } from '../../../types.ts';
 import { numParam } from '../../../plugin-params.ts';
@@ -15,7 +15,7 @@ export const createInFlightScorer: ScorerFactory = (params) => {
     score(cands, n, _req, _ctx, out) {
       for (let i = 0; i < n; i++) {
         const v = cands[i]!;
-        const own = tokens ? v.inFlightTokens + v.peerInFlightTokens : v.inFlight + v.peerInFlight;
+        const own = tokens ? v.inFlightTokens : v.inFlight;
         const reported = withReported && !tokens ? (v.state.running ?? 0) + (v.state.queueDepth ?? 0) : 0;
         out[i] = half / (half + Math.max(own, reported));
       }

@@ -12,7 +12,7 @@ export const createKvPressureScorer: ScorerFactory = (params) => {
       for (let i = 0; i < n; i++) {
         const v = cands[i]!;
         const scraped = v.state.kvCacheUsage ?? 0;
-        const held = v.inFlightTokens + v.peerInFlightTokens; // ours and what other routers shared
+        const held = v.inFlightTokens; // ours and the other routers' we were told of
         const own = ownOnly && v.kvTokens > 0 ? (held + adds) / v.kvTokens : 0;
         const u = Math.max(scraped, own);
         // Below the knee usage costs linearly; above it (preemption territory) the score is 0.
