@@ -144,7 +144,8 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
     let answered = false;
     try {
       for await (const share of client.shareInFlight(queue.stream(), { signal: call.signal })) {
-        if (!answered) logger?.info({ url: peerUrl, node: share.nodeId }, 'sharing in-flight work');
+        if (!answered)
+          logger?.info({ url: peerUrl, node: share.nodeId }, 'relaying routing through the node');
         answered = isConnected = true;
         // Our events are the ones on this node's endpoints: known once the node has named itself.
         relay ??= createRouteRelay(engine, share.nodeId);
@@ -191,7 +192,7 @@ export function startInFlightShare(peerUrl: string, deps: InFlightShareDeps): In
 }
 
 /**
- * The companion (`peer-set.ts`) that shares in-flight work with every followed GPU node, or none
+ * The companion (`peer-set.ts`) that relays routing through every followed GPU node, or none
  * when `router.shareInFlight` is off: meshd passes it in `peerCompanions`.
  */
 export function inFlightShareCompanions(
