@@ -1,25 +1,13 @@
 // The control plane's routing policy reaches the router: drains (graceful and forced), pins and
-// tenant quotas, on one thread and on two worker threads. The router role runs in-process over a
-// state store the test fills, in front of two scripted backends on two nodes; the policy comes
-// from a `createPolicyFeed()` the test sets, as meshd's control mirror would.
+// tenant quotas, on one thread and on two worker threads, in front of two scripted backends on two
+// nodes (`helpers/policy-router.ts`: the router role in-process, the policy from a feed the test sets).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { startRouterRole, type RouterRole } from '../src/agent/router-role.ts';
-import { createPolicyFeed } from '../src/control/policy-feed.ts';
 import { EMPTY_ROUTING_POLICY, type RoutingPolicy } from '../src/control/routing-policy.ts';
-import { processClockMs } from '../src/core/clock.ts';
-import { parseConfig } from '../src/core/config.ts';
-import { modelState } from '../src/core/testing/model-state.ts';
-import { createLogger } from '../src/observability/log.ts';
-import { createMeshMetrics } from '../src/observability/metrics.ts';
-import { createScoringEngine } from '../src/scoring/engine.ts';
-import { attachSharedJournal, createJournalMemory } from '../src/scoring/journal/shared-journal.ts';
-import { syncEngineWithStore } from '../src/scoring/store-sync.ts';
-import { createGpuStore } from '../src/signal/state/gpu-store.ts';
-import { createStateStore } from '../src/signal/state/state-store.ts';
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts';
 import { chatCompletion } from './helpers/chat-request.ts';
+import { startPolicyRouter, type PolicyRouter } from './helpers/policy-router.ts';
 
 const MODEL = 'm';
 
@@ -58,57 +46,16 @@ async function backend(): Promise<ScriptedBackend> {
   });
 }
 
-interface Router {
-  role: RouterRole;
-  feed: ReturnType<typeof createPolicyFeed>;
-  metrics: ReturnType<typeof createMeshMetrics>;
-  exceeded: string[];
-  close(): Promise<void>;
-}
+type Router = PolicyRouter;
 
-async function startRouter(workers: number, backends: Record<string, ScriptedBackend>): Promise<Router> {
-  const config = parseConfig({
-    apiVersion: 'infermesh/v1',
-    node: { id: 'router', roles: ['router'] },
-    log: { level: 'silent' },
-    router: { listen: { port: 0 }, workers, retries: 1 },
+const startRouter = (workers: number, backends: Record<string, ScriptedBackend>) =>
+  startPolicyRouter({
+    model: MODEL,
+    workers,
+    backends,
+    tenants: TENANTS,
     scoring: { profile: 'least-outstanding' },
   });
-  const store = createStateStore();
-  const gpus = createGpuStore();
-  const journal = workers > 1 ? createJournalMemory() : undefined;
-  const scoring = createScoringEngine({
-    ...(journal ? { journal: attachSharedJournal(journal, 0), trackOpen: true, now: processClockMs } : {}),
-  });
-  const unsync = syncEngineWithStore(scoring, store, gpus);
-  for (const [node, b] of Object.entries(backends)) {
-    store.upsert(modelState(`${node}/e`, { node, model: MODEL, endpointUrl: b.url, updatedAt: Date.now() }));
-  }
-  const feed = createPolicyFeed({ ...EMPTY_ROUTING_POLICY, tenants: TENANTS });
-  const metrics = createMeshMetrics();
-  const exceeded: string[] = [];
-  const role = await startRouterRole(config, {
-    store,
-    gpus,
-    scoring,
-    journal,
-    metrics,
-    logger: createLogger('silent'),
-    policy: feed,
-    liveRouters: () => 1,
-    onQuotaExceeded: (tenant, model) => exceeded.push(`${tenant}/${model}`),
-  });
-  return {
-    role,
-    feed,
-    metrics,
-    exceeded,
-    async close() {
-      await role.stop();
-      unsync();
-    },
-  };
-}
 
 const policy = (p: Partial<RoutingPolicy>): RoutingPolicy => ({
   ...EMPTY_ROUTING_POLICY,

@@ -1,27 +1,13 @@
 // SLO policies and tenants' default classes reach routing: admission's longest wait and the
 // end-to-end deadline per class, a tenant's default class without a header, scorer weights per
 // class, and the TTFT budget capping the hedge budget — on one router thread and on two worker
-// threads. As in routing-policy.test.ts, the router role runs in-process over a state store the
-// test fills, in front of two scripted backends on two nodes, with a `createPolicyFeed()` the
-// test sets.
+// threads, in front of two scripted backends on two nodes (`helpers/policy-router.ts`).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startRouterRole, type RouterRole } from '../src/agent/router-role.ts';
-import { createPolicyFeed } from '../src/control/policy-feed.ts';
 import { EMPTY_ROUTING_POLICY, type RoutingPolicy } from '../src/control/routing-policy.ts';
-import { processClockMs } from '../src/core/clock.ts';
-import { parseConfig } from '../src/core/config.ts';
-import { modelState } from '../src/core/testing/model-state.ts';
-import type { ModelState } from '../src/core/types.ts';
-import { createLogger } from '../src/observability/log.ts';
-import { createMeshMetrics } from '../src/observability/metrics.ts';
-import { createScoringEngine } from '../src/scoring/engine.ts';
-import { attachSharedJournal, createJournalMemory } from '../src/scoring/journal/shared-journal.ts';
-import { syncEngineWithStore } from '../src/scoring/store-sync.ts';
-import { createGpuStore } from '../src/signal/state/gpu-store.ts';
-import { createStateStore, type StateStore } from '../src/signal/state/state-store.ts';
 import { startScriptedBackend, type ScriptedBackend } from './helpers/scripted-backend.ts';
 import { chatCompletion } from './helpers/chat-request.ts';
+import { startPolicyRouter, type PolicyRouter } from './helpers/policy-router.ts';
 
 const MODEL = 'm';
 const TENANTS = {
@@ -52,25 +38,15 @@ async function backend(node: string): Promise<ScriptedBackend> {
   });
 }
 
-interface Router {
-  role: RouterRole;
-  feed: ReturnType<typeof createPolicyFeed>;
-  metrics: ReturnType<typeof createMeshMetrics>;
-  store: StateStore;
-  /** Sets each node's endpoint record (queue, KV use), fresh now. */
-  state(byNode: Record<string, Partial<ModelState>>): void;
-  close(): Promise<void>;
-}
+type Router = PolicyRouter;
 
-async function startRouter(workers: number, backends: Record<string, ScriptedBackend>): Promise<Router> {
-  const config = parseConfig({
-    apiVersion: 'infermesh/v1',
-    node: { id: 'router', roles: ['router'] },
-    log: { level: 'silent' },
+const startRouter = (workers: number, backends: Record<string, ScriptedBackend>) =>
+  startPolicyRouter({
+    model: MODEL,
+    workers,
+    backends,
+    tenants: TENANTS,
     router: {
-      listen: { port: 0 },
-      workers,
-      retries: 1,
       // Hedged only after 5 s unless an SLO policy's TTFT budget says sooner.
       hedging: { enabled: true, budget: 'p95', minBudgetMs: 5000, maxBudgetMs: 10_000 },
     },
@@ -87,56 +63,8 @@ async function startRouter(workers: number, backends: Record<string, ScriptedBac
         },
       },
     },
+    defaults: { queueDepth: 0, kvCacheUsage: 0 },
   });
-  const store = createStateStore();
-  const gpus = createGpuStore();
-  const journal = workers > 1 ? createJournalMemory() : undefined;
-  const scoring = createScoringEngine({
-    profile: 'slo-test',
-    profiles: config.scoring.profiles,
-    ...(journal ? { journal: attachSharedJournal(journal, 0), trackOpen: true, now: processClockMs } : {}),
-  });
-  const unsync = syncEngineWithStore(scoring, store, gpus);
-  const state = (byNode: Record<string, Partial<ModelState>>) => {
-    for (const [node, b] of Object.entries(backends)) {
-      store.upsert(
-        modelState(`${node}/e`, {
-          node,
-          model: MODEL,
-          endpointUrl: b.url,
-          updatedAt: Date.now(),
-          queueDepth: 0,
-          kvCacheUsage: 0,
-          ...byNode[node],
-        }),
-      );
-    }
-  };
-  state({});
-  const feed = createPolicyFeed({ ...EMPTY_ROUTING_POLICY, tenants: TENANTS });
-  const metrics = createMeshMetrics();
-  const role = await startRouterRole(config, {
-    store,
-    gpus,
-    scoring,
-    journal,
-    metrics,
-    logger: createLogger('silent'),
-    policy: feed,
-    liveRouters: () => 1,
-  });
-  return {
-    role,
-    feed,
-    metrics,
-    store,
-    state,
-    async close() {
-      await role.stop();
-      unsync();
-    },
-  };
-}
 
 const policy = (p: Partial<RoutingPolicy>): RoutingPolicy => ({
   ...EMPTY_ROUTING_POLICY,

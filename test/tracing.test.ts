@@ -54,7 +54,8 @@ describe('tracing on: protobuf to the configured collector, one router thread', 
     await Promise.all([receiver?.close(), ...(backends?.backends ?? []).map((b) => b.close())]);
   });
 
-  test('router.request joins the client trace; choose, admission and upstream are its children; the runtime sees the upstream span', async () => {
+  /** A streamed chat completion under a fresh client trace, once its spans (`upstreams` attempts) are in. */
+  async function tracedRequest(upstreams: number) {
     const client = clientContext();
     const res = await chatCompletion(
       meshd!.routerUrl!,
@@ -65,9 +66,14 @@ describe('tracing on: protobuf to the configured collector, one router thread', 
     assert.equal(res.status, 200, res.text);
     await receiver.waitFor(
       (s) =>
-        named(ofTrace(s, client.traceId), 'router.upstream').length === 1 &&
+        named(ofTrace(s, client.traceId), 'router.upstream').length === upstreams &&
         named(ofTrace(s, client.traceId), 'router.request').length === 1,
     );
+    return { client, res };
+  }
+
+  test('router.request joins the client trace; choose, admission and upstream are its children; the runtime sees the upstream span', async () => {
+    const { client, res } = await tracedRequest(1);
     assert.match(receiver.contentTypes[0] ?? '', /^application\/x-protobuf/);
     const { request, choose, admission, upstream } = requestTree(receiver.spans, client.traceId);
     assert.equal(request.parentSpanId, client.spanId, 'router.request is a child of the client span');
@@ -111,20 +117,8 @@ describe('tracing on: protobuf to the configured collector, one router thread', 
   });
 
   test('a retry is its own router.upstream span, marked, after the failed one; its warning log carries trace_id', async () => {
-    const client = clientContext();
     backends.state.mode = 'fail-first';
-    const res = await chatCompletion(
-      meshd!.routerUrl!,
-      MODEL,
-      { traceparent: client.traceparent },
-      { stream: true },
-    );
-    assert.equal(res.status, 200, res.text);
-    await receiver.waitFor(
-      (s) =>
-        named(ofTrace(s, client.traceId), 'router.upstream').length === 2 &&
-        named(ofTrace(s, client.traceId), 'router.request').length === 1,
-    );
+    const { client } = await tracedRequest(2);
     const { request, choose, upstream } = requestTree(receiver.spans, client.traceId);
     assert.equal(choose.length, 2, 'the retry picks again');
     const [failed, retry] = [...upstream].sort(
@@ -150,20 +144,8 @@ describe('tracing on: protobuf to the configured collector, one router thread', 
   });
 
   test('a hedge is its own router.upstream span, marked; the late primary is marked lost', async () => {
-    const client = clientContext();
     backends.state.mode = 'slow-first';
-    const res = await chatCompletion(
-      meshd!.routerUrl!,
-      MODEL,
-      { traceparent: client.traceparent },
-      { stream: true },
-    );
-    assert.equal(res.status, 200, res.text);
-    await receiver.waitFor(
-      (s) =>
-        named(ofTrace(s, client.traceId), 'router.upstream').length === 2 &&
-        named(ofTrace(s, client.traceId), 'router.request').length === 1,
-    );
+    const { client, res } = await tracedRequest(2);
     const { choose, upstream } = requestTree(receiver.spans, client.traceId);
     const hedge = upstream.find((s) => s.attributes['infermesh.hedge'] === true);
     const primary = upstream.find((s) => s.attributes['infermesh.hedge'] === false);

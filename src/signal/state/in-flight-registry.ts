@@ -44,8 +44,6 @@ export interface InFlightRegistry {
   readonly ttlMs: number;
   /** Joins `routerId`'s stream to the relay (a second stream of the same router replaces the first). */
   join(routerId: string): RelayMember;
-  /** Routers heard from within the TTL. */
-  live(): string[];
   /** Drops routers not heard from within the TTL (also done on a timer); returns whether any was. */
   expire(): boolean;
   /** Stops the expiry timer. */
@@ -127,10 +125,6 @@ export function createInFlightRegistry(options: InFlightRegistryOptions = {}): I
           notifyAll();
         },
       };
-    },
-    live() {
-      expire();
-      return [...members.keys()];
     },
     expire,
     close: () => clearInterval(timer),
